@@ -1,0 +1,56 @@
+"""The optional user config file ($XDG_CONFIG_HOME/torchtui/config.toml), read defensively."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+LANGUAGES = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The user's preferences, with any problems found while reading them."""
+
+    device: str = "auto"
+    theme: str = "textual-dark"
+    language: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def load(path: Path | None = None) -> Config:
+    """Read the config file; a missing file gives defaults, a broken one defaults plus a warning."""
+    path = path or paths.config_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        return Config(warnings=(f"could not read {path}: {exc.strerror}; using defaults",))
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return Config(warnings=(f"{path} is not valid TOML ({exc}); using defaults",))
+    warnings: list[str] = []
+    values: dict[str, str | None] = {}
+    for key, allowed in (("device", None), ("theme", None), ("language", LANGUAGES)):
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str) or (allowed and value not in allowed):
+            hint = f" (one of {', '.join(allowed)})" if allowed else ""
+            warnings.append(f"{path}: '{key}' must be a string{hint}; ignoring {value!r}")
+            continue
+        values[key] = value
+    unknown = sorted(set(data) - {"device", "theme", "language"})
+    if unknown:
+        warnings.append(f"{path}: unknown keys ignored: {', '.join(unknown)}")
+    return Config(**values, warnings=tuple(warnings))

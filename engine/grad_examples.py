@@ -1,0 +1,141 @@
+"""The inspector's built-in examples: small graphs that each show one idea of autograd."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Built:
+    """An example after its forward pass: the root, the named tensors, and how to recompute it."""
+
+    root: object
+    namespace: dict
+    leaves: dict  # name -> leaf tensor that requires grad
+    forward: Callable  # forward(**leaves) -> scalar tensor, for the gradient check
+    passes: int = 1
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A named example: what it teaches and how to build it."""
+
+    key: str
+    title: str
+    lesson: str
+    build: Callable[[], Built]
+
+
+def _mse(z, y):
+    import torch
+
+    return torch.nn.functional.mse_loss(z, y)
+
+
+def scalar() -> Built:
+    import torch
+
+    x = torch.tensor(5.0)
+    y = torch.tensor(0.0)
+    w = torch.tensor(1.0, requires_grad=True)
+    b = torch.tensor(3.0, requires_grad=True)
+    z = x * w + b
+    loss = _mse(z, y)
+    code = ("x = torch.tensor(5.); y = torch.tensor(0.)\n"
+            "w = torch.tensor(1., requires_grad=True); b = torch.tensor(3., requires_grad=True)\n"
+            "z = x * w + b\nloss = F.mse_loss(z, y)")
+    return Built(loss, dict(x=x, y=y, w=w, b=b, z=z, loss=loss), dict(w=w, b=b),
+                 lambda w, b: _mse(x.double() * w + b, y.double()), code=code)
+
+
+def matrix() -> Built:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.ones(2, 5)
+    y = torch.zeros(2, 3)
+    w = torch.randn(5, 3, generator=g).requires_grad_()
+    b = torch.randn(3, generator=g).requires_grad_()
+    z = x @ w + b
+    loss = _mse(z, y)
+    code = ("x = torch.ones(2, 5); y = torch.zeros(2, 3)\n"
+            "w = torch.randn(5, 3, requires_grad=True); b = torch.randn(3, requires_grad=True)\n"
+            "z = x @ w + b\nloss = F.mse_loss(z, y)")
+    return Built(loss, dict(x=x, y=y, w=w, b=b, z=z, loss=loss), dict(w=w, b=b),
+                 lambda w, b: _mse(x.double() @ w + b, y.double()), code=code)
+
+
+def mlp() -> Built:
+    import torch
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(4, 3, generator=g)
+    y = torch.randn(4, 1, generator=g)
+    w1 = (torch.randn(3, 4, generator=g) * 0.5).requires_grad_()
+    b1 = torch.zeros(4, requires_grad=True)
+    w2 = (torch.randn(4, 1, generator=g) * 0.5).requires_grad_()
+    b2 = torch.zeros(1, requires_grad=True)
+    h = torch.tanh(x @ w1 + b1)
+    out = h @ w2 + b2
+    loss = _mse(out, y)
+
+    def forward(w1, b1, w2, b2):
+        return _mse(torch.tanh(x.double() @ w1 + b1) @ w2 + b2, y.double())
+
+    code = ("x = torch.randn(4, 3); y = torch.randn(4, 1)\n"
+            "w1, b1 = torch.randn(3, 4, requires_grad=True), torch.zeros(4, requires_grad=True)\n"
+            "w2, b2 = torch.randn(4, 1, requires_grad=True), torch.zeros(1, requires_grad=True)\n"
+            "h = torch.tanh(x @ w1 + b1)\nout = h @ w2 + b2\nloss = F.mse_loss(out, y)")
+    return Built(loss, dict(x=x, y=y, w1=w1, b1=b1, w2=w2, b2=b2, h=h, out=out, loss=loss),
+                 dict(w1=w1, b1=b1, w2=w2, b2=b2), forward, code=code)
+
+
+def accumulate() -> Built:
+    built = scalar()
+    code = built.code + "\nloss.backward(retain_graph=True)\nloss.backward()   # no zero_grad(): .grad doubles"
+    return Built(built.root, built.namespace, built.leaves, built.forward, passes=2, code=code)
+
+
+def detach() -> Built:
+    import torch
+
+    x = torch.tensor(2.0)
+    w = torch.tensor(3.0, requires_grad=True)
+    a = w * x
+    a_cut = a.detach()
+    with torch.no_grad():
+        frozen = w * 10
+    loss = a * a + a_cut * w + frozen
+    code = ("x = torch.tensor(2.); w = torch.tensor(3., requires_grad=True)\n"
+            "a = w * x                 # in the graph\n"
+            "a_cut = a.detach()        # same value, cut from the graph\n"
+            "with torch.no_grad():\n    frozen = w * 10        # computed without a graph\n"
+            "loss = a * a + a_cut * w + frozen")
+
+    def forward(w):
+        a = w * x.double()
+        return a * a + a.detach() * w + (w.detach() * 10)
+
+    return Built(loss, dict(x=x, w=w, a=a, a_cut=a_cut, frozen=frozen, loss=loss), dict(w=w),
+                 forward, code=code)
+
+
+EXAMPLES: dict[str, Example] = {
+    "scalar": Example("scalar", "z = x·w + b, loss = (z − y)²",
+                      "With x = 5, w = 1, b = 3 and y = 0: z = 8, dloss/dz = 16, w.grad = 80, b.grad = 16.",
+                      scalar),
+    "matrix": Example("matrix", "z = x @ w + b on a 2×5 batch",
+                      "The same chain rule with matrices: w.grad has w's shape (5, 3), b.grad has b's (3,).",
+                      matrix),
+    "mlp": Example("mlp", "a two-layer net with tanh",
+                   "Gradients flow back through tanh: each layer's weights get grad @ input-transposed.",
+                   mlp),
+    "accumulate": Example("accumulate", "two backward passes, no zero_grad()",
+                          "backward() adds to .grad: a second pass doubles it. Training calls zero_grad() "
+                          "before each backward for this reason.", accumulate),
+    "detach": Example("detach", "detach() and no_grad(): where the graph stops",
+                      "a_cut and frozen carry values but no graph: w.grad only counts the path through a.",
+                      detach),
+}

@@ -1,0 +1,1 @@
+"""torchtui's terminal app (Textual). The PyTorch logic lives in the `engine` package."""

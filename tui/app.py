@@ -1,0 +1,162 @@
+"""The App: its modes (one per screen), global keys, the background torch import and the palette."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from tui import i18n
+from tui.bindings import translate
+from tui.i18n import t
+from tui.messages import DeviceStatus, TorchReady
+from tui.screens import SCREENS, factory, screen_class
+
+CLI_SCREEN_TO_MODE = {"playground": "playground", "autograd": "autograd", "train": "train", "learn": "learn"}
+
+
+class TorchTUI(App):
+    """torchtui: Playground, Autograd, Training and Learn as modes, switched by F2–F5."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "torchtui"
+    MODES = {mode: factory(mode) for mode in SCREENS}
+    BINDINGS = [
+        Binding("f1", "help", "key.help", id="app.help", tooltip="tip.help"),
+        Binding("f2", "switch_mode('playground')", "screen.playground", id="app.playground",
+                tooltip="tip.playground"),
+        Binding("f3", "switch_mode('autograd')", "screen.autograd", id="app.autograd", tooltip="tip.autograd"),
+        Binding("f4", "switch_mode('train')", "screen.train", id="app.train", tooltip="tip.train"),
+        Binding("f5", "switch_mode('learn')", "screen.learn", id="app.learn", tooltip="tip.learn"),
+        Binding("ctrl+q", "quit", "key.quit", id="app.quit", tooltip="tip.quit", priority=True),
+    ]
+
+    status_text: reactive[str] = reactive("")
+
+    def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
+                 warnings: tuple[str, ...] = (), theme: str | None = None) -> None:
+        i18n.set_language(lang)
+        super().__init__()
+        translate(self._bindings)
+        self.start_mode = CLI_SCREEN_TO_MODE[screen]
+        self.device_spec = device
+        self.device = "cpu"
+        self.torch_version = ""
+        self.torch_ready = threading.Event()
+        self.startup_warnings = warnings
+        self.lang = lang
+        self._kernel = None
+        self.on_quit_hooks: list = []
+        self.status_text = t("status.loading")
+        if theme:
+            try:
+                self.theme = theme
+            except Exception:  # an unknown theme name from the config: keep the default
+                self.startup_warnings = (*warnings, f"unknown theme {theme!r} in config; using the default")
+
+    # --- start-up -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+        for warning in self.startup_warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        # Start importing torch only once the first frame is on screen: the import holds the GIL
+        # for long stretches and would otherwise delay that frame.
+        self.call_after_refresh(self._start_loader)
+
+    def _start_loader(self) -> None:
+        self.set_timer(0.05, lambda: threading.Thread(target=self._load_torch, name="torch-loader",
+                                                      daemon=True).start())
+
+    def _load_torch(self) -> None:
+        try:
+            import torch
+
+            from engine import devices
+
+            device = devices.resolve(self.device_spec)
+            self.post_message(TorchReady(torch.__version__, device, devices.status_text(device)))
+        except Exception as exc:  # a broken install must still leave a usable, explaining app
+            self.post_message(TorchReady("", "cpu", "", error=f"{type(exc).__name__}: {exc}"))
+
+    def on_torch_ready(self, message: TorchReady) -> None:
+        if message.error:
+            self.status_text = t("status.torch_failed")
+            self.notify(t("status.torch_failed_detail", error=message.error), severity="error", timeout=15)
+        else:
+            self.device = message.device
+            self.torch_version = message.version
+            self._show_device(message.device_text)
+            if message.device.startswith("cuda"):
+                self.set_interval(1.0, self._poll_device_memory)
+        self.torch_ready.set()
+
+    def _show_device(self, device_text: str) -> None:
+        self.status_text = f"torch {self.torch_version} · {device_text}"
+
+    def _poll_device_memory(self) -> None:
+        # Reading CUDA memory can stall on a busy GPU: do it off the UI thread, at most once a second.
+        def read() -> None:
+            from engine import devices
+
+            try:
+                self.post_message(DeviceStatus(devices.status_text(self.device)))
+            except Exception:
+                pass
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def on_device_status(self, message: DeviceStatus) -> None:
+        self._show_device(message.text)
+
+    # --- shared state ---------------------------------------------------------------------
+    @property
+    def kernel(self):
+        """The Playground's kernel: one namespace shared by the Playground, Learn and %autograd."""
+        if self._kernel is None:
+            from engine.repl import Kernel
+
+            self._kernel = Kernel()
+        return self._kernel
+
+    # --- keys and palette -----------------------------------------------------------------
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(list(TorchTUI.BINDINGS)))
+
+    async def run_screen_action(self, mode: str, action: str) -> None:
+        """Switch to `mode`, then run one of its screen's actions (used by the command palette)."""
+        await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode in SCREENS:
+            title = t(f"screen.{mode}")
+            yield SystemCommand(t("palette.open", screen=title), t(f"tip.{mode}"),
+                                lambda m=mode: self.switch_mode(m))
+            for binding in screen_class(mode).BINDINGS:
+                if isinstance(binding, Binding) and binding.id and binding.description and binding.show:
+                    yield SystemCommand(f"{title}: {t(binding.description)}",
+                                        t(binding.tooltip) if binding.tooltip else "",
+                                        lambda m=mode, a=binding.action: self.run_screen_action(m, a),
+                                        discover=False)
+
+    async def action_quit(self) -> None:
+        # Stop what runs in threads first, so that exiting never waits on a busy worker.
+        for stop in self.on_quit_hooks:
+            stop()
+        if self._kernel is not None:
+            self._kernel.shutdown()
+        self.exit()
+
+
+def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
+             warnings: tuple[str, ...] = (), theme: str | None = None) -> TorchTUI:
+    """Build the app; the CLI and the tests both start here."""
+    return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme)

@@ -1,0 +1,96 @@
+"""The `torchtui` command: parse arguments, then start the app or a headless subcommand.
+
+Kept light on purpose: torch is imported here only when a flag needs it (--version, an explicit
+--device), so a plain `torchtui` draws its first frame before torch has loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+SCREENS = ("playground", "autograd", "train", "learn")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line on stderr and exits with 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def fail(message: str) -> int:
+    sys.stderr.write(f"torchtui: error: {message}\n")
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="torchtui", description="Learn and explore PyTorch in the terminal.")
+    p.add_argument("--version", action="store_true", help="print versions and whether CUDA is available")
+    p.add_argument("--screen", choices=SCREENS, default="playground", help="the screen to open")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config, else auto)")
+    p.add_argument("--lang", choices=("en", "zh"), default=None, help="UI language (default: config, else locale)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    from tui.headless import add_grad_parser, add_train_parser
+
+    add_train_parser(sub)
+    add_grad_parser(sub)
+    return p
+
+
+def print_version() -> int:
+    from engine import __version__
+
+    import torch
+
+    cuda = torch.cuda.is_available()
+    detail = f"yes, {torch.cuda.device_count()} device(s)" if cuda else "no"
+    print(f"torchtui {__version__}\ntorch {torch.__version__}\nCUDA available: {detail}")
+    return 0
+
+
+def check_device(spec: str) -> str:
+    """Validate --device: syntax at once, presence (which needs torch) only for a named GPU."""
+    from engine import devices
+
+    spec = devices.check_syntax(spec)
+    if spec in ("auto", "cpu"):
+        return spec
+    return devices.resolve(spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        return print_version()
+    from engine import config as config_mod
+    from engine.devices import DeviceError
+
+    from tui import i18n
+
+    cfg = config_mod.load()
+    lang = args.lang or cfg.language or i18n.language_from_locale()
+    i18n.set_language(lang)
+    warnings = list(cfg.warnings)
+    try:
+        device = check_device(args.device) if args.device else None
+        if device is None:
+            try:
+                device = check_device(cfg.device)
+            except DeviceError as exc:
+                warnings.append(f"config device ignored: {exc}")
+                device = "auto"
+    except DeviceError as exc:
+        return fail(str(exc))
+    if args.command:
+        return args.run(args, device)
+    from tui.app import make_app
+
+    app = make_app(screen=args.screen, device=device, lang=lang, warnings=tuple(warnings), theme=cfg.theme)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

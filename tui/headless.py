@@ -1,0 +1,39 @@
+"""Headless subcommands: `torchtui grad` prints a backward walk, `torchtui train` trains without a UI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_grad_parser(sub) -> None:
+    p = sub.add_parser("grad", help="print backward() step by step for a built-in example")
+    p.add_argument("--example", default="scalar", metavar="NAME",
+                   help="scalar, matrix, mlp, accumulate or detach (default: scalar)")
+    p.set_defaults(run=run_grad)
+
+
+def run_grad(args, device: str) -> int:
+    from engine.grad_examples import EXAMPLES
+
+    if args.example not in EXAMPLES:
+        sys.stderr.write(f"torchtui grad: unknown example {args.example!r}; examples: {', '.join(EXAMPLES)}\n")
+        return 2
+    from engine.autograd import gradient_check, record_backward
+    from engine.grad_text import walk_lines
+
+    example = EXAMPLES[args.example]
+    built = example.build()
+    print(f"Example {example.key}: {example.title}\n{example.lesson}\n")
+    print(built.code + "\n")
+    rec = record_backward(built.root, built.namespace, passes=built.passes)
+    print("\n".join(walk_lines(rec)))
+    check = gradient_check(built.forward, built.leaves, rec.leaf_grads, passes=built.passes)
+    print(f"\nGradient check (finite differences, float64): max abs error {check.worst:.2e}")
+    return 0
+
+
+def add_train_parser(sub) -> None:
+    from tui.train_cli import add_train_parser as add
+
+    add(sub)

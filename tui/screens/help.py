@@ -1,0 +1,62 @@
+"""F1: every key of every screen, read from the bindings themselves."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.bindings import rows, translate
+from tui.i18n import t
+from tui.screens import SCREENS, screen_class
+
+
+def help_table(app_bindings: list[Binding]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    sections = [(t("help.global"), app_bindings)]
+    for mode in SCREENS:
+        cls = screen_class(mode)
+        sections.append((t(cls.TITLE_KEY), list(cls.BINDINGS)))
+    for title, bindings in sections:
+        table.add_row(Text(title, style="bold underline"), "")
+        for keys, desc, tip in rows(bindings):
+            table.add_row(keys, f"{desc}" + (f" — {tip}" if tip else ""))
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen):
+    """A scrollable list of all keys; Escape, q or F1 closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,f1", "dismiss", "key.close", id="help.close"),
+        Binding("down,j", "scroll('down')", show=False),
+        Binding("up,k", "scroll('up')", show=False),
+    ]
+
+    def __init__(self, app_bindings: list[Binding]) -> None:
+        super().__init__(id="help")
+        translate(self._bindings)
+        self.app_bindings = app_bindings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(Text(t("help.title"), style="bold"))
+            yield Static(help_table(self.app_bindings), id="help-table")
+            yield Static(t("help.close_hint"))
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=1 if direction == "down" else -1, animate=False)
+
+    async def action_dismiss(self, result=None) -> None:
+        self.dismiss()

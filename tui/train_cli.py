@@ -1,0 +1,1 @@
+def add_train_parser(sub): pass
