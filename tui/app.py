@@ -38,7 +38,7 @@ class TorchTUI(App):
     status_text: reactive[str] = reactive("")
 
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
-                 warnings: tuple[str, ...] = (), theme: str | None = None) -> None:
+                 warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None) -> None:
         i18n.set_language(lang)
         super().__init__()
         translate(self._bindings)
@@ -50,6 +50,7 @@ class TorchTUI(App):
         self.startup_warnings = warnings
         self.lang = lang
         self._kernel = None
+        self.train_config = train_config
         self.on_quit_hooks: list = []
         self.status_text = t("status.loading")
         if theme:
@@ -157,6 +158,7 @@ class TorchTUI(App):
 
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
-             warnings: tuple[str, ...] = (), theme: str | None = None) -> TorchTUI:
+             warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None) -> TorchTUI:
     """Build the app; the CLI and the tests both start here."""
-    return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme)
+    return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
+                    train_config=train_config)

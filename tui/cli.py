@@ -60,6 +60,12 @@ def check_device(spec: str) -> str:
     return devices.resolve(spec)
 
 
+def current_language() -> str:
+    from tui import i18n
+
+    return i18n.language()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.version:

@@ -1,1 +1,82 @@
-def add_train_parser(sub): pass
+"""`torchtui train --headless`: the Training screen's run, printed as the tutorial prints it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+FLAGS = {  # flag -> RunConfig field
+    "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
+    "--data-seed": "data_seed", "--batch-size": "batch_size", "--epochs": "epochs", "--lr": "lr",
+    "--optimizer": "optimizer", "--loader": "loader", "--seed": "seed",
+}
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("train", help="train the linear regression (headless with --headless)")
+    p.add_argument("--headless", action="store_true", help="train without the UI and print the result")
+    for flag, name in FLAGS.items():
+        p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper())
+    p.add_argument("--no-shuffle", action="store_true", help="keep the data in order")
+    p.add_argument("--device", default=argparse.SUPPRESS, help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true", help="end with one JSON object on the last line")
+    p.add_argument("--export-script", metavar="PATH", help="write a plain-PyTorch script of this run")
+    p.set_defaults(run=run_train)
+
+
+def run_train(args, device: str) -> int:
+    from engine.training import ConfigError, Diverged, make_config, train
+
+    raw = {name: getattr(args, f"cfg_{name}") for name in FLAGS.values() if getattr(args, f"cfg_{name}") is not None}
+    if args.no_shuffle:
+        raw["shuffle"] = False
+    raw["device"] = device
+    try:
+        cfg = make_config(**raw)
+    except ConfigError as exc:
+        sys.stderr.write(f"torchtui train: bad config: {exc}\n")
+        return 2
+    if not args.headless:
+        from tui.app import make_app
+        from tui.cli import current_language
+
+        app = make_app(screen="train", device=device, lang=current_language(), train_config=cfg)
+        app.run()
+        return 0
+    every = max(1, cfg.epochs // 10)
+
+    def show(event) -> None:
+        if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
+            print(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}", flush=True)
+
+    try:
+        result = train(cfg, show)
+    except ConfigError as exc:
+        sys.stderr.write(f"torchtui train: {exc}\n")
+        return 2
+    except Diverged as exc:
+        sys.stderr.write(f"torchtui train: {exc}\n")
+        return 3
+    except Exception as exc:  # CUDA out of memory and the like: one clear line, not a traceback
+        sys.stderr.write(f"torchtui train: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
+        return 1
+    w = ", ".join(f"{v:.4f}" for v in result.weight)
+    tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
+    ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
+    print(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
+    print(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
+    print(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} (least squares)")
+    print(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
+    if args.export_script:
+        from engine import exports
+
+        try:
+            path = exports.script(cfg, result.device, args.export_script)
+        except OSError as exc:
+            sys.stderr.write(f"torchtui train: cannot write {args.export_script}: {exc.strerror}\n")
+            return 2
+        print(f"script written to {path}")
+    if args.json:
+        print(json.dumps(result.as_json()))
+    return 0

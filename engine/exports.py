@@ -1,0 +1,122 @@
+"""What a learner takes away from a run: the loss history (CSV), the weights (state_dict) and a
+standalone script that reproduces the run with plain PyTorch."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from engine import paths
+from engine.training import Result, RunConfig
+
+
+def default_dir() -> Path:
+    return paths.ensure_private_dir(paths.state_dir() / "exports")
+
+
+def loss_csv(result: Result, path: Path | None = None) -> Path:
+    path = Path(path) if path else default_dir() / "loss_history.csv"
+    lines = ["epoch,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(result.loss_history, 1)]
+    return paths.write_private(path, "\n".join(lines) + "\n")
+
+
+def state_dict(model, path: Path | None = None) -> Path:
+    import torch
+
+    path = Path(path) if path else default_dir() / "linear_regression.pt"
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    return paths.write_private(path, buffer.getvalue())
+
+
+def load_state_dict(path: Path) -> dict:
+    """Load weights saved by `state_dict`; weights_only=True never runs code from the file."""
+    import torch
+
+    return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+OPTIMIZER_LINES = {
+    "sgd": "optim.SGD(model.parameters(), lr=LR)",
+    "momentum": "optim.SGD(model.parameters(), lr=LR, momentum=0.9)",
+    "adam": "optim.Adam(model.parameters(), lr=LR)",
+}
+
+SCRIPT = '''"""Linear regression with PyTorch, exported from torchtui: this reproduces one run exactly.
+
+Data: scikit-learn's make_regression; model: nn.Linear; loss: MSELoss; optimizer: {optimizer}.
+Run it with: python {filename}
+"""
+import torch
+from sklearn.datasets import make_regression
+from torch import nn, optim
+
+SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED = {samples}, {features}, {noise!r}, {bias!r}, {data_seed}
+BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
+DEVICE = {device!r}
+
+# 1. Data: the same numbers every time, thanks to random_state.
+x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,
+                             bias=BIAS, random_state=DATA_SEED)
+x = torch.tensor(x, dtype=torch.float32)
+y = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
+
+# 2. Model, loss and optimizer. The seed fixes the model's starting weights and the shuffling.
+torch.manual_seed(SEED)
+model = nn.Linear(FEATURES, 1).to(DEVICE)
+criterion = nn.MSELoss()
+optimizer = {optimizer_line}
+generator = torch.Generator().manual_seed(SEED)
+{loader_setup}
+# 3. Training: forward, loss, zero_grad, backward, step; the epoch's loss is weighted by batch size.
+for epoch in range(1, EPOCHS + 1):
+    total = torch.zeros((), device=DEVICE)
+    seen = 0
+{loader_loop}        loss = criterion(model(batch_x), batch_y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total.add_(loss.detach(), alpha=batch_x.shape[0])
+        seen += batch_x.shape[0]
+    avg_loss = total.item() / seen
+    if epoch % max(1, EPOCHS // 10) == 0 or epoch == EPOCHS:
+        print(f"Epoch [{{epoch}}/{{EPOCHS}}], Loss: {{avg_loss:.4f}}")
+
+print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "true:", list(map(float, [coef] if FEATURES == 1 else coef)))
+print("learned bias:", model.bias.item(), "true:", BIAS)
+print(f"final loss: {{avg_loss:.6f}}")
+'''
+
+DATALOADER_SETUP = '''from torch.utils.data import DataLoader, TensorDataset
+
+loader = DataLoader(TensorDataset(x, y), batch_size=BATCH_SIZE, shuffle=SHUFFLE, generator=generator)
+'''
+DATALOADER_LOOP = '''    for batch_x, batch_y in loader:
+        batch_x, batch_y = batch_x.to(DEVICE), batch_y.to(DEVICE)
+'''
+TENSOR_SETUP = '''x, y = x.to(DEVICE), y.to(DEVICE)  # the whole dataset lives on the device
+'''
+TENSOR_LOOP = '''    order = torch.randperm(x.shape[0], generator=generator).to(DEVICE) if SHUFFLE else None
+    for start in range(0, x.shape[0], BATCH_SIZE):
+        if order is None:
+            batch_x, batch_y = x[start:start + BATCH_SIZE], y[start:start + BATCH_SIZE]
+        else:
+            idx = order[start:start + BATCH_SIZE]
+            batch_x, batch_y = x[idx], y[idx]
+'''
+
+
+def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py") -> str:
+    dataloader = cfg.loader == "dataloader"
+    return SCRIPT.format(
+        optimizer=cfg.optimizer, filename=filename, samples=cfg.samples, features=cfg.features,
+        noise=float(cfg.noise), bias=float(cfg.bias), data_seed=cfg.data_seed, batch_size=cfg.batch_size,
+        shuffle=cfg.shuffle, epochs=cfg.epochs, lr=float(cfg.lr), seed=cfg.seed, device=device,
+        optimizer_line=OPTIMIZER_LINES[cfg.optimizer],
+        loader_setup=DATALOADER_SETUP if dataloader else TENSOR_SETUP,
+        loader_loop=DATALOADER_LOOP if dataloader else TENSOR_LOOP)
+
+
+def script(cfg: RunConfig, device: str, path: Path | None = None) -> Path:
+    path = Path(path) if path else default_dir() / "train_linear.py"
+    return paths.write_private(path, script_text(cfg, device, path.name))

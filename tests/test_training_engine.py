@@ -1,0 +1,163 @@
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from engine import exports
+from engine.training import ConfigError, Diverged, Trainer, least_squares, make_config, make_data, train
+
+
+def test_defaults_match_the_tutorial():
+    cfg = make_config()
+    assert (cfg.samples, cfg.features, cfg.noise, cfg.bias, cfg.data_seed) == (100, 1, 10.0, 1.5, 0)
+    assert (cfg.batch_size, cfg.epochs, cfg.lr, cfg.optimizer, cfg.loader) == (16, 100, 0.01, "sgd", "dataloader")
+    result = train(cfg)
+    assert 112 < result.final_loss < 117
+    assert result.true_weight[0] == pytest.approx(42.3855, abs=1e-4)
+    assert abs(result.weight[0] - result.true_weight[0]) < 1.0
+    assert result.optimal_loss <= result.final_loss
+    assert result.epochs == 100 and result.steps == 700
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_final_loss_band_for_other_seeds(seed):
+    assert 112 < train(make_config(seed=seed)).final_loss < 117
+
+
+def test_least_squares_is_the_closed_form_optimum():
+    data = make_data(make_config(features=3, samples=50))
+    w, b, mse = least_squares(data)
+    x = np.hstack([data.x.double().numpy(), np.ones((50, 1))])
+    y = data.y.double().numpy().reshape(-1)
+    pred = x @ np.array([*w, b])
+    assert mse == pytest.approx(np.mean((pred - y) ** 2))
+    # no nearby point does better
+    assert np.mean((x @ (np.array([*w, b]) + 0.01) - y) ** 2) > mse
+
+
+def test_tensor_loader_and_other_optimizers_learn():
+    for optimizer in ("momentum", "adam"):
+        result = train(make_config(loader="tensor", optimizer=optimizer, epochs=60, lr=0.5 if optimizer == "adam" else 0.01))
+        assert result.final_loss < 130, optimizer
+    multi = train(make_config(features=3, loader="tensor", epochs=50))
+    assert len(multi.weight) == 3 and len(multi.true_weight) == 3
+
+
+@pytest.mark.parametrize("field,value", [
+    ("lr", "0"), ("lr", "abc"), ("batch_size", "0"), ("epochs", "0"), ("samples", "1"),
+    ("features", "0"), ("noise", "-1"), ("optimizer", "rmsprop"), ("loader", "magic"), ("device", "gpu"),
+    ("epochs", "2.5"), ("lr", "nan"),
+])
+def test_bad_config_names_the_field(field, value):
+    with pytest.raises(ConfigError) as info:
+        make_config(**{field: value})
+    assert info.value.field == field
+
+
+def test_absent_device_lists_present_ones():
+    from engine.devices import DeviceError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(DeviceError, match="available: cpu"):
+        list(Trainer(make_config(device="cuda:3")).run())
+
+
+def test_huge_dataset_is_refused_before_allocating():
+    with pytest.raises(ConfigError, match="GiB"):
+        make_data(make_config(samples=10**9, features=1000))
+
+
+def test_divergence_stops_and_says_where():
+    with pytest.raises(Diverged) as info:
+        train(make_config(lr=5, epochs=20))
+    assert info.value.epoch >= 1 and "lower learning rate" in str(info.value)
+
+
+def test_pause_resume_and_stop_from_another_thread():
+    trainer = Trainer(make_config(epochs=100000, loader="tensor"))
+    gen = trainer.run()
+    next(gen)
+    trainer.pause()
+    assert trainer.paused
+    done = threading.Event()
+
+    def consume():
+        try:
+            for _ in gen:
+                pass
+        except StopIteration:
+            pass
+        done.set()
+
+    t = threading.Thread(target=consume)
+    t.start()
+    assert not done.wait(0.3)  # paused: no progress
+    trainer.resume()
+    trainer.stop()
+    assert done.wait(10)
+    t.join()
+
+
+def test_stopped_run_returns_a_partial_result():
+    trainer = Trainer(make_config(epochs=1000, loader="tensor"))
+    gen = trainer.run()
+    seen = 0
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as end:
+            result = end.value
+            break
+        seen += event.epoch_done
+        if seen == 3:
+            trainer.stop()
+    assert result.stopped and result.epochs == 3
+
+
+def test_exported_script_reproduces_the_run(tmp_path):
+    for loader in ("dataloader", "tensor"):
+        cfg = make_config(loader=loader, epochs=15, seed=3)
+        result = train(cfg)
+        path = exports.script(cfg, "cpu", tmp_path / f"run_{loader}.py")
+        out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+        last = float(out.stdout.strip().splitlines()[-1].split(":")[1])
+        assert f"{last:.4f}" == f"{result.final_loss:.4f}"
+        assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_exports_csv_and_state_dict(tmp_path):
+    trainer = Trainer(make_config(epochs=5))
+    gen = trainer.run()
+    while True:
+        try:
+            next(gen)
+        except StopIteration as end:
+            result = end.value
+            break
+    csv = exports.loss_csv(result, tmp_path / "loss.csv").read_text().splitlines()
+    assert csv[0] == "epoch,loss" and len(csv) == 6
+    assert float(csv[-1].split(",")[1]) == result.final_loss
+    path = exports.state_dict(trainer.model, tmp_path / "m.pt")
+    state = exports.load_state_dict(path)
+    assert state["weight"].reshape(-1).tolist() == pytest.approx(list(result.weight))
+
+
+def test_headless_cli_json_and_exit_codes():
+    run = [sys.executable, "-m", "tui", "train", "--headless", "--epochs", "10", "--json"]
+    out = subprocess.run(run, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("Epoch [1/10], Loss: ")
+    data = json.loads(lines[-1])
+    assert set(data) == {"final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_loss", "epochs",
+                         "steps", "seconds", "samples_per_s", "device"}
+    bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
+    boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],
+                          capture_output=True, text=True)
+    assert boom.returncode == 3 and "diverged" in boom.stderr
