@@ -209,11 +209,13 @@ def _label_unnamed_leaves(nodes: list[GraphNode]) -> None:
             nodes[i] = GraphNode(n.id, n.name, f"leaf{count}", True, n.inputs, n.shape, n.dtype, n.saved)
 
 
-def record_backward(root, namespace: dict | None = None, passes: int = 1, gradient=None) -> Recording:
+def record_backward(root, namespace: dict | None = None, passes: int = 1, gradient=None,
+                    keep: bool = False) -> Recording:
     """Run `passes` real backward passes from `root`, recording each node's step as it runs.
 
     With passes > 1 the graph is retained between passes and `.grad` accumulates, as it does in
-    plain PyTorch when zero_grad() is forgotten.
+    plain PyTorch when zero_grad() is forgotten. With keep=True the user's tensors are left as they
+    were: the graph is retained and every leaf's `.grad` is put back afterwards.
     """
     graph, fns = build_graph(root, namespace, gradient)
     steps: list[Step] = []
@@ -248,6 +250,8 @@ def record_backward(root, namespace: dict | None = None, passes: int = 1, gradie
                 steps.append(Step(len(steps), node_id, grad_in, grad_out, text, backward_pass=current_pass[0]))
         return hook
 
+    variables = [getattr(fn, "variable", None) for fn in fns]
+    saved_grads = [v.grad for v in variables if v is not None] if keep else []
     for node_id, fn in enumerate(fns):
         handles.append(fn.register_prehook(pre(node_id, fn)))
         handles.append(fn.register_hook(post(node_id, fn)))
@@ -255,7 +259,7 @@ def record_backward(root, namespace: dict | None = None, passes: int = 1, gradie
         for p in range(1, passes + 1):
             current_pass[0] = p
             try:
-                root.backward(gradient=gradient, retain_graph=p < passes)
+                root.backward(gradient=gradient, retain_graph=keep or p < passes)
             except RuntimeError as exc:
                 if "second time" in str(exc) or "freed" in str(exc):
                     raise AutogradError("this graph was already freed by an earlier backward(): compute "
@@ -265,10 +269,13 @@ def record_backward(root, namespace: dict | None = None, passes: int = 1, gradie
         for h in handles:
             h.remove()
     leaf_grads = {}
-    for node_id, fn in enumerate(fns):
-        variable = getattr(fn, "variable", None)
+    for node_id, variable in enumerate(variables):
         if variable is not None:
             leaf_grads[graph.node(node_id).label] = variable.grad
+    if keep:
+        leaf_grads = {k: v.clone() if v is not None else None for k, v in leaf_grads.items()}
+        for variable, grad in zip([v for v in variables if v is not None], saved_grads, strict=True):
+            variable.grad = grad
     return Recording(graph, tuple(steps), leaf_grads)
 
 

@@ -1,0 +1,92 @@
+"""Completion from the live namespace that never runs user code: names come from dict keys,
+dir() of torch/numpy objects and attributes looked up with inspect.getattr_static."""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import keyword
+import re
+import types
+
+TAIL = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)?(\.)?(\w*)$")
+SAFE_DIR_MODULES = ("torch", "numpy", "builtins")
+MAX_RESULTS = 1000
+
+
+def _safe_dir(obj) -> list[str]:
+    cls = type(obj)
+    if isinstance(obj, types.ModuleType):
+        return list(vars(obj))
+    module = getattr(cls, "__module__", "") or ""
+    if cls.__dir__ is object.__dir__ or module.split(".")[0] in SAFE_DIR_MODULES:
+        try:
+            return dir(obj)
+        except Exception:
+            return []
+    return object.__dir__(obj)
+
+
+def _resolve(path: list[str], namespace: dict):
+    """Follow a dotted path without calling properties or __getattr__; None if unsafe or missing."""
+    first = path[0]
+    if first in namespace:
+        obj = namespace[first]
+    elif hasattr(builtins, first):
+        obj = getattr(builtins, first)
+    else:
+        return None
+    for name in path[1:]:
+        try:
+            attr = inspect.getattr_static(obj, name)
+        except AttributeError:
+            return None
+        if isinstance(attr, (property, types.GetSetDescriptorType, types.MemberDescriptorType)) or (
+            hasattr(attr, "__get__") and not callable(attr) and not isinstance(attr, (types.ModuleType, type))
+        ):
+            return None  # reading it would run code
+        if isinstance(attr, (staticmethod, classmethod)):
+            attr = attr.__func__
+        obj = attr
+    return obj
+
+
+def complete(text: str, namespace: dict) -> tuple[int, list[str]]:
+    """Completions for the end of `text`: (offset where the completed word starts, candidates)."""
+    match = TAIL.search(text)
+    if not match:
+        return len(text), []
+    base, dot, word = match.group(1), match.group(2), match.group(3)
+    start = len(text) - len(word)
+    if dot and base:
+        obj = _resolve(base.split("."), namespace)
+        if obj is None:
+            return start, []
+        names = _safe_dir(obj)
+    elif base and not dot:
+        # `torch.ze` parsed as base="torch.ze": split off the last part
+        parts = base.split(".")
+        word = parts[-1]
+        start = len(text) - len(word)
+        if len(parts) > 1:
+            obj = _resolve(parts[:-1], namespace)
+            if obj is None:
+                return start, []
+            names = _safe_dir(obj)
+        else:
+            names = list(namespace) + list(vars(builtins)) + keyword.kwlist
+    else:
+        names = list(namespace) + list(vars(builtins))
+    hide_private = not word.startswith("_")
+    found = sorted({n for n in names if n.startswith(word) and not (hide_private and n.startswith("_"))})
+    return start, found[:MAX_RESULTS]
+
+
+def common_prefix(words: list[str]) -> str:
+    if not words:
+        return ""
+    first, last = min(words), max(words)
+    i = 0
+    while i < len(first) and i < len(last) and first[i] == last[i]:
+        i += 1
+    return first[:i]
