@@ -50,6 +50,7 @@ class TorchTUI(App):
         self.startup_warnings = warnings
         self.lang = lang
         self._kernel = None
+        self._history = None
         self.train_config = train_config
         self.on_quit_hooks: list = []
         self.status_text = t("status.loading")
@@ -69,8 +70,11 @@ class TorchTUI(App):
         self.call_after_refresh(self._start_loader)
 
     def _start_loader(self) -> None:
-        self.set_timer(0.05, lambda: threading.Thread(target=self._load_torch, name="torch-loader",
-                                                      daemon=True).start())
+        def start() -> None:
+            threading.Thread(target=self._load_torch, name="torch-loader", daemon=True).start()
+            self.kernel.start()
+
+        self.set_timer(0.05, start)
 
     def _load_torch(self) -> None:
         try:
@@ -116,12 +120,31 @@ class TorchTUI(App):
     # --- shared state ---------------------------------------------------------------------
     @property
     def kernel(self):
-        """The Playground's kernel: one namespace shared by the Playground, Learn and %autograd."""
+        """The Playground's kernel: one namespace shared by the Playground, Learn and %autograd.
+        Its thread starts once the first frame is drawn (it begins by importing torch)."""
         if self._kernel is None:
             from engine.repl import Kernel
 
-            self._kernel = Kernel()
+            self._kernel = Kernel(history=self.history, autostart=False)
         return self._kernel
+
+    @property
+    def history(self):
+        if self._history is None:
+            from engine.repl.history import History
+
+            self._history = History()
+            if self._history.warning:
+                self.notify(self._history.warning, severity="warning", timeout=10)
+        return self._history
+
+    def open_autograd(self, request) -> None:
+        """Show a %autograd recording in the Autograd inspector."""
+        async def show() -> None:
+            await self.switch_mode("autograd")
+            self.screen.show_request(request)
+
+        self.call_later(show)
 
     # --- keys and palette -----------------------------------------------------------------
     def action_help(self) -> None:

@@ -101,7 +101,7 @@ class Restarted:
 def is_complete(source: str) -> bool:
     """True when `source` can run as is; False when it needs more lines (`for i in range(3):`).
     Invalid code counts as complete, so that running it shows the syntax error."""
-    if source.lstrip().startswith("%"):
+    if source.rstrip().rpartition("\n")[2].lstrip().startswith("%"):
         return True
     try:
         return codeop.compile_command(source, "<input>", "exec") is not None
@@ -141,7 +141,8 @@ def _hint(exc: BaseException) -> str | None:
 class Kernel:
     """A persistent namespace whose cells run in order on one thread; events go to `on_event`."""
 
-    def __init__(self, on_event: Callable[[object], None] | None = None, history=None) -> None:
+    def __init__(self, on_event: Callable[[object], None] | None = None, history=None,
+                 autostart: bool = True) -> None:
         self.on_event = on_event or (lambda event: None)
         self.history = history
         self.namespace: dict = {}
@@ -155,6 +156,14 @@ class Kernel:
         self._queue: queue.Queue = queue.Queue()
         self._waiters: dict[int, tuple[threading.Event, list]] = {}
         self._router = Router()
+        self._thread: threading.Thread | None = None
+        if autostart:
+            self.start()
+
+    def start(self) -> None:
+        """Start the kernel thread (it imports torch first); cells submitted before wait in the queue."""
+        if self._thread is not None:
+            return
         old = threading.stack_size()
         try:
             threading.stack_size(STACK_SIZE)
@@ -196,7 +205,7 @@ class Kernel:
 
     def interrupt(self) -> bool:
         """Raise KeyboardInterrupt in the running cell. Returns False if nothing was running."""
-        if self.running is None or self._thread.ident is None:
+        if self.running is None or self._thread is None or self._thread.ident is None:
             return False
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident),
                                                    ctypes.py_object(KeyboardInterrupt))
@@ -334,8 +343,12 @@ class Kernel:
         try:
             if self.load_error:
                 raise RuntimeError(f"torch could not be loaded, so cells cannot run: {self.load_error}")
-            if source.lstrip().startswith("%") and "\n" not in source.strip():
-                request = magics.run(source, self)
+            body, _, last_line = source.rstrip().rpartition("\n")
+            if last_line.lstrip().startswith("%"):
+                # a % command may end a cell: the code above it runs first
+                if body.strip():
+                    self._execute(number, body)
+                request = magics.run(last_line, self)
                 if request is not None:
                     fields["autograd"] = request
             else:

@@ -1,0 +1,213 @@
+"""The Playground's cell editor: Python highlighting, Enter runs a complete cell, Up/Down walk
+history, Tab completes from the live namespace with a dropdown when several names match."""
+
+from __future__ import annotations
+
+import re
+
+from textual import events
+from textual.message import Message
+from textual.widgets import OptionList, TextArea
+
+from engine.repl.completion import common_prefix, complete
+from engine.repl.kernel import is_complete
+
+WORD_BEFORE = re.compile(r"[\w.]$")
+
+
+class Completions(OptionList):
+    """The dropdown of completion candidates shown above the editor."""
+
+    DEFAULT_CSS = """
+    Completions { display: none; height: auto; max-height: 8; border: none; background: $panel; }
+    Completions.-open { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="completions")
+        self.can_focus = False
+        self.start = 0
+
+    def show(self, start: int, words: list[str]) -> None:
+        self.start = start
+        self.clear_options()
+        self.add_options(words)
+        self.highlighted = 0
+        self.add_class("-open")
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def chosen(self) -> str | None:
+        if self.highlighted is None or not self.option_count:
+            return None
+        return str(self.get_option_at_index(self.highlighted).prompt)
+
+
+class CellEditor(TextArea):
+    """A TextArea that submits complete cells and knows the REPL history."""
+
+    class Submitted(Message):
+        """The user pressed Enter on a complete cell."""
+
+        def __init__(self, source: str) -> None:
+            super().__init__()
+            self.source = source
+
+    def __init__(self, completions: Completions, history: list[str] | None = None, namespace=None) -> None:
+        language = "python"
+        try:
+            super().__init__("", language=language, id="editor", soft_wrap=True, tab_behavior="indent",
+                             show_line_numbers=False)
+        except Exception:  # tree-sitter missing: still a good plain editor
+            super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent")
+        self.completions = completions
+        self.history_entries = history if history is not None else []
+        self.namespace_source = namespace or (lambda: {})
+        self._history_pos: int | None = None
+        self._draft = ""
+
+    # --- history ----------------------------------------------------------------------------
+    def _show_history(self, pos: int | None) -> None:
+        self._history_pos = pos
+        text = self._draft if pos is None else self.history_entries[pos]
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def history_prev(self) -> None:
+        if not self.history_entries:
+            return
+        if self._history_pos is None:
+            self._draft = self.text
+            self._show_history(len(self.history_entries) - 1)
+        elif self._history_pos > 0:
+            self._show_history(self._history_pos - 1)
+
+    def history_next(self) -> None:
+        if self._history_pos is None:
+            return
+        if self._history_pos < len(self.history_entries) - 1:
+            self._show_history(self._history_pos + 1)
+        else:
+            self._show_history(None)
+
+    def set_source(self, text: str) -> None:
+        self._history_pos = None
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    # --- completion -------------------------------------------------------------------------
+    def _line_before_cursor(self) -> str:
+        row, col = self.cursor_location
+        return self.document[row][:col]
+
+    def complete_here(self) -> bool:
+        """Complete the word before the cursor; False when there is no word (Tab then indents)."""
+        before = self._line_before_cursor()
+        if not WORD_BEFORE.search(before):
+            return False
+        start, words = complete(before, self.namespace_source())
+        if not words:
+            self.app.bell()
+            return True
+        typed = before[start:]
+        prefix = common_prefix(words)
+        if len(prefix) > len(typed):
+            self.insert(prefix[len(typed):])
+        if len(words) == 1:
+            self.completions.close()
+        else:
+            self.completions.show(start, words)
+        return True
+
+    def accept_completion(self) -> None:
+        word = self.completions.chosen()
+        self.completions.close()
+        if word is None:
+            return
+        typed = self._line_before_cursor()[self.completions.start:]
+        if word.startswith(typed):
+            self.insert(word[len(typed):])
+
+    # --- keys -------------------------------------------------------------------------------
+    def _submit_or_newline(self) -> None:
+        source = self.text
+        row, _ = self.cursor_location
+        at_end = self.cursor_location == self.document.end
+        line = self.document[row]
+        if at_end and source.strip():
+            if line.strip() == "" and "\n" in source:
+                ready = is_complete(source.rstrip() + "\n\n")  # an empty line closes a block
+            else:
+                ready = is_complete(source) and not source.rstrip().endswith(":")
+            if ready:
+                # Clear now, not when the screen gets the message: keys typed meanwhile belong
+                # to the next cell.
+                self.set_source("")
+                self.completions.close()
+                self.post_message(self.Submitted(source.rstrip()))
+                return
+        indent = len(line) - len(line.lstrip(" "))
+        before = self._line_before_cursor().rstrip()
+        if before.endswith(":"):
+            indent += 4
+        self.insert("\n" + " " * indent)
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if self.completions.is_open:
+            if key in ("up", "down"):
+                event.stop()
+                event.prevent_default()
+                count = self.completions.option_count
+                current = self.completions.highlighted or 0
+                self.completions.highlighted = (current + (1 if key == "down" else -1)) % max(count, 1)
+                return
+            if key in ("enter", "tab"):
+                event.stop()
+                event.prevent_default()
+                self.accept_completion()
+                return
+            if key == "escape":
+                event.stop()
+                event.prevent_default()
+                self.completions.close()
+                return
+            if not (event.is_printable and (event.character or "").isidentifier()):
+                self.completions.close()
+        if key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._submit_or_newline()
+            return
+        if key == "tab":
+            if self.complete_here():
+                event.stop()
+                event.prevent_default()
+                return
+        if key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
+            event.stop()
+            event.prevent_default()
+            self.history_prev()
+            return
+        if key == "down" and self.cursor_location[0] == self.document.line_count - 1 and not self.selected_text:
+            if self._history_pos is not None:
+                event.stop()
+                event.prevent_default()
+                self.history_next()
+                return
+        await super()._on_key(event)
+        if self.completions.is_open and event.is_printable:
+            self._refresh_completions()
+
+    def _refresh_completions(self) -> None:
+        before = self._line_before_cursor()
+        start, words = complete(before, self.namespace_source())
+        if len(words) > 1:
+            self.completions.show(start, words)
+        else:
+            self.completions.close()
