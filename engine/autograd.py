@@ -29,17 +29,30 @@ class TensorView:
     value: str
     summary: TensorSummary
     scalar: float | None = None  # the number itself when the tensor has one element
+    tensor: object = field(default=None, compare=False, repr=False)  # a detached copy, for full values
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.summary.shape
 
 
+def full_values(t, limit: int = 10_000) -> str:
+    """All values of a tensor (up to `limit` elements), formatted without touching torch's global
+    print options, which other threads may be using."""
+    import numpy as np
+
+    data = t.detach().cpu()
+    if data.dtype.is_floating_point and data.dtype != data.double().dtype:
+        data = data.float()
+    return np.array2string(data.numpy(), threshold=limit, max_line_width=76, precision=4,
+                           suppress_small=True)
+
+
 def view(t) -> TensorView | None:
     if t is None:
         return None
     scalar = float(t.detach().reshape(()).item()) if t.numel() == 1 else None
-    return TensorView(short_repr(t), summarize(t), scalar)
+    return TensorView(short_repr(t), summarize(t), scalar, t.detach().clone())
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class TensorSummary:
             parts.append(f"grad_fn={self.grad_fn}")
         elif self.requires_grad:
             parts.append("requires_grad (leaf)")
-        if self.stats is not None:
+        if self.stats is not None and self.numel > 1:
             s = self.stats
             approx = "≈" if s.sampled else ""
             parts.append(f"min {fmt(s.min)} max {fmt(s.max)} mean {fmt(s.mean)} std {approx}{fmt(s.std)}")

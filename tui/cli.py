@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_version() -> int:
-    from engine import __version__
-
     import torch
+
+    from engine import __version__
 
     cuda = torch.cuda.is_available()
     detail = f"yes, {torch.cuda.device_count()} device(s)" if cuda else "no"
@@ -72,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         return print_version()
     from engine import config as config_mod
     from engine.devices import DeviceError
-
     from tui import i18n
 
     cfg = config_mod.load()

@@ -1,12 +1,263 @@
-"""placeholder"""
+"""F3 Autograd: the graph that operations built, and backward() running node by node."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.bindings import translate
+from tui.i18n import t
 from tui.screens.base import BaseScreen
+from tui.screens.pickers import Picker
+
+
+class ExamplePicker(Picker):
+    TITLE_KEY = "ag.pick_example"
+
+    def entries(self, text: str) -> list[tuple[str, str]]:
+        from engine.grad_examples import EXAMPLES
+
+        low = text.lower()
+        return [(f"{e.key}: {e.title}", e.key) for e in EXAMPLES.values()
+                if low in e.key or low in e.title.lower()]
+
+
+class ValuesScreen(ModalScreen):
+    """Full values of the current step's tensors; Escape closes."""
+
+    DEFAULT_CSS = """
+    ValuesScreen { align: center middle; }
+    ValuesScreen > VerticalScroll { width: 95%; height: 90%; border: round $accent; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,q,enter", "close", "key.close", id="values.close")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        translate(self._bindings)
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(self.text))
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss()
 
 
 class AutogradScreen(BaseScreen):
-    TITLE_KEY = "screen.autograd"
-    BINDINGS = []
+    """Step through a recorded backward pass of an example or of the user's own tensors."""
 
-    def compose_body(self):
-        yield Static("AutogradScreen", classes="placeholder")
+    TITLE_KEY = "screen.autograd"
+    BINDINGS = [
+        Binding("n,right", "step(1)", "ag.next", id="ag.next", tooltip="tip.ag.next"),
+        Binding("p,left", "step(-1)", "ag.prev", id="ag.prev", tooltip="tip.ag.prev"),
+        Binding("home", "jump('first')", "ag.first", id="ag.first", tooltip="tip.ag.first", show=False),
+        Binding("end", "jump('last')", "ag.last", id="ag.last", tooltip="tip.ag.last", show=False),
+        Binding("f", "view('forward')", "ag.forward", id="ag.forward", tooltip="tip.ag.forward"),
+        Binding("b", "view('backward')", "ag.backward", id="ag.backward", tooltip="tip.ag.backward"),
+        Binding("g", "check", "ag.check", id="ag.check", tooltip="tip.ag.check"),
+        Binding("e", "choose_example", "ag.example", id="ag.example", tooltip="tip.ag.example"),
+        Binding("enter", "values", "ag.values", id="ag.values", tooltip="tip.ag.values"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recording = None
+        self.namespace: dict = {}
+        self.forward = None
+        self.leaves: dict = {}
+        self.passes = 1
+        self.check_note = ""
+        self.title_text = ""
+        self.code = ""
+        self.index = 0
+        self.view_mode = "backward"
+        self.check_text = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="ag-title")
+        with VerticalScroll(id="ag-graph-box"):
+            yield Static(t("ag.loading"), id="ag-graph")
+        with VerticalScroll(id="ag-step-box"):
+            yield Static("", id="ag-step")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.recording is None:
+            self.load_example("scalar")
+
+    # --- loading ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-load")
+    def load_example(self, key: str) -> None:
+        from engine.autograd import record_backward
+        from engine.grad_examples import EXAMPLES
+
+        example = EXAMPLES[key]
+        built = example.build()
+        rec = record_backward(built.root, built.namespace, passes=built.passes)
+        note = t("ag.detach_note") if key == "detach" else ""
+        self.app.call_from_thread(self._show, rec, built.namespace, built.forward, built.leaves, built.passes,
+                                  f"{example.key}: {example.title}", built.code, note, example.lesson)
+
+    def show_request(self, request) -> None:
+        """Show a recording made by %autograd in the Playground."""
+        self._show(request.recording, dict(self.app.kernel.namespace), request.forward, request.leaves, 1,
+                   f"%autograd {request.expression}", "", request.check_note, "")
+
+    def _show(self, rec, namespace, forward, leaves, passes, title, code, note, lesson) -> None:
+        self.recording, self.namespace, self.forward, self.leaves = rec, namespace, forward, leaves
+        self.passes, self.title_text, self.code, self.check_note = passes, title, code, note
+        self.lesson = lesson
+        self.index, self.view_mode, self.check_text = 0, "backward", ""
+        self.redraw()
+
+    # --- drawing ----------------------------------------------------------------------------
+    def redraw(self) -> None:
+        if self.recording is None:
+            return
+        from engine.grad_text import graph_lines
+
+        steps = self.recording.steps
+        step = steps[self.index] if steps else None
+        current = step.node if step else None
+        header = Text.assemble((self.title_text, "bold"), "  ",
+                               (t("ag.step_of", index=self.index + 1, total=len(steps)), "cyan"))
+        self.query_one("#ag-title", Static).update(header)
+        graph = Text()
+        for line in graph_lines(self.recording.graph, current):
+            graph.append(line + "\n", style="bold reverse" if line.lstrip("│├└─ ").startswith("▶") else "")
+        self.query_one("#ag-graph", Static).update(graph)
+        body = {"backward": self._step_text, "forward": self._forward_text, "check": self._check_text}
+        self.query_one("#ag-step", Static).update(body[self.view_mode](step))
+
+    def _tensor_line(self, label: str, view) -> Text:
+        if view is None:
+            return Text(f"  {label}: None", style="dim")
+        return Text.assemble(f"  {label}: ", (view.value, "bold"), ("  " + view.summary.line(), "dim"))
+
+    def _step_text(self, step) -> Text:
+        if step is None:
+            return Text(t("ag.no_steps"))
+        graph = self.recording.graph
+        node = graph.node(step.node)
+        out = Text()
+        if self.lesson and self.index == 0:
+            out.append(self.lesson + "\n", style="italic")
+        pass_note = f" · {t('ag.pass', n=step.backward_pass)}" if self.passes > 1 else ""
+        out.append(f"#{node.id} {node.title()}{pass_note}\n", style="bold")
+        out.append(step.formula + "\n", style="yellow")
+        out.append_text(self._tensor_line(t("ag.grad_in"), step.grad_in[0] if step.grad_in else None))
+        out.append("\n")
+        for i, g in enumerate(step.grad_out):
+            target = node.inputs[i] if i < len(node.inputs) else None
+            dest = f"#{target} {graph.node(target).title()}" if target is not None else t("ag.no_grad_input")
+            out.append_text(self._tensor_line(f"{t('ag.to')} {dest}", g))
+            out.append("\n")
+        if node.is_leaf:
+            out.append_text(self._tensor_line(f"{node.label}.grad {t('ag.before')}", step.grad_before))
+            out.append("\n")
+            out.append_text(self._tensor_line(f"{node.label}.grad {t('ag.after')}", step.grad_after))
+            out.append("\n")
+        for name, value in node.saved:
+            if hasattr(value, "summary"):
+                out.append_text(self._tensor_line(f"{t('ag.saved')} {name}", value))
+            else:
+                out.append(f"  {t('ag.saved')} {name}: {value}", style="dim")
+            out.append("\n")
+        return out
+
+    def _forward_text(self, _step) -> Text:
+        from engine.autograd import forward_rows
+
+        out = Text(t("ag.forward_title") + "\n", style="bold")
+        if self.code:
+            out.append(self.code + "\n\n", style="cyan")
+        for row in forward_rows(self.namespace):
+            mark = "●" if row.requires_grad else "○"
+            out.append(f"{mark} {row.name} {tuple(row.shape)} requires_grad={row.requires_grad}"
+                       + (f" grad_fn={row.grad_fn}" if row.grad_fn else "") + "\n",
+                       style="bold" if row.requires_grad else "")
+            out.append(f"    {row.why}\n", style="dim")
+        return out
+
+    def _check_text(self, _step) -> Text:
+        return Text(self.check_text or t("ag.checking"))
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        if self.recording and self.recording.steps:
+            self.index = max(0, min(len(self.recording.steps) - 1, self.index + delta))
+            self.view_mode = "backward"
+            self.redraw()
+
+    def action_jump(self, where: str) -> None:
+        if self.recording and self.recording.steps:
+            self.index = 0 if where == "first" else len(self.recording.steps) - 1
+            self.view_mode = "backward"
+            self.redraw()
+
+    def action_view(self, mode: str) -> None:
+        self.view_mode = mode
+        self.redraw()
+
+    def action_check(self) -> None:
+        if self.recording is None:
+            return
+        self.view_mode, self.check_text = "check", ""
+        self.redraw()
+        self._run_check()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-check")
+    def _run_check(self) -> None:
+        from engine.autograd import gradient_check
+
+        if self.forward is None:
+            text = t("ag.check_unavailable") + ("\n" + self.check_note if self.check_note else "")
+        else:
+            try:
+                check = gradient_check(self.forward, self.leaves, self.recording.leaf_grads, passes=self.passes)
+            except Exception as exc:
+                text = t("ag.check_failed", error=f"{type(exc).__name__}: {exc}")
+            else:
+                lines = [t("ag.check_title")]
+                for name, err in check.max_abs_error.items():
+                    lines.append(f"  {name}: {t('ag.max_error')} {err:.2e} ({check.checked[name]} "
+                                 f"{t('ag.elements')})")
+                lines.append(t("ag.check_ok") if check.worst < 1e-3 else t("ag.check_big"))
+                if self.check_note:
+                    lines.append(self.check_note)
+                text = "\n".join(lines)
+        self.check_text = text
+        self.app.call_from_thread(self.redraw)
+
+    def action_choose_example(self) -> None:
+        def chosen(key: str | None) -> None:
+            if key:
+                self.load_example(key)
+
+        self.app.push_screen(ExamplePicker(), chosen)
+
+    def action_values(self) -> None:
+        if not self.recording or not self.recording.steps:
+            return
+        from engine.autograd import full_values
+
+        step = self.recording.steps[self.index]
+        node = self.recording.graph.node(step.node)
+        parts = [f"#{node.id} {node.title()}"]
+        named = [(t("ag.grad_in"), g) for g in step.grad_in]
+        named += [(f"{t('ag.to')} {i + 1}", g) for i, g in enumerate(step.grad_out)]
+        named += [(f"{node.label}.grad {t('ag.after')}", step.grad_after)] if node.is_leaf else []
+        named += [(f"{t('ag.saved')} {n}", v) for n, v in node.saved if hasattr(v, "tensor")]
+        for label, view in named:
+            if view is not None and view.tensor is not None:
+                parts.append(f"{label} {view.summary.line()}\n{full_values(view.tensor)}")
+        self.app.push_screen(ValuesScreen("\n\n".join(parts)))

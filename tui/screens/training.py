@@ -1,12 +1,327 @@
-"""placeholder"""
-from textual.widgets import Static
+"""F4 Training: the linear regression trains in a worker thread while the plots stay live."""
 
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
+
+from tui.i18n import t
 from tui.screens.base import BaseScreen
+from tui.widgets.plots import FitPlot, LossPlot
+
+FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
+REDRAW_HZ = 10
+SCATTER_POINTS = 400
+
+
+class TrainProgress(Message):
+    """The latest Progress from the trainer; a burst collapses into the newest one."""
+
+    def __init__(self, progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TrainProgress) and not message.progress.epoch_done
+
+
+class TrainData(Message):
+    """A subsample of the run's data for the fit plot."""
+
+    def __init__(self, xs, ys, features, true_w, true_b) -> None:
+        super().__init__()
+        self.xs, self.ys, self.features, self.true_w, self.true_b = xs, ys, features, true_w, true_b
+
+
+class TrainFinished(Message):
+    """The run ended: a Result, or an error message."""
+
+    def __init__(self, result=None, error: str = "", run_id: int = 0) -> None:
+        super().__init__()
+        self.result, self.error, self.run_id = result, error, run_id
 
 
 class TrainingScreen(BaseScreen):
-    TITLE_KEY = "screen.train"
-    BINDINGS = []
+    """A config form, live status, the loss and fit plots, and exports."""
 
-    def compose_body(self):
-        yield Static("TrainingScreen", classes="placeholder")
+    TITLE_KEY = "screen.train"
+    BINDINGS = [
+        Binding("ctrl+r", "start", "tr.start", id="tr.start", tooltip="tip.tr.start", priority=True),
+        Binding("f6", "pause", "tr.pause", id="tr.pause", tooltip="tip.tr.pause", priority=True),
+        Binding("f7", "stop", "tr.stop", id="tr.stop", tooltip="tip.tr.stop", priority=True),
+        Binding("f8", "toggle_log", "tr.log", id="tr.log", tooltip="tip.tr.log", priority=True),
+        Binding("ctrl+s", "toggle_smooth", "tr.smooth", id="tr.smooth", tooltip="tip.tr.smooth", priority=True,
+                show=False),
+        Binding("f9", "export", "tr.export", id="tr.export", tooltip="tip.tr.export", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trainer = None
+        self.run_id = 0
+        self.loss_history: list[float] = []
+        self.previous_history: list[float] = []
+        self.latest = None
+        self.result = None
+        self.dirty = False
+        self.started_at = 0.0
+        self.config = None
+        self.model = None
+
+    def compose_body(self) -> ComposeResult:
+        from engine.training import LOADERS, OPTIMIZERS, RunConfig
+
+        initial = self.app.train_config or RunConfig()
+        with Horizontal(id="tr-main"):
+            with VerticalScroll(id="tr-form"):
+                for name in FIELDS:
+                    with Horizontal(classes="field"):
+                        yield Label(t(f"tr.f.{name}"), classes="field-label")
+                        yield Input(str(getattr(initial, name)), id=f"f-{name}", classes="field-input")
+                with Horizontal(classes="field"):
+                    yield Label(t("tr.f.optimizer"), classes="field-label")
+                    yield Select([(o, o) for o in OPTIMIZERS], value=initial.optimizer, allow_blank=False,
+                                 id="f-optimizer", compact=True)
+                with Horizontal(classes="field"):
+                    yield Label(t("tr.f.loader"), classes="field-label")
+                    yield Select([(o, o) for o in LOADERS], value=initial.loader, allow_blank=False,
+                                 id="f-loader", compact=True)
+                with Horizontal(classes="field"):
+                    yield Label(t("tr.f.device"), classes="field-label")
+                    yield Input(initial.device if self.app.train_config else self.app.device_spec,
+                                id="f-device", classes="field-input")
+                yield Checkbox(t("tr.f.shuffle"), value=initial.shuffle, id="f-shuffle", compact=True)
+                yield Static("", id="tr-form-error")
+                with Horizontal(id="tr-buttons"):
+                    yield Button(t("tr.start"), id="b-start", compact=True, variant="primary")
+                    yield Button(t("tr.pause"), id="b-pause", compact=True)
+                    yield Button(t("tr.stop"), id="b-stop", compact=True)
+            with Vertical(id="tr-right"):
+                yield Static(t("tr.idle"), id="tr-status")
+                yield ProgressBar(total=100, show_eta=False, id="tr-progress")
+                yield LossPlot()
+                yield FitPlot()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(LossPlot).title = t("tr.plot.loss")
+        self.query_one(FitPlot).title = t("tr.plot.fit")
+        self.query_one(LossPlot).redraw()
+        self.set_interval(1 / REDRAW_HZ, self._redraw)
+        self.app.on_quit_hooks.append(self._stop_for_quit)
+        self.query_one("#f-samples", Input).focus()
+
+    # --- the form ---------------------------------------------------------------------------
+    def read_form(self):
+        """The form as a RunConfig, or raise ConfigError naming the bad field."""
+        from engine.training import make_config
+
+        raw = {name: self.query_one(f"#f-{name}", Input).value for name in FIELDS}
+        raw["optimizer"] = self.query_one("#f-optimizer", Select).value
+        raw["loader"] = self.query_one("#f-loader", Select).value
+        raw["device"] = self.query_one("#f-device", Input).value or "auto"
+        raw["shuffle"] = self.query_one("#f-shuffle", Checkbox).value
+        return make_config(**raw)
+
+    @on(Input.Changed)
+    def _validate(self, event: Input.Changed | None = None) -> bool:
+        from engine.training import ConfigError
+
+        for name in (*FIELDS, "device"):
+            self.query_one(f"#f-{name}", Input).remove_class("-bad")
+        error = self.query_one("#tr-form-error", Static)
+        try:
+            self.read_form()
+        except ConfigError as exc:
+            bad = self.query(f"#f-{exc.field}")
+            if bad:
+                bad.first().add_class("-bad")
+            error.update(Text(str(exc), style="bold red"))
+            return False
+        error.update("")
+        return True
+
+    # --- running ----------------------------------------------------------------------------
+    def action_start(self) -> None:
+        from engine.training import ConfigError
+
+        try:
+            cfg = self.read_form()
+        except ConfigError as exc:
+            self._validate()
+            self.notify(str(exc), severity="error")
+            return
+        if self.trainer is not None:
+            self.trainer.stop()
+        if self.loss_history:
+            self.previous_history = list(self.loss_history)
+        self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
+        self.run_id += 1
+        self.started_at = time.monotonic()
+        self.query_one(FitPlot).points = None
+        self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
+        self.query_one("#tr-status", Static).update(t("tr.preparing"))
+        self.dirty = True
+        self._train(cfg, self.run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _train(self, cfg, run_id: int) -> None:
+        from engine.devices import DeviceError
+        from engine.plotdata import subsample_indices
+        from engine.training import ConfigError, Diverged, Trainer, make_data
+
+        try:
+            data = make_data(cfg)
+            trainer = Trainer(cfg, data)
+            self.trainer = trainer
+            idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
+            xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
+            ys = data.y[idx, 0].tolist()
+            self.post_message(TrainData(xs, ys, cfg.features, data.true_weight[0], data.true_bias))
+            gen = trainer.run()
+            while True:
+                try:
+                    progress = next(gen)
+                except StopIteration as done:
+                    self.model = trainer.model
+                    self.post_message(TrainFinished(done.value, run_id=run_id))
+                    return
+                if run_id != self.run_id:
+                    trainer.stop()
+                self.post_message(TrainProgress(progress))
+        except Diverged as exc:
+            self.post_message(TrainFinished(error=str(exc), run_id=run_id))
+        except (ConfigError, DeviceError) as exc:
+            self.post_message(TrainFinished(error=str(exc), run_id=run_id))
+        except Exception as exc:  # CUDA out of memory and the like: a message, and the app lives on
+            self._free_cuda()
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            self.post_message(TrainFinished(error=f"{type(exc).__name__}: {first}", run_id=run_id))
+
+    @staticmethod
+    def _free_cuda() -> None:
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:
+            pass
+
+    def on_train_data(self, message: TrainData) -> None:
+        self.query_one(FitPlot).set_points(message.xs, message.ys, message.features, message.true_w, message.true_b)
+        self.dirty = True
+
+    def on_train_progress(self, message: TrainProgress) -> None:
+        p = message.progress
+        self.latest = p
+        if p.epoch_done and len(self.loss_history) < p.epoch:
+            self.loss_history.append(p.loss)
+        self.dirty = True
+
+    def on_train_finished(self, message: TrainFinished) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.trainer = None
+        status = self.query_one("#tr-status", Static)
+        if message.error:
+            status.update(Text(message.error, style="bold red"))
+            self.notify(message.error, severity="error", timeout=8)
+            return
+        self.result = r = message.result
+        self.loss_history = list(r.loss_history)
+        self.dirty = True
+        self._redraw()
+        fmt = lambda ws: ", ".join(f"{w:.4f}" for w in ws[:3]) + (" …" if len(ws) > 3 else "")  # noqa: E731
+        summary = Text()
+        summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
+                         rate=f"{r.samples_per_s:,.0f}", device=r.device) + "\n", style="bold green")
+        summary.append(f"{t('tr.learned')}: w [{fmt(r.weight)}] b {r.bias:.4f} loss {r.final_loss:.4f}\n")
+        summary.append(f"{t('tr.true')}:    w [{fmt(r.true_weight)}] b {r.true_bias:.4f}\n")
+        summary.append(f"{t('tr.optimum')}: w [{fmt(r.optimal_weight)}] b {r.optimal_bias:.4f} "
+                       f"loss {r.optimal_loss:.4f}")
+        status.update(summary)
+
+    def _redraw(self) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
+        p = self.latest
+        if p is not None and self.result is None:
+            paused = self.trainer is not None and self.trainer.paused
+            w = ", ".join(f"{v:.3f}" for v in p.weight[:3])
+            text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
+                     b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
+                     device=self.config.device if self.config else "")
+            if paused:
+                text += " · " + t("tr.paused")
+            self.query_one("#tr-status", Static).update(text)
+            self.query_one("#tr-progress", ProgressBar).update(progress=p.epoch - (0 if p.epoch_done else 1))
+        self.query_one(LossPlot).set_data(self.loss_history, self.previous_history)
+        fit = self.query_one(FitPlot)
+        source = self.result or p
+        if source is not None:
+            predicted = None
+            if fit.features > 1 and fit.points is not None:
+                predicted = [sum(a * b for a, b in zip(row, source.weight, strict=False)) + source.bias
+                             for row in fit.points[0]]
+            fit.draw(list(source.weight), source.bias, predicted)
+        else:
+            fit.draw([0.0], 0.0)
+
+    def action_pause(self) -> None:
+        if self.trainer is None:
+            return
+        if self.trainer.paused:
+            self.trainer.resume()
+            self.notify(t("tr.resumed"), timeout=2)
+        else:
+            self.trainer.pause()
+            self.notify(t("tr.paused"), timeout=2)
+        self.dirty = True
+
+    def action_stop(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def _stop_for_quit(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def action_toggle_log(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.log_scale = not plot.log_scale
+        plot.redraw()
+
+    def action_toggle_smooth(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.smoothing = not plot.smoothing
+        plot.redraw()
+
+    @on(Button.Pressed, "#b-start")
+    def _start_button(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#b-pause")
+    def _pause_button(self) -> None:
+        self.action_pause()
+
+    @on(Button.Pressed, "#b-stop")
+    def _stop_button(self) -> None:
+        self.action_stop()
+
+    # --- exports ----------------------------------------------------------------------------
+    def action_export(self) -> None:
+        if self.result is None or self.config is None:
+            self.notify(t("tr.export_first"), severity="warning")
+            return
+        from tui.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.result, self.model, self.config))

@@ -1,0 +1,71 @@
+"""Export a finished run: loss history (CSV), state_dict, or a script that reproduces it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+
+from tui.bindings import translate
+from tui.i18n import t
+
+KINDS = ("csv", "state_dict", "script")
+FILENAMES = {"csv": "loss_history.csv", "state_dict": "linear_regression.pt", "script": "train_linear.py"}
+
+
+class ExportScreen(ModalScreen):
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical { width: 70; height: 14; border: round $accent; background: $surface; }
+    ExportScreen OptionList { height: 5; }
+    """
+    BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
+
+    def __init__(self, result, model, config) -> None:
+        super().__init__()
+        translate(self._bindings)
+        self.result, self.model, self.config = result, model, config
+
+    def compose(self) -> ComposeResult:
+        from engine.exports import default_dir
+
+        with Vertical():
+            yield Static(t("ex.title"))
+            yield Input(str(default_dir()), id="ex-folder")
+            yield OptionList(*[t(f"ex.{k}") for k in KINDS], id="ex-kinds")
+            yield Static("", id="ex-result")
+
+    def on_mount(self) -> None:
+        self.query_one("#ex-kinds", OptionList).focus()
+
+    @on(Input.Submitted, "#ex-folder")
+    def _folder_done(self) -> None:
+        self.query_one("#ex-kinds", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#ex-kinds")
+    def _export(self, event: OptionList.OptionSelected) -> None:
+        from engine import exports
+
+        kind = KINDS[event.option_index]
+        folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
+        path = folder / FILENAMES[kind]
+        try:
+            if kind == "csv":
+                written = exports.loss_csv(self.result, path)
+            elif kind == "state_dict":
+                written = exports.state_dict(self.model, path)
+            else:
+                written = exports.script(self.config, self.result.device, path)
+        except OSError as exc:
+            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=exc.strerror or exc))
+            return
+        self.query_one("#ex-result", Static).update(t("ex.written", path=written))
+        self.app.notify(t("ex.written", path=written), timeout=6)
+
+    def action_close(self) -> None:
+        self.dismiss()
