@@ -146,6 +146,33 @@ class TorchTUI(App):
 
         self.call_later(show)
 
+    def run_in_playground(self, source: str) -> None:
+        """Show the Playground and run `source` there (it joins the history like a typed cell)."""
+        async def run() -> None:
+            await self.switch_mode("playground")
+            self.screen.run_source(source)
+
+        self.call_later(run)
+
+    def open_example(self, key: str) -> None:
+        """Show one of the Autograd inspector's built-in examples."""
+        async def show() -> None:
+            await self.switch_mode("autograd")
+            self.screen.load_example(key)
+
+        self.call_later(show)
+
+    def open_training_defaults(self) -> None:
+        """Show the Training screen with the tutorial's settings and start a run."""
+        async def show() -> None:
+            from engine.training import RunConfig
+
+            await self.switch_mode("train")
+            self.screen.set_config(RunConfig(device=self.device_spec))
+            self.screen.action_start()
+
+        self.call_later(show)
+
     # --- keys and palette -----------------------------------------------------------------
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -1,12 +1,151 @@
-"""placeholder"""
-from textual.widgets import Static
+"""F5 Learn: a runnable tour of PyTorch basics, in English and Chinese, with checked exercises."""
 
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui import i18n
+from tui.i18n import t
 from tui.screens.base import BaseScreen
 
 
 class LearnScreen(BaseScreen):
-    TITLE_KEY = "screen.learn"
-    BINDINGS = []
+    """Chapters on the left, the lesson on the right; keys run examples and check exercises."""
 
-    def compose_body(self):
-        yield Static("LearnScreen", classes="placeholder")
+    TITLE_KEY = "screen.learn"
+    BINDINGS = [
+        Binding("1", "run_example(0)", "ln.run1", id="ln.run1", tooltip="tip.ln.run", key_display="1-3"),
+        Binding("2", "run_example(1)", "ln.run2", id="ln.run2", tooltip="tip.ln.run", show=False),
+        Binding("3", "run_example(2)", "ln.run3", id="ln.run3", tooltip="tip.ln.run", show=False),
+        Binding("c", "check", "ln.check", id="ln.check", tooltip="tip.ln.check"),
+        Binding("o", "open('first')", "ln.open", id="ln.open", tooltip="tip.ln.open"),
+        Binding("m", "open('matrix')", "ln.open_matrix", id="ln.open_matrix", tooltip="tip.ln.open_matrix",
+                show=False),
+        Binding("n", "move(1)", "ln.next", id="ln.next", tooltip="tip.ln.next"),
+        Binding("p", "move(-1)", "ln.prev", id="ln.prev", tooltip="tip.ln.prev", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        from engine.tour import Progress, chapters
+
+        self.chapters = chapters(i18n.language())
+        self.progress = Progress()
+        self.index = 0
+        self.feedback: Text | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="ln-main"):
+            yield OptionList(id="ln-chapters")
+            with VerticalScroll(id="ln-lesson"):
+                yield Static("", id="ln-text")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.progress.warning:
+            self.notify(self.progress.warning, severity="warning")
+        ids = [c.id for c in self.chapters]
+        self.index = ids.index(self.progress.current) if self.progress.current in ids else 0
+        self._fill_list()
+        chapters = self.query_one("#ln-chapters", OptionList)
+        chapters.highlighted = self.index
+        chapters.focus()
+        self._show()
+
+    def _label(self, i: int) -> str:
+        ch = self.chapters[i]
+        read = "●" if ch.id in self.progress.read else "○"
+        passed = "✓" if ch.id in self.progress.passed else " "
+        return f"{read}{passed} {ch.title}"
+
+    def _fill_list(self) -> None:
+        chapters = self.query_one("#ln-chapters", OptionList)
+        keep = chapters.highlighted
+        chapters.clear_options()
+        chapters.add_options([Option(self._label(i)) for i in range(len(self.chapters))])
+        if keep is not None:
+            chapters.highlighted = keep
+
+    @on(OptionList.OptionHighlighted, "#ln-chapters")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self.index:
+            self.index = event.option_index
+            self.feedback = None
+            self._show()
+
+    def _show(self) -> None:
+        ch = self.chapters[self.index]
+        parts = [Text(ch.title, style="bold underline"), Text(""), Text(ch.body), Text("")]
+        for i, example in enumerate(ch.examples, 1):
+            parts.append(Text(t("ln.example", n=i, title=example.title), style="bold cyan"))
+            parts.append(Syntax(example.code, "python", theme="ansi_dark", background_color="default",
+                                word_wrap=True))
+        parts.append(Text(""))
+        parts.append(Text.assemble((t("ln.exercise") + " ", "bold yellow"), ch.exercise))
+        parts.append(Text(t("ln.keys_open") if ch.opens else t("ln.keys"), style="dim"))
+        if self.feedback is not None:
+            parts.append(self.feedback)
+        self.query_one("#ln-text", Static).update(Group(*parts))
+        lesson = self.query_one("#ln-lesson", VerticalScroll)
+        if self.feedback is not None:
+            self.call_after_refresh(lesson.scroll_end, animate=False)
+        else:
+            lesson.scroll_home(animate=False)
+        if ch.id not in self.progress.read or self.progress.current != ch.id:
+            self.progress.mark_read(ch.id)
+            self._fill_list()
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        self.index = max(0, min(len(self.chapters) - 1, self.index + delta))
+        self.feedback = None
+        self.query_one("#ln-chapters", OptionList).highlighted = self.index
+        self._show()
+
+    def action_run_example(self, n: int) -> None:
+        ch = self.chapters[self.index]
+        if n >= len(ch.examples):
+            self.notify(t("ln.no_example", n=n + 1), severity="warning")
+            return
+        self.app.run_in_playground(ch.examples[n].code)
+
+    def action_check(self) -> None:
+        self._check(self.chapters[self.index])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ln-check")
+    def _check(self, chapter) -> None:
+        from engine.tour import check
+
+        kernel = self.app.kernel
+        if not kernel.ready.wait(60):
+            return
+        result = check(chapter, kernel.namespace)
+        self.app.call_from_thread(self._checked, chapter, result)
+
+    def _checked(self, chapter, result) -> None:
+        if result.passed:
+            self.progress.mark_passed(chapter.id)
+            self.feedback = Text(t("ln.passed"), style="bold green")
+            self.notify(t("ln.passed"))
+            self._fill_list()
+        else:
+            self.feedback = Text(t("ln.not_yet", hint=result.hint), style="bold red")
+        if self.chapters[self.index].id == chapter.id:
+            self._show()
+
+    def action_open(self, which: str) -> None:
+        ch = self.chapters[self.index]
+        if ch.opens == "autograd":
+            self.app.open_example("matrix" if which == "matrix" else "scalar")
+        elif ch.opens == "train" and which == "first":
+            self.app.open_training_defaults()
+        else:
+            self.notify(t("ln.nothing_to_open"), severity="warning")

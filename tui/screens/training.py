@@ -119,6 +119,15 @@ class TrainingScreen(BaseScreen):
         self.query_one("#f-samples", Input).focus()
 
     # --- the form ---------------------------------------------------------------------------
+    def set_config(self, cfg) -> None:
+        """Fill the form from a RunConfig."""
+        for name in FIELDS:
+            self.query_one(f"#f-{name}", Input).value = str(getattr(cfg, name))
+        self.query_one("#f-optimizer", Select).value = cfg.optimizer
+        self.query_one("#f-loader", Select).value = cfg.loader
+        self.query_one("#f-device", Input).value = cfg.device
+        self.query_one("#f-shuffle", Checkbox).value = cfg.shuffle
+
     def read_form(self):
         """The form as a RunConfig, or raise ConfigError naming the bad field."""
         from engine.training import make_config
