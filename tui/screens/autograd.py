@@ -81,6 +81,7 @@ class AutogradScreen(BaseScreen):
         self.index = 0
         self.view_mode = "backward"
         self.check_text = ""
+        self.shown = 0  # bumped by each request to show something: late results of older ones are dropped
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="ag-title")
@@ -95,8 +96,12 @@ class AutogradScreen(BaseScreen):
             self.load_example("scalar")
 
     # --- loading ----------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-load")
     def load_example(self, key: str) -> None:
+        self.shown += 1
+        self._build_example(key, self.shown)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-load")
+    def _build_example(self, key: str, token: int) -> None:
         from engine.autograd import record_backward
         from engine.grad_examples import EXAMPLES
 
@@ -104,11 +109,14 @@ class AutogradScreen(BaseScreen):
         built = example.build()
         rec = record_backward(built.root, built.namespace, passes=built.passes)
         note = t("ag.detach_note") if key == "detach" else ""
+        if token != self.shown:
+            return  # something newer (another example, or %autograd) was asked for meanwhile
         self.app.call_from_thread(self._show, rec, built.namespace, built.forward, built.leaves, built.passes,
                                   f"{example.key}: {example.title}", built.code, note, example.lesson)
 
     def show_request(self, request) -> None:
         """Show a recording made by %autograd in the Playground."""
+        self.shown += 1
         self._show(request.recording, dict(self.app.kernel.namespace), request.forward, request.leaves, 1,
                    f"%autograd {request.expression}", "", request.check_note, "")
 

@@ -139,9 +139,13 @@ class CellEditor(TextArea):
         row, _ = self.cursor_location
         at_end = self.cursor_location == self.document.end
         line = self.document[row]
-        if at_end and source.strip():
+        if not source.strip():
+            return
+        if at_end:
             if line.strip() == "" and "\n" in source:
                 ready = is_complete(source.rstrip() + "\n\n")  # an empty line closes a block
+            elif "\n" in source and line[:1] in (" ", "\t"):
+                ready = False  # inside an indented block: more lines may follow, as in IPython
             else:
                 ready = is_complete(source) and not source.rstrip().endswith(":")
             if ready:

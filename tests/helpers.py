@@ -1,0 +1,43 @@
+"""Shared helpers for the app tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.05) -> bool:
+    """Let the app run until predicate() is true; False on timeout."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        await pilot.pause(step)
+    return predicate()
+
+
+def log_text(app) -> str:
+    """All lines of the Playground's output log as plain text."""
+    from tui.widgets.output import OutputLog
+
+    log = app.screen.query_one(OutputLog)
+    return "\n".join(strip.text for strip in log.lines)
+
+
+def static_text(widget) -> str:
+    """The plain text a Static widget shows."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    plain = getattr(content, "plain", None)
+    if plain is not None:
+        return plain
+    from rich.console import Console
+
+    console = Console(width=200, record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+def run(coro):
+    return asyncio.run(coro)

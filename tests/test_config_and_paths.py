@@ -1,0 +1,73 @@
+import os
+
+from engine import config, paths
+from tui import i18n
+
+
+def test_state_dir_is_private(tmp_path):
+    d = paths.state_dir()
+    assert d.is_dir() and (os.stat(d).st_mode & 0o777) == 0o700
+    f = paths.write_private(d / "x" / "file.txt", "hi")
+    assert (os.stat(f).st_mode & 0o777) == 0o600 and (os.stat(f.parent).st_mode & 0o777) == 0o700
+
+
+def test_config_missing_good_and_corrupt(tmp_path):
+    assert config.load(tmp_path / "none.toml") == config.Config()
+    good = tmp_path / "good.toml"
+    good.write_text('device = "cpu"\nlanguage = "zh"\ntheme = "nord"\n')
+    cfg = config.load(good)
+    assert (cfg.device, cfg.language, cfg.theme, cfg.warnings) == ("cpu", "zh", "nord", ())
+    bad = tmp_path / "bad.toml"
+    bad.write_text("device = [unclosed")
+    cfg = config.load(bad)
+    assert cfg.device == "auto" and "not valid TOML" in cfg.warnings[0]
+    odd = tmp_path / "odd.toml"
+    odd.write_text('language = "fr"\ncolour = 3\n')
+    cfg = config.load(odd)
+    assert cfg.language is None and len(cfg.warnings) == 2
+
+
+def test_language_from_locale():
+    assert i18n.language_from_locale({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert i18n.language_from_locale({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert i18n.language_from_locale({"LC_MESSAGES": "zh_TW"}) == "zh"
+    assert i18n.language_from_locale({}) == "en"
+
+
+def test_every_ui_key_exists_in_both_languages():
+    en, zh = i18n.catalog("en"), i18n.catalog("zh")
+    assert set(en) == set(zh)
+    assert all(v.strip() for v in zh.values())
+
+
+def test_every_lesson_key_exists_in_both_languages():
+    import json
+    from pathlib import Path
+
+    import engine
+
+    base = Path(engine.__file__).parent / "lessons"
+    en = json.loads((base / "en.json").read_text())
+    zh = json.loads((base / "zh.json").read_text())
+
+    def keys(d, prefix=""):
+        out = set()
+        for k, v in d.items():
+            out.add(prefix + k)
+            if isinstance(v, dict):
+                out |= keys(v, prefix + k + ".")
+        return out
+
+    assert keys(en) == keys(zh)
+
+
+def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    cfg_dir = tmp_path / "config" / "torchtui"
+    cfg_dir.mkdir(parents=True)
+    (cfg_dir / "config.toml").write_text("this is = = not toml")
+    out = subprocess.run([sys.executable, "-m", "tui", "grad"], capture_output=True, text=True,
+                         env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert out.returncode == 0 and "Traceback" not in out.stderr

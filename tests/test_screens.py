@@ -1,0 +1,158 @@
+import json
+import os
+
+from tests.helpers import log_text, static_text, wait_for
+from tui.app import make_app
+
+
+async def type_cell(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
+    await pilot.press("enter")
+
+
+async def test_playground_runs_cells_and_shows_values_errors_and_variables():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_cell(pilot, "x = torch.arange(6.).reshape(2, 3)")
+        await type_cell(pilot, "x.sum()")
+        assert await wait_for(pilot, lambda: "Out[2]: tensor(15.)" in log_text(app), 60)
+        assert "shape () · float32 · cpu" in log_text(app)
+        await type_cell(pilot, "1/0")
+        assert await wait_for(pilot, lambda: "ZeroDivisionError" in log_text(app))
+        table = app.screen.query_one("#vars")
+        assert await wait_for(pilot, lambda: table.row_count == 1)
+        assert [str(c) for c in table.get_row_at(0)][:2] == ["x", "(2, 3)"]
+        history = (app.history.path).read_text().splitlines()
+        assert [json.loads(line)["src"] for line in history] == ["x = torch.arange(6.).reshape(2, 3)", "x.sum()", "1/0"]
+        assert os.stat(app.history.path).st_mode & 0o777 == 0o600
+
+
+async def test_playground_multiline_history_and_completion():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.screen.editor
+        assert await wait_for(pilot, app.kernel.ready.is_set, 60)
+        await pilot.press(*"for i in range(2):")
+        await pilot.press("enter")
+        assert editor.text == "for i in range(2):\n    "  # needs more: a newline with indentation
+        await pilot.press(*"print(i*7)")
+        await pilot.press("enter", "enter")
+        assert await wait_for(pilot, lambda: "7" in log_text(app).split("In [1]")[-1])
+        await pilot.press("up")
+        assert editor.text == "for i in range(2):\n    print(i*7)"
+        await pilot.press("down")
+        assert editor.text == ""
+        await pilot.press(*"torch.zeros_l")
+        await pilot.press("tab")
+        assert editor.text == "torch.zeros_like"
+        editor.set_source("")
+        await pilot.press(*"torch.ze")
+        await pilot.press("tab")
+        assert editor.text == "torch.zero"
+        assert app.screen.completions.is_open
+        await pilot.press("down", "enter")
+        assert editor.text == "torch.zeros"
+
+
+async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, app.kernel.ready.is_set, 60)
+        await type_cell(pilot, "keep = 5")
+        await type_cell(pilot, "import time; time.sleep(30)")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await type_cell(pilot, "keep + 1")
+        assert await wait_for(pilot, lambda: "queued: [3]" in static_text(app.screen.query_one("#run-status")))
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 10)
+        assert await wait_for(pilot, lambda: "Out[3]: 6" in log_text(app), 10)
+
+
+async def test_autograd_steps_through_the_scalar_example():
+    app = make_app(screen="autograd")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        step_text = lambda: static_text(screen.query_one("#ag-step"))  # noqa: E731
+        assert "2·(8 − 0) = 16" in step_text()
+        seen = []
+        for _ in range(5):
+            seen.append(step_text())
+            await pilot.press("n")
+        joined = "\n".join(seen)
+        assert "16 × 5 = 80" in joined and "None → 16" in joined and "None → 80" in joined
+        await pilot.press("home")
+        assert "step 1/5" in static_text(screen.query_one("#ag-title"))
+        await pilot.press("g")
+        assert await wait_for(pilot, lambda: "max abs error" in step_text())
+        await pilot.press("f")
+        assert "requires_grad=True" in step_text()
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "ValuesScreen"
+
+
+async def test_percent_autograd_opens_the_inspector_on_user_tensors():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_cell(pilot, "w = torch.tensor(2., requires_grad=True)")
+        await type_cell(pilot, "%autograd (3 * w - 1) ** 2")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None)
+        assert screen.recording.leaf_grads["w"].item() == 30.0
+        assert "AccumulateGrad (w)" in static_text(screen.query_one("#ag-graph"))
+
+
+async def test_training_runs_and_summarises():
+    app = make_app(screen="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        epochs = screen.query_one("#f-epochs")
+        epochs.value = "0"
+        await pilot.pause(0.05)
+        assert "epochs" in static_text(screen.query_one("#tr-form-error"))
+        epochs.value = "30"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.result is not None, 120)
+        status = static_text(screen.query_one("#tr-status"))
+        assert "Done: 30 epochs" in status and "optimum" in status
+        assert len(screen.loss_history) == 30
+
+
+async def test_learn_walks_a_chapter_by_keyboard_in_both_languages(tmp_path, monkeypatch):
+    for lang, passed in (("en", "Exercise passed!"), ("zh", "练习通过!")):
+        monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / lang))
+        app = make_app(screen="learn", lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            await pilot.press("n")  # chapter 2: creating tensors
+            assert screen.chapters[screen.index].id == "create"
+            await pilot.press("1")
+            assert await wait_for(pilot, lambda: app.current_mode == "playground")
+            assert await wait_for(pilot, lambda: "Out[1]" in log_text(app), 60)
+            await type_cell(pilot, "t = torch.full((3, 4), 7)")
+            assert await wait_for(pilot, lambda: "Out" in log_text(app).split("In [2]")[-1] or "t" in app.kernel.namespace)
+            await pilot.press("f5")
+            await pilot.pause(0.1)
+            screen = app.screen
+            await pilot.press("c")
+            assert await wait_for(pilot, lambda: "create" in screen.progress.passed)
+            assert passed in static_text(screen.query_one("#ln-text"))
+            saved = json.loads(screen.progress.path.read_text())
+            assert "create" in saved["passed"] and saved["current"] == "create"
+
+
+async def test_learn_resumes_where_you_left_off():
+    app = make_app(screen="learn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "n", "n")
+        assert app.screen.chapters[app.screen.index].id == "numpy"
+    again = make_app(screen="learn")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        screen = again.screen
+        assert screen.chapters[screen.index].id == "numpy"
+        labels = [str(screen.query_one("#ln-chapters").get_option_at_index(i).prompt) for i in range(4)]
+        assert all(label.startswith("●") for label in labels)
