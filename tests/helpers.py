@@ -41,3 +41,8 @@ def static_text(widget) -> str:
 
 def run(coro):
     return asyncio.run(coro)
+
+
+async def screen_ready(pilot, timeout: float = 30.0) -> bool:
+    """Wait until the current screen's body (everything below the status line) is mounted."""
+    return await wait_for(pilot, lambda: getattr(pilot.app.screen, "ready", True), timeout)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from tui import i18n
 from tui.bindings import translate
 from tui.i18n import t
-from tui.messages import DeviceStatus, TorchReady
+from tui.messages import DeviceStatus, KernelEvent, TorchReady
 from tui.screens import SCREENS, factory, screen_class
 
 CLI_SCREEN_TO_MODE = {"playground": "playground", "autograd": "autograd", "train": "train", "learn": "learn"}
@@ -22,7 +22,6 @@ CLI_SCREEN_TO_MODE = {"playground": "playground", "autograd": "autograd", "train
 class TorchTUI(App):
     """torchtui: Playground, Autograd, Training and Learn as modes, switched by F2–F5."""
 
-    CSS_PATH = "app.tcss"
     TITLE = "torchtui"
     MODES = {mode: factory(mode) for mode in SCREENS}
     BINDINGS = [
@@ -40,6 +39,9 @@ class TorchTUI(App):
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
                  warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None) -> None:
         i18n.set_language(lang)
+        # The start screen is the app's default mode, so the first frame draws it directly
+        # (switching modes in on_mount first builds and draws an empty default screen).
+        self.DEFAULT_MODE = CLI_SCREEN_TO_MODE[screen]
         super().__init__()
         translate(self._bindings)
         self.start_mode = CLI_SCREEN_TO_MODE[screen]
@@ -51,6 +53,7 @@ class TorchTUI(App):
         self.lang = lang
         self._kernel = None
         self._history = None
+        self._kernel_events: list = []
         self.train_config = train_config
         self.on_quit_hooks: list = []
         self.status_text = t("status.loading")
@@ -62,19 +65,21 @@ class TorchTUI(App):
 
     # --- start-up -------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.switch_mode(self.start_mode)
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=8)
-        # Start importing torch only once the first frame is on screen: the import holds the GIL
-        # for long stretches and would otherwise delay that frame.
-        self.call_after_refresh(self._start_loader)
+
+    async def on_ready(self) -> None:
+        """The first frame is on the terminal: now build the rest of the screen, then load torch.
+        The torch import holds the GIL for long stretches; started earlier, it delays that frame."""
+        from tui.screens.base import BaseScreen
+
+        if isinstance(self.screen, BaseScreen):
+            await self.screen.build_body()
+        self.set_timer(0.05, self._start_loader)
 
     def _start_loader(self) -> None:
-        def start() -> None:
-            threading.Thread(target=self._load_torch, name="torch-loader", daemon=True).start()
-            self.kernel.start()
-
-        self.set_timer(0.05, start)
+        threading.Thread(target=self._load_torch, name="torch-loader", daemon=True).start()
+        self.kernel.start()
 
     def _load_torch(self) -> None:
         try:
@@ -125,8 +130,37 @@ class TorchTUI(App):
         if self._kernel is None:
             from engine.repl import Kernel
 
-            self._kernel = Kernel(history=self.history, autostart=False)
+            self._kernel = Kernel(on_event=lambda event: self.post_message(KernelEvent(event)),
+                                  history=self.history, autostart=False)
         return self._kernel
+
+    def on_kernel_event(self, message: KernelEvent) -> None:
+        """Kernel events go to the Playground; until its body is on screen they wait here."""
+        screen = self._playground()
+        if screen is not None and screen.ready:
+            screen.handle_kernel_event(message.event)
+        else:
+            self._kernel_events.append(message.event)
+
+    def take_kernel_events(self) -> list:
+        events, self._kernel_events = self._kernel_events, []
+        return events
+
+    def _playground(self):
+        from tui.screens.playground import PlaygroundScreen
+
+        stack = self.get_screen_stack("playground") if "playground" in self._screen_stacks else []
+        return stack[0] if stack and isinstance(stack[0], PlaygroundScreen) else None
+
+    async def show_mode(self, mode: str):
+        """Switch to a mode and wait until its screen's body is mounted; returns the screen."""
+        import asyncio
+
+        await self.switch_mode(mode)
+        screen = self.screen
+        while not getattr(screen, "ready", True):
+            await asyncio.sleep(0.02)
+        return screen
 
     @property
     def history(self):
@@ -141,24 +175,24 @@ class TorchTUI(App):
     def open_autograd(self, request) -> None:
         """Show a %autograd recording in the Autograd inspector."""
         async def show() -> None:
-            await self.switch_mode("autograd")
-            self.screen.show_request(request)
+            screen = await self.show_mode("autograd")
+            screen.show_request(request)
 
         self.call_later(show)
 
     def run_in_playground(self, source: str) -> None:
         """Show the Playground and run `source` there (it joins the history like a typed cell)."""
         async def run() -> None:
-            await self.switch_mode("playground")
-            self.screen.run_source(source)
+            screen = await self.show_mode("playground")
+            screen.run_source(source)
 
         self.call_later(run)
 
     def open_example(self, key: str) -> None:
         """Show one of the Autograd inspector's built-in examples."""
         async def show() -> None:
-            await self.switch_mode("autograd")
-            self.screen.load_example(key)
+            screen = await self.show_mode("autograd")
+            screen.load_example(key)
 
         self.call_later(show)
 
@@ -167,9 +201,9 @@ class TorchTUI(App):
         async def show() -> None:
             from engine.training import RunConfig
 
-            await self.switch_mode("train")
-            self.screen.set_config(RunConfig(device=self.device_spec))
-            self.screen.action_start()
+            screen = await self.show_mode("train")
+            screen.set_config(RunConfig(device=self.device_spec))
+            screen.action_start()
 
         self.call_later(show)
 
@@ -182,8 +216,8 @@ class TorchTUI(App):
 
     async def run_screen_action(self, mode: str, action: str) -> None:
         """Switch to `mode`, then run one of its screen's actions (used by the command palette)."""
-        await self.switch_mode(mode)
-        await self.screen.run_action(action)
+        screen = await self.show_mode(mode)
+        await screen.run_action(action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

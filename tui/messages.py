@@ -25,3 +25,11 @@ class DeviceStatus(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, DeviceStatus)
+
+
+class KernelEvent(Message):
+    """An event from the Playground's kernel thread (engine.repl.kernel), carried to the UI thread."""
+
+    def __init__(self, event) -> None:
+        super().__init__()
+        self.event = event

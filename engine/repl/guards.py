@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import pydoc
 import threading
 import time
 
@@ -83,6 +82,8 @@ def _help(*args, **kwargs) -> None:
               "Ask about one thing instead, e.g. help(torch.cat) or help(torch.Tensor.view);\n"
               "%help lists the Playground's own commands.")
         return
+    import pydoc
+
     try:
         text = pydoc.render_doc(args[0], renderer=pydoc.plaintext)
     except (ImportError, pydoc.ErrorDuringImport) as exc:

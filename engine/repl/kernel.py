@@ -9,7 +9,6 @@ code raises RecursionError instead of crashing. ctrl+c raises KeyboardInterrupt 
 from __future__ import annotations
 
 import ast
-import codeop
 import ctypes
 import gc
 import linecache
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.repl import guards, magics
+from engine.repl.complete_input import is_complete  # noqa: F401 - part of this module's API
 from engine.repl.display import describe
 from engine.repl.streams import NotInTorchtui, Router, clean
 
@@ -96,17 +96,6 @@ class KernelReady:
 class Restarted:
     message: str
     dropped: tuple[int, ...] = field(default=())
-
-
-def is_complete(source: str) -> bool:
-    """True when `source` can run as is; False when it needs more lines (`for i in range(3):`).
-    Invalid code counts as complete, so that running it shows the syntax error."""
-    if source.rstrip().rpartition("\n")[2].lstrip().startswith("%"):
-        return True
-    try:
-        return codeop.compile_command(source, "<input>", "exec") is not None
-    except (SyntaxError, ValueError, OverflowError):
-        return True
 
 
 def fresh_namespace() -> dict:

@@ -55,6 +55,12 @@ class ValuesScreen(ModalScreen):
 class AutogradScreen(BaseScreen):
     """Step through a recorded backward pass of an example or of the user's own tensors."""
 
+    DEFAULT_CSS = """
+    #ag-title { height: 1; padding: 0 1; }
+    #ag-graph-box { height: 2fr; border: round $primary; }
+    #ag-step-box { height: 3fr; border: round $accent; }
+    """
+
     TITLE_KEY = "screen.autograd"
     BINDINGS = [
         Binding("n,right", "step(1)", "ag.next", id="ag.next", tooltip="tip.ag.next"),
@@ -91,9 +97,11 @@ class AutogradScreen(BaseScreen):
             yield Static("", id="ag-step")
 
     def on_mount(self) -> None:
-        super().on_mount()
         if self.recording is None:
             self.load_example("scalar")
+
+    def body_ready(self) -> None:
+        self.redraw()
 
     # --- loading ----------------------------------------------------------------------------
     def load_example(self, key: str) -> None:
@@ -129,7 +137,7 @@ class AutogradScreen(BaseScreen):
 
     # --- drawing ----------------------------------------------------------------------------
     def redraw(self) -> None:
-        if self.recording is None:
+        if self.recording is None or not self.ready:
             return
         from engine.grad_text import graph_lines
 

@@ -1,4 +1,9 @@
-"""What every screen shares: the status line, the footer, translated keys and a too-small notice."""
+"""What every screen shares: the status line, the footer, translated keys and a too-small notice.
+
+A screen draws its first frame with just the status line, then mounts its body and footer: the
+many widgets of a full screen cost more to style than the rest of start-up, and the first frame
+should not wait for them.
+"""
 
 from __future__ import annotations
 
@@ -14,29 +19,58 @@ from tui.i18n import t
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 
 
+class Body(Container):
+    """The screen-specific part, composed by the screen's compose_body() once the first frame is out."""
+
+    def compose(self) -> ComposeResult:
+        yield from self.screen.compose_body()
+
+
 class BaseScreen(Screen):
     """A screen with a status line on top, a footer of its keys, and a notice if the terminal is too small."""
+
+    SCOPED_CSS = False  # rules key on the screen's own class (-too-small); ids are unique per screen
+    DEFAULT_CSS = """
+    BaseScreen { layout: vertical; }
+    #body { height: 1fr; }
+    #too-small { display: none; height: 1fr; content-align: center middle; text-style: bold; }
+    .-too-small #body { display: none; }
+    .-too-small #too-small { display: block; }
+    """
 
     TITLE_KEY = "app.name"
 
     def __init__(self) -> None:
         super().__init__()
         translate(self._bindings)
+        self.ready = False  # True once the body is mounted and body_ready() has run
 
     def compose(self) -> ComposeResult:
         from tui.widgets.status import StatusLine
 
         yield StatusLine(t(self.TITLE_KEY))
-        with Container(id="body"):
-            yield from self.compose_body()
         yield Static(t("app.too_small", width=MIN_WIDTH, height=MIN_HEIGHT), id="too-small")
-        yield Footer()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def body_ready(self) -> None:
+        """Called once the body's widgets are mounted: the place for what on_mount would do."""
+
     def on_mount(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
+        # The app's very first screen waits for the app's Ready event (sent once the first frame
+        # is written, see TorchTUI.on_ready); screens shown later build their body at once.
+        if self.app._dom_ready:
+            self.call_after_refresh(self.build_body)
+
+    async def build_body(self) -> None:
+        if self.query("#body"):
+            return
+        await self.mount(Body(id="body"), before="#too-small")
+        await self.mount(Footer())
+        self.ready = True
+        self.body_ready()
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)

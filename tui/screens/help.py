@@ -34,6 +34,11 @@ def help_table(app_bindings: list[Binding]) -> Table:
 class HelpScreen(ModalScreen):
     """A scrollable list of all keys; Escape, q or F1 closes it."""
 
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    #help-body { width: 90%; height: 90%; border: round $accent; background: $surface; padding: 0 1; }
+    """
+
     BINDINGS = [
         Binding("escape,q,f1", "dismiss", "key.close", id="help.close"),
         Binding("down,j", "scroll('down')", show=False),

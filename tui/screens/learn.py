@@ -20,6 +20,11 @@ from tui.screens.base import BaseScreen
 class LearnScreen(BaseScreen):
     """Chapters on the left, the lesson on the right; keys run examples and check exercises."""
 
+    DEFAULT_CSS = """
+    #ln-chapters { width: 30; height: 1fr; border: none; border-right: vkey $primary; }
+    #ln-lesson { width: 1fr; padding: 0 1; }
+    """
+
     TITLE_KEY = "screen.learn"
     BINDINGS = [
         Binding("1", "run_example(0)", "ln.run1", id="ln.run1", tooltip="tip.ln.run", key_display="1-3"),
@@ -48,8 +53,7 @@ class LearnScreen(BaseScreen):
             with VerticalScroll(id="ln-lesson"):
                 yield Static("", id="ln-text")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def body_ready(self) -> None:
         if self.progress.warning:
             self.notify(self.progress.warning, severity="warning")
         ids = [c.id for c in self.chapters]

@@ -5,25 +5,17 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.i18n import t
 from tui.screens.base import BaseScreen
-from tui.widgets.editor import CellEditor, Completions
-from tui.widgets.output import OutputLog
 
-
-class KernelEvent(Message):
-    """An event from the kernel thread (engine.repl.kernel), carried to the UI thread."""
-
-    def __init__(self, event) -> None:
-        super().__init__()
-        self.event = event
+# The editor, output and table widgets are imported in compose_body(): this module is imported
+# before the first frame, and those imports are among the slowest of start-up.
 
 
 def human_bytes(n: int) -> str:
@@ -37,6 +29,18 @@ def human_bytes(n: int) -> str:
 class PlaygroundScreen(BaseScreen):
     """The REPL: output above, the editor below, variables on the right."""
 
+    DEFAULT_CSS = """
+    #pg-main { height: 1fr; }
+    #pg-left { width: 1fr; }
+    #pg-vars { width: 34; border-left: vkey $primary; }
+    #vars-title { text-style: bold; height: 1; }
+    #vars { height: 1fr; }
+    #var-details { height: auto; max-height: 8; color: $text-muted; }
+    #run-status { height: 1; }
+    #editor { height: auto; min-height: 3; max-height: 10; border: round $primary; }
+    #editor:focus { border: round $accent; }
+    """
+
     TITLE_KEY = "screen.playground"
     BINDINGS = [
         Binding("ctrl+c", "interrupt", "pg.interrupt", id="pg.interrupt", tooltip="tip.pg.interrupt", priority=True),
@@ -48,7 +52,17 @@ class PlaygroundScreen(BaseScreen):
         Binding("escape", "focus_editor", show=False),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.early_keys: list = []
+        self._run_status_text = ""
+
     def compose_body(self) -> ComposeResult:
+        from textual.widgets import DataTable
+
+        from tui.widgets.editor import CellEditor, Completions
+        from tui.widgets.output import OutputLog
+
         self.completions = Completions()
         app = self.app
         self.editor = CellEditor(self.completions, app.history.entries, lambda: app.kernel.namespace)
@@ -63,23 +77,34 @@ class PlaygroundScreen(BaseScreen):
                 yield DataTable(id="vars", cursor_type="row", zebra_stripes=False)
                 yield Static("", id="var-details")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        table = self.query_one("#vars", DataTable)
+    def on_key(self, event) -> None:
+        # Keys typed before the editor exists (the first moments after start) are kept for it.
+        if not self.ready and (event.is_printable or event.key in ("enter", "tab")):
+            self.early_keys.append(event)
+            event.stop()
+
+    def body_ready(self) -> None:
+        table = self.query_one("#vars")
         table.add_columns(t("pg.col.name"), t("pg.col.shape"), t("pg.col.dtype"), t("pg.col.bytes"))
-        self.output = self.query_one(OutputLog)
+        self.output = self.query_one("#output")
         self.output.write_note(t("pg.welcome"), "bold")
-        kernel = self.app.kernel
-        kernel.on_event = lambda event: self.post_message(KernelEvent(event))
-        if kernel.ready.is_set():
-            self.output.write_note(t("pg.ready", version=self.app.torch_version or ""), "dim")
+        for event in self.app.take_kernel_events():
+            self.handle_kernel_event(event)
         self.editor.focus()
+        for key in self.early_keys:
+            if key.key == "enter":
+                self.editor._submit_or_newline()
+            elif key.key == "tab":
+                self.editor.insert("    ")
+            else:
+                self.editor.insert(key.character)
+        self.early_keys.clear()
+        self.call_after_refresh(lambda: self.set_timer(0.1, self.editor.highlight))
         self.set_interval(0.2, self._update_run_status)
         self._update_run_status()
 
     # --- running cells --------------------------------------------------------------------
-    @on(CellEditor.Submitted)
-    def submit(self, message: CellEditor.Submitted) -> None:
+    def on_cell_editor_submitted(self, message) -> None:
         self.run_source(message.source)
 
     def run_source(self, source: str) -> int:
@@ -88,10 +113,10 @@ class PlaygroundScreen(BaseScreen):
         self._update_run_status()
         return number
 
-    def on_kernel_event(self, message: KernelEvent) -> None:
+    def handle_kernel_event(self, event) -> None:
+        """Show one kernel event (engine.repl.kernel); the app hands them over on the UI thread."""
         from engine.repl.kernel import CellDone, CellOutput, CellStarted, KernelReady, Restarted
 
-        event = message.event
         if isinstance(event, CellStarted):
             self.output.write_input(event.number, event.source)
         elif isinstance(event, CellOutput):
@@ -124,20 +149,22 @@ class PlaygroundScreen(BaseScreen):
         queued = [n for n, _ in list(kernel.pending) if n != kernel.running]
         if queued:
             parts.append(t("pg.queued", cells=" ".join(f"[{n}]" for n in queued)))
-        status.update(Text(" · ".join(parts), style="bold yellow") if parts else Text(t("pg.idle"), style="dim"))
+        text = " · ".join(parts) if parts else t("pg.idle")
+        if text != self._run_status_text:  # an unchanged line is not redrawn
+            self._run_status_text = text
+            status.update(Text(text, style="bold yellow" if parts else "dim"))
 
     # --- variables pane -------------------------------------------------------------------
     def _show_variables(self, variables) -> None:
-        table = self.query_one("#vars", DataTable)
+        table = self.query_one("#vars")
         table.clear()
         for v in variables:
             table.add_row(v.name, v.shape, v.dtype, human_bytes(v.nbytes), key=v.name)
         if not variables:
             self.query_one("#var-details", Static).update("")
 
-    @on(DataTable.RowHighlighted, "#vars")
-    def _variable_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is not None and event.row_key.value:
+    def on_data_table_row_highlighted(self, event) -> None:
+        if event.data_table.id == "vars" and event.row_key is not None and event.row_key.value:
             self._load_details(event.row_key.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="details")
@@ -176,7 +203,7 @@ class PlaygroundScreen(BaseScreen):
         self.editor.focus()
 
     def action_cycle_focus(self) -> None:
-        order = [self.editor, self.output, self.query_one("#vars", DataTable)]
+        order = [self.editor, self.output, self.query_one("#vars")]
         focused = self.focused
         index = next((i for i, w in enumerate(order) if w is focused), -1)
         order[(index + 1) % len(order)].focus()

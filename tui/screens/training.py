@@ -51,6 +51,23 @@ class TrainFinished(Message):
 class TrainingScreen(BaseScreen):
     """A config form, live status, the loss and fit plots, and exports."""
 
+    DEFAULT_CSS = """
+    #tr-form { width: 30; border-right: vkey $primary; }
+    .field { height: 1; }
+    .field-label { width: 11; }
+    .field-input { width: 1fr; height: 1; border: none; padding: 0; }
+    .field-input.-bad { background: $error 40%; }
+    #tr-form Select { width: 1fr; }
+    #tr-form-error { height: auto; }
+    #tr-buttons { height: 1; }
+    #tr-buttons Button { margin-right: 1; min-width: 7; }
+    #tr-right { width: 1fr; }
+    #tr-status { height: 5; padding: 0 1; }
+    #tr-progress { height: 1; padding: 0 1; }
+    #loss-plot { height: 1fr; }
+    #fit-plot { height: 1fr; }
+    """
+
     TITLE_KEY = "screen.train"
     BINDINGS = [
         Binding("ctrl+r", "start", "tr.start", id="tr.start", tooltip="tip.tr.start", priority=True),
@@ -109,8 +126,7 @@ class TrainingScreen(BaseScreen):
                 yield LossPlot()
                 yield FitPlot()
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def body_ready(self) -> None:
         self.query_one(LossPlot).title = t("tr.plot.loss")
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(LossPlot).redraw()

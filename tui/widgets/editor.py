@@ -9,8 +9,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import OptionList, TextArea
 
+from engine.repl.complete_input import is_complete
 from engine.repl.completion import common_prefix, complete
-from engine.repl.kernel import is_complete
 
 WORD_BEFORE = re.compile(r"[\w.]$")
 
@@ -59,17 +59,23 @@ class CellEditor(TextArea):
             self.source = source
 
     def __init__(self, completions: Completions, history: list[str] | None = None, namespace=None) -> None:
-        language = "python"
-        try:
-            super().__init__("", language=language, id="editor", soft_wrap=True, tab_behavior="indent",
-                             show_line_numbers=False)
-        except Exception:  # tree-sitter missing: still a good plain editor
-            super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent")
+        # Highlighting is switched on after the first frame (see highlight()): loading the
+        # tree-sitter grammar is the slowest part of drawing this screen.
+        super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent", show_line_numbers=False)
         self.completions = completions
         self.history_entries = history if history is not None else []
         self.namespace_source = namespace or (lambda: {})
         self._history_pos: int | None = None
         self._draft = ""
+
+    def highlight(self) -> None:
+        """Turn on Python highlighting; without the syntax extra it stays a plain editor."""
+        selection = self.selection  # setting the language reloads the document and the cursor
+        try:
+            self.language = "python"
+        except Exception:
+            pass
+        self.selection = selection
 
     # --- history ----------------------------------------------------------------------------
     def _show_history(self, pos: int | None) -> None:

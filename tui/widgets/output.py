@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import RichLog
 
@@ -14,7 +13,7 @@ class OutputLog(RichLog):
     """A RichLog that knows how to write cells; the oldest lines drop off past MAX_LINES."""
 
     DEFAULT_CSS = """
-    OutputLog { height: 1fr; border: none; background: $surface; padding: 0 1; }
+    OutputLog { height: 1fr; border: none; background: $surface; padding: 0 1; overflow-x: hidden; }
     OutputLog:focus { background: $boost; }
     """
 
@@ -23,6 +22,8 @@ class OutputLog(RichLog):
         self._partial: dict[int, str] = {}
 
     def write_input(self, number: int, source: str) -> None:
+        from rich.syntax import Syntax
+
         prompt = Text(f"In [{number}]: ", style="bold green")
         code = Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
         self.write(Group(prompt, code))

@@ -1,0 +1,58 @@
+"""Pictures of each screen at 80x24 (pytest-textual-snapshot). Refresh with --snapshot-update."""
+
+import pytest
+
+from tests.helpers import log_text, screen_ready, wait_for
+from tui.app import make_app
+
+SIZE = (80, 24)
+
+
+async def settle(pilot) -> None:
+    """Wait for torch, then pin the version-dependent part of the status line."""
+    app = pilot.app
+    await screen_ready(pilot)
+    await wait_for(pilot, app.torch_ready.is_set, 60)
+    await wait_for(pilot, app.kernel.ready.is_set, 60)
+    app.status_text = "torch · cpu"
+    await pilot.pause(0.2)
+
+
+def test_playground(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await pilot.press(*"torch.arange(6).reshape(2, 3)")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Out[1]" in log_text(pilot.app))
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_autograd_scalar(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await wait_for(pilot, lambda: pilot.app.screen.recording is not None)
+        await pilot.press("n", "n", "n")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(screen="autograd"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_training_form(snap_compare):
+    assert snap_compare(make_app(screen="train"), terminal_size=SIZE, run_before=settle)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_learn_chapter_list(snap_compare, lang):
+    assert snap_compare(make_app(screen="learn", lang=lang), terminal_size=SIZE, run_before=settle)
+
+
+def test_help(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
