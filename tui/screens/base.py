@@ -71,6 +71,7 @@ class BaseScreen(Screen):
         await self.mount(Footer())
         self.ready = True
         self.body_ready()
+        self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)

@@ -56,6 +56,7 @@ class TrainingScreen(BaseScreen):
     .field { height: 1; }
     .field-label { width: 11; }
     .field-input { width: 1fr; height: 1; border: none; padding: 0; }
+    .field-input:focus { border: none; background: $boost; }
     .field-input.-bad { background: $error 40%; }
     #tr-form Select { width: 1fr; }
     #tr-form-error { height: auto; }
@@ -262,16 +263,20 @@ class TrainingScreen(BaseScreen):
             return
         self.result = r = message.result
         self.loss_history = list(r.loss_history)
+        self.query_one("#tr-progress", ProgressBar).update(progress=r.epochs)
         self.dirty = True
         self._redraw()
-        fmt = lambda ws: ", ".join(f"{w:.4f}" for w in ws[:3]) + (" …" if len(ws) > 3 else "")  # noqa: E731
+        def weights(ws) -> str:
+            return " ".join(f"{w:.4f}" for w in ws[:2]) + (" …" if len(ws) > 2 else "")
+
         summary = Text()
         summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
-                         rate=f"{r.samples_per_s:,.0f}", device=r.device) + "\n", style="bold green")
-        summary.append(f"{t('tr.learned')}: w [{fmt(r.weight)}] b {r.bias:.4f} loss {r.final_loss:.4f}\n")
-        summary.append(f"{t('tr.true')}:    w [{fmt(r.true_weight)}] b {r.true_bias:.4f}\n")
-        summary.append(f"{t('tr.optimum')}: w [{fmt(r.optimal_weight)}] b {r.optimal_bias:.4f} "
-                       f"loss {r.optimal_loss:.4f}")
+                         rate=f"{r.samples_per_s:,.0f}") + "\n", style="bold green")
+        summary.append(f"{t('tr.learned')} w {weights(r.weight)}  b {r.bias:.4f}  loss {r.final_loss:.4f}\n")
+        summary.append(f"{t('tr.true')} w {weights(r.true_weight)}  b {r.true_bias:.4f}\n")
+        summary.append(f"{t('tr.optimum')} w {weights(r.optimal_weight)}  b {r.optimal_bias:.4f}  "
+                       f"loss {r.optimal_loss:.4f}\n")
+        summary.append(t("tr.floor", device=r.device), style="dim")
         status.update(summary)
 
     def _redraw(self) -> None:
