@@ -21,6 +21,7 @@ async def settle(pilot) -> None:
 def test_playground(snap_compare):
     async def run_before(pilot):
         await settle(pilot)
+        pilot.app.screen.editor.cursor_blink = False  # a blinking cursor makes two pictures
         await pilot.press("ctrl+l")
         await pilot.press(*"torch.arange(6).reshape(2, 3)")
         await pilot.press("enter")

@@ -83,6 +83,9 @@ class TorchTUI(App):
 
     def _load_torch(self) -> None:
         try:
+            from engine import warmup
+
+            warmup.load()
             import torch
 
             from engine import devices

@@ -238,6 +238,9 @@ class Kernel:
     def _main(self) -> None:
         guards.register_kernel_thread(threading.get_ident())
         try:
+            from engine import warmup
+
+            warmup.load()
             import torch
 
             self.namespace.update(fresh_namespace())

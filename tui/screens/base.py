@@ -72,6 +72,11 @@ class BaseScreen(Screen):
         self.ready = True
         self.body_ready()
         self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
+        from engine.warmup import freeze_long_lived
+
+        # A screen's widgets live as long as the app: keep full collections (which stall every
+        # thread) from walking them again and again.
+        freeze_long_lived()
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)

@@ -17,7 +17,8 @@ from tui.screens.base import BaseScreen
 from tui.widgets.plots import FitPlot, LossPlot
 
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
-REDRAW_HZ = 10
+REDRAW_HZ = 10  # the status line
+PLOT_HZ = 4  # the plots: each redraw costs the UI thread a few ms, more while training holds the GIL
 SCATTER_POINTS = 400
 
 
@@ -92,6 +93,9 @@ class TrainingScreen(BaseScreen):
         self.started_at = 0.0
         self.config = None
         self.model = None
+        self._plotted_at = 0.0
+        self._plotted_loss: tuple = ()
+        self._plotted_fit: tuple | None = ()
 
     def compose_body(self) -> ComposeResult:
         from engine.training import LOADERS, OPTIMIZERS, RunConfig
@@ -102,7 +106,8 @@ class TrainingScreen(BaseScreen):
                 for name in FIELDS:
                     with Horizontal(classes="field"):
                         yield Label(t(f"tr.f.{name}"), classes="field-label")
-                        yield Input(str(getattr(initial, name)), id=f"f-{name}", classes="field-input")
+                        yield Input(str(getattr(initial, name)), id=f"f-{name}", classes="field-input",
+                                    select_on_focus=False)
                 with Horizontal(classes="field"):
                     yield Label(t("tr.f.optimizer"), classes="field-label")
                     yield Select([(o, o) for o in OPTIMIZERS], value=initial.optimizer, allow_blank=False,
@@ -114,7 +119,7 @@ class TrainingScreen(BaseScreen):
                 with Horizontal(classes="field"):
                     yield Label(t("tr.f.device"), classes="field-label")
                     yield Input(initial.device if self.app.train_config else self.app.device_spec,
-                                id="f-device", classes="field-input")
+                                id="f-device", classes="field-input", select_on_focus=False)
                 yield Checkbox(t("tr.f.shuffle"), value=initial.shuffle, id="f-shuffle", compact=True)
                 yield Static("", id="tr-form-error")
                 with Horizontal(id="tr-buttons"):
@@ -294,9 +299,21 @@ class TrainingScreen(BaseScreen):
                 text += " · " + t("tr.paused")
             self.query_one("#tr-status", Static).update(text)
             self.query_one("#tr-progress", ProgressBar).update(progress=p.epoch - (0 if p.epoch_done else 1))
-        self.query_one(LossPlot).set_data(self.loss_history, self.previous_history)
+        now = time.monotonic()
+        if self.result is None and now - self._plotted_at < 1 / PLOT_HZ:
+            self.dirty = True  # come back for the plots on a later tick
+            return
+        self._plotted_at = now
+        shown = (len(self.loss_history), len(self.previous_history))
+        if shown != self._plotted_loss:
+            self._plotted_loss = shown
+            self.query_one(LossPlot).set_data(self.loss_history, self.previous_history)
         fit = self.query_one(FitPlot)
         source = self.result or p
+        params = (tuple(source.weight), source.bias, fit.points is not None) if source is not None else None
+        if params == self._plotted_fit:
+            return
+        self._plotted_fit = params
         if source is not None:
             predicted = None
             if fit.features > 1 and fit.points is not None:

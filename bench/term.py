@@ -1,0 +1,69 @@
+"""A tmux-driven terminal for the benchmarks: start a program, type, and wait for text on screen."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+
+
+def require_tmux() -> None:
+    if shutil.which("tmux") is None:
+        raise SystemExit("these benchmarks need tmux")
+
+
+class Terminal:
+    def __init__(self, command: str, width: int = 80, height: int = 24, env: dict | None = None) -> None:
+        self.name = "bench-" + uuid.uuid4().hex[:8]
+        flags = []
+        for key, value in (env or {}).items():
+            flags += ["-e", f"{key}={value}"]
+        self.started = time.perf_counter()
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                        *flags, command], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def wait(self, text: str, timeout: float = 60.0, poll: float = 0.005) -> float | None:
+        """Seconds since start when `text` shows, or None on timeout."""
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            if text in self.screen():
+                return time.perf_counter() - self.started
+            time.sleep(poll)
+        return None
+
+    def time_until(self, text: str, action, timeout: float = 30.0, poll: float = 0.002) -> float | None:
+        """Run action(), then seconds until `text` shows (None on timeout)."""
+        start = time.perf_counter()
+        action()
+        end = start + timeout
+        while time.perf_counter() < end:
+            if text in self.screen():
+                return time.perf_counter() - start
+            time.sleep(poll)
+        return None
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
