@@ -354,7 +354,12 @@ class Trainer:
 
 def train(cfg: RunConfig, on_progress=None) -> Result:
     """Run a whole training; `on_progress(Progress)` is called for each event."""
-    trainer = Trainer(cfg)
+    return train_on(cfg, None, on_progress)
+
+
+def train_on(cfg: RunConfig, data: Dataset | None, on_progress=None) -> Result:
+    """train() on data already made (benchmarks reuse one dataset across runs)."""
+    trainer = Trainer(cfg, data)
     gen = trainer.run()
     while True:
         try:
