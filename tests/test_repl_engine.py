@@ -271,3 +271,16 @@ def test_history_is_bounded(tmp_path):
     again = History(tmp_path / "history", max_entries=10)
     assert len(again.entries) <= 12 and again.entries[-1] == "x = 29"
     assert h.search("x = 2")[0] == "x = 29"
+
+
+def test_percent_autograd_gradient_check_on_user_tensors(kernel):
+    from engine.autograd import gradient_check
+
+    kernel.run("x = torch.ones(2, 5)\nw = torch.randn(5, 3, requires_grad=True)\nb = torch.zeros(3, requires_grad=True)")
+    request = kernel.run("%autograd ((x @ w + b) ** 2).mean()").autograd
+    assert set(request.leaves) == {"w", "b"}
+    check = gradient_check(request.forward, request.leaves, request.recording.leaf_grads)
+    assert check.worst < 1e-4
+    named_only = kernel.run("loss = ((x @ w + b) ** 2).mean()\n%autograd loss").autograd
+    assert named_only.forward is None and "recomputes" in named_only.check_note
+    assert kernel.run("%autograd 5").error == "expected a tensor, got int: autograd works on tensors"

@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engine.autograd import AutogradError
 from engine.repl import guards, magics
 from engine.repl.complete_input import is_complete  # noqa: F401 - part of this module's API
 from engine.repl.display import describe
@@ -355,7 +356,7 @@ class Kernel:
         except SystemExit as exc:
             fields.update(error=f"SystemExit({exc.code!r}): sys.exit() does not close torchtui's Playground; "
                                 "press ctrl+q to quit the app", error_type="SystemExit")
-        except (magics.MagicError, NotInTorchtui) as exc:
+        except (magics.MagicError, NotInTorchtui, AutogradError) as exc:
             fields.update(error=str(exc), error_type=type(exc).__name__)
         except BaseException as exc:  # noqa: BLE001 - every user error becomes a message
             fields.update(error=self._format_error(exc), error_type=type(exc).__name__, hint=_hint(exc))

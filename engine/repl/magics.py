@@ -98,10 +98,16 @@ def _autograd(arg, kernel):
         note = ("the gradient check recomputes the expression: give one that computes from the leaves, "
                 "e.g. %autograd ((x @ w + b - y) ** 2).mean()")
     elif leaves:
+        import torch
+
         code = compile(arg, "<autograd>", "eval")
+        # The check runs in float64: every other floating tensor the expression may use goes too.
+        as_double = {name: value.detach().double() for name, value in ns.items()
+                     if isinstance(value, torch.Tensor) and value.is_floating_point()
+                     and value.numel() <= 10**7 and name not in leaves}
 
         def forward(**values):
-            return eval(code, {**ns, **values})
+            return eval(code, {**ns, **as_double, **values})
     print(f"recorded {len(recording.steps)} backward steps over {len(recording.graph.nodes)} nodes: "
           "opening the Autograd inspector")
     return AutogradRequest(arg, recording, forward, leaves, note)
