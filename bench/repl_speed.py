@@ -63,10 +63,10 @@ def keystroke_echo(exe: str, env: dict) -> None:
 
 
 def big_tensor(exe: str, env: dict) -> None:
-    code = ("import time, torch, sys; sys.path.insert(0, %r)\n"
+    code = (f"import time, torch, sys; sys.path.insert(0, {str(HERE.parent)!r})\n"
             "from engine.repl.display import describe\n"
             "t = time.perf_counter(); v = torch.randn(10000, 10000); describe(v)\n"
-            "print(time.perf_counter() - t)") % str(HERE.parent)
+            "print(time.perf_counter() - t)")
     plain = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     shown = []
     with Terminal(exe, 80, 24, env) as term:
