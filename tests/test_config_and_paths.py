@@ -71,3 +71,15 @@ def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
     out = subprocess.run([sys.executable, "-m", "tui", "grad"], capture_output=True, text=True,
                          env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert out.returncode == 0 and "Traceback" not in out.stderr
+
+
+def test_plot_lines_with_chinese_keep_their_width():
+    from rich.cells import cell_len
+
+    from tui.widgets.plots import narrow_line
+
+    line = "│ ▞▞ \x1b[31m本次\x1b[0m        │"
+    fixed = narrow_line(line)
+    plain = lambda s: __import__("re").sub(r"\x1b\[[0-9;]*m", "", s)  # noqa: E731
+    assert cell_len(plain(fixed)) == len(plain(line))
+    assert narrow_line("│ plain ascii │") == "│ plain ascii │"

@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from engine.plotdata import downsample, log10, smooth
+from tui.i18n import t
 
 
-class LossPlot(PlotextPlot):
+ANSI_OR_CHAR = re.compile(r"\x1b\[[0-9;]*m|.", re.S)
+
+
+def is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def narrow_line(line: str) -> str:
+    """Drop one space for each double-width character, spaces after the character first."""
+    tokens = ANSI_OR_CHAR.findall(line)
+    owed = sum(1 for tok in tokens if len(tok) == 1 and is_wide(tok))
+    if not owed:
+        return line
+    out = []
+    for tok in tokens:
+        if owed and tok == " " and any(len(t) == 1 and is_wide(t) for t in out):
+            owed -= 1
+            continue
+        out.append(tok)
+    return "".join(out)
+
+
+class Plot(PlotextPlot):
+    """A PlotextPlot that keeps its frame straight with Chinese titles, labels and legends.
+
+    plotext gives every character one cell, but CJK characters take two, which pushes the rest of
+    the line (and the frame's right edge) out by one cell per character. Dropping one space per
+    wide character from the same line (the padding after it, first) puts everything back.
+    """
+
+    def render(self) -> Text:
+        self._plot.plotsize(self.size.width, self.size.height)
+        self._plot._set_size(self.size.width, self.size.height)
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        built = self._plot.build()
+        return Text.from_ansi("\n".join(narrow_line(line) for line in built.split("\n")))
+
+
+class LossPlot(Plot):
     """Loss per epoch, with the previous run as a faint overlay; log scale and smoothing toggles."""
 
     def __init__(self) -> None:
@@ -34,19 +77,20 @@ class LossPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        label = self.title + (" (log10)" if self.log_scale else "") + (" · smoothed" if self.smoothing else "")
+        label = self.title + (f" ({t('plot.log')})" if self.log_scale else "") + (
+            f" · {t('plot.smoothed')}" if self.smoothing else "")
         plt.title(label)
         if self.previous:
             xs, ys = self._series(self.previous)
-            plt.plot(xs, ys, color="gray", label="previous")
+            plt.plot(xs, ys, color="gray", label=t("plot.previous"))
         if self.current:
             xs, ys = self._series(self.current)
-            plt.plot(xs, ys, color="cyan", label="this run")
-        plt.xlabel("epoch")
+            plt.plot(xs, ys, color="cyan", label=t("plot.this_run"))
+        plt.xlabel(t("plot.epoch"))
         self.refresh()
 
 
-class FitPlot(PlotextPlot):
+class FitPlot(Plot):
     """The data as a scatter with the learned and the true line; predicted against true for
     several features."""
 
@@ -71,17 +115,17 @@ class FitPlot(PlotextPlot):
         xs, ys = self.points
         if self.features == 1:
             plt.title(self.title)
-            plt.scatter(xs, ys, marker="dot", color="gray", label="data")
+            plt.scatter(xs, ys, marker="dot", color="gray", label=t("plot.data"))
             lo, hi = min(xs), max(xs)
             tw, tb = self.true_line
-            plt.plot([lo, hi], [tw * lo + tb, tw * hi + tb], color="red", label="true")
-            plt.plot([lo, hi], [weight[0] * lo + bias, weight[0] * hi + bias], color="orange", label="learned")
+            plt.plot([lo, hi], [tw * lo + tb, tw * hi + tb], color="red", label=t("plot.true"))
+            plt.plot([lo, hi], [weight[0] * lo + bias, weight[0] * hi + bias], color="orange", label=t("plot.learned"))
             plt.xlabel("x")
         else:
-            plt.title(self.title + ": predicted against true")
+            plt.title(f"{self.title}: {t('plot.pred_vs_true')}")
             if predicted is not None:
-                plt.scatter(ys, predicted, marker="dot", color="orange", label="predicted")
+                plt.scatter(ys, predicted, marker="dot", color="orange", label=t("plot.predicted"))
             lo, hi = min(ys), max(ys)
-            plt.plot([lo, hi], [lo, hi], color="red", label="perfect")
-            plt.xlabel("true y")
+            plt.plot([lo, hi], [lo, hi], color="red", label=t("plot.perfect"))
+            plt.xlabel(t("plot.true_y"))
         self.refresh()
