@@ -11,7 +11,6 @@ from textual_plotext import PlotextPlot
 from engine.plotdata import downsample, log10, smooth
 from tui.i18n import t
 
-
 ANSI_OR_CHAR = re.compile(r"\x1b\[[0-9;]*m|.", re.S)
 
 
