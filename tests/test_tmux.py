@@ -67,6 +67,12 @@ def test_real_terminal_session(tmp_path):
         term.type("41 + 1")
         term.keys("Enter")
         assert term.wait("Out[4]: 42"), term.screen()
+        # a subprocess writing straight to the terminal lands in the log, not over the screen
+        term.type("import os; os.system('echo FROM-SHELL')")
+        term.keys("Enter")
+        assert term.wait("FROM-SHELL"), term.screen()
+        assert term.wait("written straight to the terminal"), term.screen()
+        assert term.screen().splitlines()[0].startswith("torchtui · Playground")
         term.keys("C-q")
         end = time.monotonic() + 10
         while time.monotonic() < end and "Playground" in term.screen():

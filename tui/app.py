@@ -13,7 +13,7 @@ from textual.screen import Screen
 from tui import i18n
 from tui.bindings import translate
 from tui.i18n import t
-from tui.messages import DeviceStatus, KernelEvent, TorchReady
+from tui.messages import DeviceStatus, KernelEvent, TerminalOutput, TorchReady
 from tui.screens import SCREENS, factory, screen_class
 
 CLI_SCREEN_TO_MODE = {"playground": "playground", "autograd": "autograd", "train": "train", "learn": "learn"}
@@ -51,6 +51,7 @@ class TorchTUI(App):
         self.torch_ready = threading.Event()
         self.startup_warnings = warnings
         self.lang = lang
+        self.fd_capture = None  # set by the CLI: what subprocesses write to fds 1 and 2
         self._kernel = None
         self._history = None
         self._kernel_events: list = []
@@ -65,6 +66,8 @@ class TorchTUI(App):
 
     # --- start-up -------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.fd_capture is not None:
+            self.fd_capture.connect(lambda text: self.post_message(TerminalOutput(text)))
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=8)
 
@@ -144,6 +147,14 @@ class TorchTUI(App):
             screen.handle_kernel_event(message.event)
         else:
             self._kernel_events.append(message.event)
+
+    def on_terminal_output(self, message: TerminalOutput) -> None:
+        """Text a subprocess or C library wrote straight to the terminal: shown as Playground output."""
+        from engine.repl.streams import clean
+
+        text, _ = clean(message.text)
+        if text.strip():
+            self.on_kernel_event(KernelEvent(("terminal", text)))
 
     def take_kernel_events(self) -> list:
         events, self._kernel_events = self._kernel_events, []

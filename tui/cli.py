@@ -91,9 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command:
         return args.run(args, device)
     from tui.app import make_app
+    from tui.fdcapture import FdCapture
 
-    app = make_app(screen=args.screen, device=device, lang=lang, warnings=tuple(warnings), theme=cfg.theme)
-    app.run()
+    capture = FdCapture()
+    if FdCapture.wanted():
+        capture.start()
+    try:
+        app = make_app(screen=args.screen, device=device, lang=lang, warnings=tuple(warnings), theme=cfg.theme)
+        app.fd_capture = capture
+        app.run()
+    finally:
+        capture.stop()
     return app.return_code or 0
 
 

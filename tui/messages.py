@@ -33,3 +33,11 @@ class KernelEvent(Message):
     def __init__(self, event) -> None:
         super().__init__()
         self.event = event
+
+
+class TerminalOutput(Message):
+    """Bytes written straight to file descriptors 1 or 2 (by a subprocess or C code), decoded."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -117,6 +117,9 @@ class PlaygroundScreen(BaseScreen):
         """Show one kernel event (engine.repl.kernel); the app hands them over on the UI thread."""
         from engine.repl.kernel import CellDone, CellOutput, CellStarted, KernelReady, Restarted
 
+        if isinstance(event, tuple) and event[0] == "terminal":
+            self.output.write_note(t("pg.terminal_output") + "\n" + event[1][-20_000:].rstrip(), "italic")
+            return
         if isinstance(event, CellStarted):
             self.output.write_input(event.number, event.source)
         elif isinstance(event, CellOutput):
