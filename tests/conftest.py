@@ -10,3 +10,14 @@ def private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     os.environ.pop("NO_COLOR", None)
     yield
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A Playground kernel with torch loaded, shared by the tests of one module."""
+    from engine.repl import Kernel
+
+    k = Kernel()
+    assert k.ready.wait(60)
+    yield k
+    k.shutdown()

@@ -15,15 +15,6 @@ from engine.repl.history import History
 from engine.repl.kernel import Restarted, is_complete
 from engine.repl.variables import details
 
-
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    assert k.ready.wait(60)
-    yield k
-    k.shutdown()
-
-
 TOPICS = {
     "from data": ("torch.tensor([[10, 20, 30], [40, 50, 60]])", "tensor([[10, 20, 30],"),
     "from numpy": ("torch.tensor(np.array([2, 3, 4])).dtype", "torch.int64"),

@@ -2,46 +2,15 @@
 
 import os
 import shutil
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
+from bench.term import Terminal
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-class Tmux:
-    def __init__(self, command: str, env: dict) -> None:
-        self.name = "torchtui-test-" + uuid.uuid4().hex[:8]
-        flags = []
-        for key, value in env.items():
-            flags += ["-e", f"{key}={value}"]
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", *flags, command],
-                       check=True)
-
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
-                              text=True).stdout
-
-    def wait(self, text: str, timeout: float = 60) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if text in self.screen():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
 def test_real_terminal_session(tmp_path):
@@ -49,7 +18,7 @@ def test_real_terminal_session(tmp_path):
     command = str(exe) if exe.exists() else f"{sys.executable} -m tui"
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color"}
-    term = Tmux(command, env)
+    term = Terminal(command, 80, 24, env)
     try:
         assert term.wait("Playground", 30), term.screen()
         assert term.wait("loaded", 60), term.screen()

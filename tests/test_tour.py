@@ -1,17 +1,10 @@
 import pytest
 
-from engine.repl import Kernel
 from engine.tour import Progress, chapters, check
 
 CHAPTERS = chapters("en")
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    assert k.ready.wait(60)
-    yield k
-    k.shutdown()
 
 
 def test_nine_chapters_in_both_languages():
