@@ -16,8 +16,6 @@ from tui.i18n import t
 from tui.messages import DeviceStatus, KernelEvent, TerminalOutput, TorchReady
 from tui.screens import SCREENS, factory, screen_class
 
-CLI_SCREEN_TO_MODE = {"playground": "playground", "autograd": "autograd", "train": "train", "learn": "learn"}
-
 
 class TorchTUI(App):
     """torchtui: Playground, Autograd, Training and Learn as modes, switched by F2–F5."""
@@ -41,22 +39,23 @@ class TorchTUI(App):
         i18n.set_language(lang)
         # The start screen is the app's default mode, so the first frame draws it directly
         # (switching modes in on_mount first builds and draws an empty default screen).
-        self.DEFAULT_MODE = CLI_SCREEN_TO_MODE[screen]
+        if screen not in SCREENS:
+            raise ValueError(f"unknown screen {screen!r}: one of {', '.join(SCREENS)}")
+        self.DEFAULT_MODE = screen
         super().__init__()
         translate(self._bindings)
-        self.start_mode = CLI_SCREEN_TO_MODE[screen]
         self.device_spec = device
         self.device = "cpu"
         self.torch_version = ""
         self.torch_ready = threading.Event()
         self.startup_warnings = warnings
-        self.lang = lang
         self.fd_capture = None  # set by the CLI: what subprocesses write to fds 1 and 2
         self._kernel = None
         self._history = None
         self._kernel_events: list = []
         self.train_config = train_config
         self.on_quit_hooks: list = []
+        self._reading_memory = False
         self.status_text = t("status.loading")
         if theme:
             try:
@@ -114,7 +113,12 @@ class TorchTUI(App):
         self.status_text = f"torch {self.torch_version} · {device_text}"
 
     def _poll_device_memory(self) -> None:
-        # Reading CUDA memory can stall on a busy GPU: do it off the UI thread, at most once a second.
+        # Reading CUDA memory can stall on a busy GPU: do it off the UI thread, at most once a
+        # second, and never start a read while the last one is still waiting.
+        if self._reading_memory:
+            return
+        self._reading_memory = True
+
         def read() -> None:
             from engine import devices
 
@@ -122,6 +126,8 @@ class TorchTUI(App):
                 self.post_message(DeviceStatus(devices.status_text(self.device)))
             except Exception:
                 pass
+            finally:
+                self._reading_memory = False
 
         threading.Thread(target=read, daemon=True).start()
 
