@@ -19,9 +19,13 @@ class Terminal:
         flags = []
         for key, value in (env or {}).items():
             flags += ["-e", f"{key}={value}"]
+        args = ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), *flags, command]
         self.started = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                        *flags, command], check=True)
+        if subprocess.run(args, capture_output=True).returncode != 0:
+            # The tmux server may be shutting down after the previous session ended: start anew.
+            time.sleep(0.3)
+            self.started = time.perf_counter()
+            subprocess.run(args, check=True)
 
     def screen(self) -> str:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,

@@ -223,8 +223,10 @@ class Trainer:
     pause(), resume() and stop() may be called from any thread and take effect within one step.
     """
 
-    def __init__(self, cfg: RunConfig, data: Dataset | None = None) -> None:
+    def __init__(self, cfg: RunConfig, data: Dataset | None = None,
+                 events_per_second: float = EVENTS_PER_SECOND) -> None:
         self.cfg = cfg
+        self.events_per_second = events_per_second
         self.data = data
         self.model = None
         self.loss_history: list[float] = []
@@ -292,7 +294,7 @@ class Trainer:
         n = data.x.shape[0]
         steps = 0
         samples_done = 0
-        min_gap = 1.0 / EVENTS_PER_SECOND
+        min_gap = 1.0 / self.events_per_second
         last_event = time.perf_counter()
         start = time.perf_counter()
         stopped = False

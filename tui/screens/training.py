@@ -17,8 +17,8 @@ from tui.screens.base import BaseScreen
 from tui.widgets.plots import FitPlot, LossPlot
 
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
-REDRAW_HZ = 10  # the status line
-PLOT_HZ = 4  # the plots: each redraw costs the UI thread a few ms, more while training holds the GIL
+REDRAW_HZ = 10  # the status line, and the trainer's events within an epoch
+PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 SCATTER_POINTS = 400
 
 
@@ -210,7 +210,7 @@ class TrainingScreen(BaseScreen):
 
         try:
             data = make_data(cfg)
-            trainer = Trainer(cfg, data)
+            trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
             self.trainer = trainer
             idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
             xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
