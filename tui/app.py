@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 
@@ -94,8 +95,19 @@ class TorchTUI(App):
 
             device = devices.resolve(self.device_spec)
             self.post_message(TorchReady(torch.__version__, device, devices.status_text(device)))
+            self._prepare_highlighting()
         except Exception as exc:  # a broken install must still leave a usable, explaining app
             self.post_message(TorchReady("", "cpu", "", error=f"{type(exc).__name__}: {exc}"))
+
+    @staticmethod
+    def _prepare_highlighting() -> None:
+        """Import pygments and build its Python lexer here, off the UI thread: the first cell's
+        highlighted input would otherwise pay for it while the user waits for the result."""
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        with open(os.devnull, "w") as sink:
+            Console(file=sink, width=40).print(Syntax("x = torch.ones(2)", "python"))
 
     def on_torch_ready(self, message: TorchReady) -> None:
         if message.error:
