@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tests.helpers import log_text, static_text, wait_for
+from tests.helpers import log_text, screen_ready, static_text, wait_for
 from tui.app import make_app
 
 
@@ -156,3 +156,23 @@ async def test_learn_resumes_where_you_left_off():
         assert screen.chapters[screen.index].id == "numpy"
         labels = [str(screen.query_one("#ln-chapters").get_option_at_index(i).prompt) for i in range(4)]
         assert all(label.startswith("●") for label in labels)
+
+
+async def test_learn_opens_the_inspector_and_the_training_run():
+    app = make_app(screen="learn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await screen_ready(pilot)
+        for _ in range(7):
+            await pilot.press("n")
+        assert app.screen.chapters[app.screen.index].id == "autograd"
+        await pilot.press("m")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd")
+        assert await wait_for(pilot, lambda: app.screen.recording is not None
+                              and app.screen.title_text.startswith("matrix"), 60)
+        await pilot.press("f5")
+        await screen_ready(pilot)
+        await pilot.press("n", "o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train")
+        train = app.screen
+        assert await wait_for(pilot, lambda: train.result is not None, 120)
+        assert train.result.epochs == 100 and 112 < train.result.final_loss < 117

@@ -285,7 +285,8 @@ class Kernel:
                 torch.cuda.empty_cache()
         except Exception:
             pass
-        self.namespace.update(fresh_namespace()) if not self.load_error else None
+        if not self.load_error:
+            self.namespace.update(fresh_namespace())
         after = self._cuda_memory()
         message = "kernel restarted with a fresh namespace"
         if before is not None:
