@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config, else auto)")
     p.add_argument("--lang", choices=("en", "zh"), default=None, help="UI language (default: config, else locale)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    from tui.headless import add_grad_parser, add_train_parser
+    from tui.grad_cli import add_grad_parser
+    from tui.train_cli import add_train_parser
 
     add_train_parser(sub)
     add_grad_parser(sub)

@@ -1,4 +1,4 @@
-"""Headless subcommands: `torchtui grad` prints a backward walk, `torchtui train` trains without a UI."""
+"""`torchtui grad`: a built-in example's backward walk as plain text, for scripts and plain terminals."""
 
 from __future__ import annotations
 
@@ -30,9 +30,3 @@ def run_grad(args, device: str) -> int:
     check = gradient_check(built.forward, built.leaves, rec.leaf_grads, passes=built.passes)
     print(f"\nGradient check (finite differences, float64): max abs error {check.worst:.2e}")
     return 0
-
-
-def add_train_parser(sub) -> None:
-    from tui.train_cli import add_train_parser as add
-
-    add(sub)
