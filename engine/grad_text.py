@@ -46,7 +46,7 @@ def walk_lines(rec: Recording) -> list[str]:
         lines.append(f"  gradient in:  {incoming}")
         for i, g in enumerate(step.grad_out):
             target = node.inputs[i] if i < len(node.inputs) else None
-            dest = f"#{target} {rec.graph.node(target).title()}" if target is not None else "(no grad needed)"
+            dest = f"#{target} {rec.graph.node(target).title()}" if target is not None else "(input without grad)"
             lines.append(f"  to {dest}: {g.value if g is not None else 'None'}")
         for ln in step.formula.splitlines():
             lines.append(f"  {ln}")
