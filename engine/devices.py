@@ -108,3 +108,26 @@ def status_text(name: str) -> str:
     if dev.used_bytes is not None:
         text += f" · {dev.used_bytes / 2**30:.1f} GiB used"
     return text
+
+
+def free_cuda_cache() -> None:
+    """Give torch's cached, unused CUDA memory back to the driver (a no-op without CUDA)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:
+        pass
+
+
+def cuda_memory_reserved() -> int | None:
+    """Bytes torch's CUDA allocator holds on the current device, or None without CUDA."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.memory_reserved()
+    except Exception:
+        pass
+    return None

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.autograd import AutogradError
+from engine.devices import cuda_memory_reserved, free_cuda_cache
 from engine.repl import guards, magics
 from engine.repl.complete_input import is_complete  # noqa: F401 - part of this module's API
 from engine.repl.display import describe
@@ -61,12 +62,6 @@ class CellResult:
         if self.error:
             parts.append(self.error)
         return "\n".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class CellQueued:
-    number: int
-    source: str
 
 
 @dataclass(frozen=True)
@@ -166,27 +161,26 @@ class Kernel:
             threading.stack_size(old)
 
     # --- public API, any thread -----------------------------------------------------------
-    def submit(self, source: str) -> int:
-        """Queue a cell; it is written to history now, before it runs. Returns its number."""
+    def _enqueue(self, source: str, waiter: tuple | None = None) -> int:
         with self._lock:
             self._count += 1
             number = self._count
             self.pending.append((number, source))
-        if self.history is not None:
-            self.history.append(source)
-        self._emit(CellQueued(number, source))
+            if waiter is not None:
+                self._waiters[number] = waiter
         self._queue.put(("cell", number, source))
         return number
 
+    def submit(self, source: str) -> int:
+        """Queue a cell; it is written to history first, before it runs. Returns its number."""
+        if self.history is not None:
+            self.history.append(source)
+        return self._enqueue(source)
+
     def run(self, source: str, timeout: float | None = 60) -> CellResult:
-        """Run a cell and wait for its result (for scripts, tests and the Learn screen)."""
+        """Run a cell and wait for its result (for scripts and tests); not written to history."""
         done, box = threading.Event(), []
-        with self._lock:
-            self._count += 1
-            number = self._count
-            self.pending.append((number, source))
-            self._waiters[number] = (done, box)
-        self._queue.put(("cell", number, source))
+        number = self._enqueue(source, (done, box))
         if not done.wait(timeout):
             self.interrupt()
             done.wait(5)
@@ -275,41 +269,27 @@ class Kernel:
 
     def _do_restart(self, dropped) -> None:
         self._clear_async_interrupt()
-        before = self._cuda_memory()
+        before = cuda_memory_reserved()
         self.namespace.clear()
         gc.collect()
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except Exception:
-            pass
+        free_cuda_cache()
         if not self.load_error:
             self.namespace.update(fresh_namespace())
-        after = self._cuda_memory()
+        after = cuda_memory_reserved()
         message = "kernel restarted with a fresh namespace"
         if before is not None:
             message += f"; CUDA memory reserved: {before / 2**20:.1f} MiB → {after / 2**20:.1f} MiB"
         self._emit(Restarted(message, tuple(dropped)))
 
-    @staticmethod
-    def _cuda_memory() -> int | None:
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                return torch.cuda.memory_reserved()
-        except Exception:
-            pass
-        return None
-
     def _run_cell(self, number: int, source: str) -> CellResult:
         self._clear_async_interrupt()
         self.running, self.running_since = number, time.monotonic()
         self._emit(CellStarted(number, source))
-        chunks: list[list] = []
-        state = {"size": 0, "cut": 0, "removed": False, "sent": 0, "last": time.monotonic()}
+        # Output is kept as lists of pieces, joined once: concatenating each print onto a growing
+        # string would copy it again and again.
+        chunks: list[tuple[str, list[str]]] = []  # (stream, pieces) in the order written
+        unsent: list[str] = []  # pieces not yet sent as a live CellOutput event
+        state = {"size": 0, "cut": 0, "removed": False, "last": time.monotonic()}
 
         def sink(stream: str, text: str) -> None:
             if state["size"] >= MAX_OUTPUT:
@@ -323,12 +303,13 @@ class Kernel:
             state["removed"] |= removed
             state["size"] += len(text)
             if chunks and chunks[-1][0] == stream:
-                chunks[-1][1] += text
+                chunks[-1][1].append(text)
             else:
-                chunks.append([stream, text])
+                chunks.append((stream, [text]))
+            unsent.append(text)
             now = time.monotonic()
             if now - state["last"] >= OUTPUT_EVENT_GAP:
-                self._flush(number, chunks, state)
+                self._flush(number, unsent)
                 state["last"] = now
 
         fields: dict = {}
@@ -361,8 +342,8 @@ class Kernel:
             fields.update(error=str(exc), error_type=type(exc).__name__)
         except BaseException as exc:  # noqa: BLE001 - every user error becomes a message
             fields.update(error=self._format_error(exc), error_type=type(exc).__name__, hint=_hint(exc))
-            if fields["hint"] and "device" in fields["hint"]:
-                self._free_cuda_cache()
+            if "out of memory" in str(exc).lower():
+                free_cuda_cache()
             traceback.clear_frames(exc.__traceback__)
             del exc
         finally:
@@ -375,27 +356,17 @@ class Kernel:
             except Exception:
                 pass
             self.running = None
-        self._flush(number, chunks, state)
+        self._flush(number, unsent)
+        output = tuple((stream, "".join(pieces)) for stream, pieces in chunks)
         if state["cut"]:
-            chunks.append(["note", f"\n… output cut: {state['cut']:,} more characters were printed\n"])
-        return CellResult(number, source, tuple((s, t) for s, t in chunks), elapsed=elapsed,
+            output += (("note", f"\n… output cut: {state['cut']:,} more characters were printed\n"),)
+        return CellResult(number, source, output, elapsed=elapsed,
                           cut_chars=state["cut"], removed_control=state["removed"], **fields)
 
-    def _flush(self, number: int, chunks: list, state: dict) -> None:
-        text_so_far = "".join(t for _, t in chunks)
-        new = text_so_far[state["sent"]:]
-        if new:
-            state["sent"] = len(text_so_far)
-            self._emit(CellOutput(number, "stdout", new))
-
-    def _free_cuda_cache(self) -> None:
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except Exception:
-            pass
+    def _flush(self, number: int, unsent: list[str]) -> None:
+        if unsent:
+            self._emit(CellOutput(number, "stdout", "".join(unsent)))
+            unsent.clear()
 
     def _execute(self, number: int, source: str):
         filename = f"<cell {number}>"
