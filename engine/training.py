@@ -248,13 +248,14 @@ class Trainer:
     def paused(self) -> bool:
         return not self._go.is_set()
 
-    def _batches(self, x, y, device, generator):
-        """Yields (inputs, targets) on `device` for one epoch, by the configured loader."""
+    def _batches(self, x, y, device, generator, loader):
+        """Yields (inputs, targets) on `device` for one epoch: from `loader` (a DataLoader) if
+        given, else by shuffled index slicing of x and y, already on the device."""
         import torch
 
         cfg = self.cfg
-        if cfg.loader == "dataloader":
-            for bx, by in self._dataloader:
+        if loader is not None:
+            for bx, by in loader:
                 yield bx.to(device, non_blocking=True), by.to(device, non_blocking=True)
             return
         n = x.shape[0]
@@ -283,11 +284,12 @@ class Trainer:
         criterion = nn.MSELoss()
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
+        loader = None
         if cfg.loader == "dataloader":
             from torch.utils.data import DataLoader, TensorDataset
 
-            self._dataloader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size,
-                                          shuffle=cfg.shuffle, generator=generator)
+            loader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size,
+                                shuffle=cfg.shuffle, generator=generator)
             x, y = data.x, data.y
         else:
             x, y = data.x.to(device), data.y.to(device)
@@ -301,7 +303,7 @@ class Trainer:
         for epoch in range(1, cfg.epochs + 1):
             total = torch.zeros((), device=device)
             seen = 0
-            for bx, by in self._batches(x, y, device, generator):
+            for bx, by in self._batches(x, y, device, generator, loader):
                 if not self._go.is_set():
                     paused_at = time.perf_counter()
                     self._go.wait()
@@ -321,10 +323,10 @@ class Trainer:
                 now = time.perf_counter()
                 if now - last_event >= min_gap and seen < n:
                     last_event = now
-                    yield self._progress(epoch, steps, total, seen, steps, now - start, False)
+                    yield self._progress(epoch, steps, total, seen, samples_done, now - start, False)
             if stopped:
                 break
-            event = self._progress(epoch, steps, total, seen, steps, time.perf_counter() - start, True)
+            event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True)
             self.loss_history.append(event.loss)
             last_event = time.perf_counter()
             yield event
@@ -344,14 +346,13 @@ class Trainer:
         w = self.model.weight.detach().reshape(-1).cpu().tolist()
         return tuple(w), float(self.model.bias.detach().cpu().item())
 
-    def _progress(self, epoch, step, total, seen, steps, elapsed, done) -> Progress:
+    def _progress(self, epoch, step, total, seen, samples_done, elapsed, done) -> Progress:
         loss = total.item() / max(seen, 1)  # the one sync per event
         if not math.isfinite(loss):
             raise Diverged(epoch, step, self.cfg.lr)
         weight, bias = self._params()
-        done_samples = (epoch - 1) * self.data.x.shape[0] + seen
         return Progress(epoch, self.cfg.epochs, step, loss, weight, bias,
-                        done_samples / elapsed if elapsed > 0 else 0.0, elapsed, done)
+                        samples_done / elapsed if elapsed > 0 else 0.0, elapsed, done)
 
 
 def train(cfg: RunConfig, on_progress=None) -> Result:

@@ -90,7 +90,6 @@ class TrainingScreen(BaseScreen):
         self.latest = None
         self.result = None
         self.dirty = False
-        self.started_at = 0.0
         self.config = None
         self.model = None
         self._plotted_at = 0.0
@@ -137,7 +136,7 @@ class TrainingScreen(BaseScreen):
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(LossPlot).redraw()
         self.set_interval(1 / REDRAW_HZ, self._redraw)
-        self.app.on_quit_hooks.append(self._stop_for_quit)
+        self.app.on_quit_hooks.append(self.action_stop)
         self.query_one("#f-samples", Input).focus()
 
     # --- the form ---------------------------------------------------------------------------
@@ -195,7 +194,6 @@ class TrainingScreen(BaseScreen):
             self.previous_history = list(self.loss_history)
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
         self.run_id += 1
-        self.started_at = time.monotonic()
         self.query_one(FitPlot).points = None
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
         self.query_one("#tr-status", Static).update(t("tr.preparing"))
@@ -204,7 +202,7 @@ class TrainingScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
     def _train(self, cfg, run_id: int) -> None:
-        from engine.devices import DeviceError
+        from engine.devices import DeviceError, free_cuda_cache
         from engine.plotdata import subsample_indices
         from engine.training import ConfigError, Diverged, Trainer, make_data
 
@@ -227,24 +225,12 @@ class TrainingScreen(BaseScreen):
                 if run_id != self.run_id:
                     trainer.stop()
                 self.post_message(TrainProgress(progress))
-        except Diverged as exc:
-            self.post_message(TrainFinished(error=str(exc), run_id=run_id))
-        except (ConfigError, DeviceError) as exc:
+        except (Diverged, ConfigError, DeviceError) as exc:
             self.post_message(TrainFinished(error=str(exc), run_id=run_id))
         except Exception as exc:  # CUDA out of memory and the like: a message, and the app lives on
-            self._free_cuda()
+            free_cuda_cache()
             first = str(exc).splitlines()[0] if str(exc) else ""
             self.post_message(TrainFinished(error=f"{type(exc).__name__}: {first}", run_id=run_id))
-
-    @staticmethod
-    def _free_cuda() -> None:
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except Exception:
-            pass
 
     def on_train_data(self, message: TrainData) -> None:
         self.query_one(FitPlot).set_points(message.xs, message.ys, message.features, message.true_w, message.true_b)
@@ -335,10 +321,6 @@ class TrainingScreen(BaseScreen):
         self.dirty = True
 
     def action_stop(self) -> None:
-        if self.trainer is not None:
-            self.trainer.stop()
-
-    def _stop_for_quit(self) -> None:
         if self.trainer is not None:
             self.trainer.stop()
 
