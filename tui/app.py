@@ -159,20 +159,20 @@ class TorchTUI(App):
         return self._kernel
 
     def on_kernel_event(self, message: KernelEvent) -> None:
-        """Kernel events go to the Playground; until its body is on screen they wait here."""
-        screen = self._playground()
-        if screen is not None and screen.ready:
-            screen.handle_kernel_event(message.event)
-        else:
-            self._kernel_events.append(message.event)
+        self._to_playground(message.event)
 
     def on_terminal_output(self, message: TerminalOutput) -> None:
         """Text a subprocess or C library wrote straight to the terminal: shown as Playground output."""
-        from engine.repl.streams import clean
+        self._to_playground(message)
 
-        text, _ = clean(message.text)
-        if text.strip():
-            self.on_kernel_event(KernelEvent(("terminal", text)))
+    def _to_playground(self, event) -> None:
+        """Kernel events and terminal output go to the Playground; until its body is on screen
+        they wait here."""
+        screen = self._playground()
+        if screen is not None and screen.ready:
+            screen.handle_kernel_event(event)
+        else:
+            self._kernel_events.append(event)
 
     def take_kernel_events(self) -> list:
         events, self._kernel_events = self._kernel_events, []

@@ -114,13 +114,17 @@ class PlaygroundScreen(BaseScreen):
         return number
 
     def handle_kernel_event(self, event) -> None:
-        """Show one kernel event (engine.repl.kernel); the app hands them over on the UI thread."""
+        """Show one kernel event (engine.repl.kernel) or a TerminalOutput; the app hands them over on
+        the UI thread."""
         from engine.repl.kernel import CellDone, CellOutput, CellStarted, KernelReady, Restarted
+        from engine.repl.streams import clean
+        from tui.messages import TerminalOutput
 
-        if isinstance(event, tuple) and event[0] == "terminal":
-            self.output.write_note(t("pg.terminal_output") + "\n" + event[1][-20_000:].rstrip(), "italic")
-            return
-        if isinstance(event, CellStarted):
+        if isinstance(event, TerminalOutput):
+            text, _ = clean(event.text)  # written to the terminal: escape codes and all
+            if text.strip():
+                self.output.write_note(t("pg.terminal_output") + "\n" + text[-20_000:].rstrip(), "italic")
+        elif isinstance(event, CellStarted):
             self.output.write_input(event.number, event.source)
         elif isinstance(event, CellOutput):
             self.output.write_output(event.number, event.text)
