@@ -10,6 +10,7 @@ gradients are exactly what `.grad` holds afterwards.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from engine.formulas import formula_for
@@ -111,14 +112,26 @@ class Recording:
     leaf_grads: dict[str, object] = field(default_factory=dict)  # label -> final .grad tensor
 
 
-def _names_by_id(namespace: dict | None) -> dict[int, str]:
+FREED = ("this graph was already freed by an earlier backward(): compute the forward pass again, "
+         "or call backward(retain_graph=True)")
+
+
+def _is_freed_graph(exc: RuntimeError) -> bool:
+    return "freed" in str(exc) or "second time" in str(exc)
+
+
+def _labels(namespace: dict | None) -> tuple[dict[int, str], dict]:
+    """Namespace names for tensors (by id, for leaves) and for their grad_fn (for results)."""
     import torch
 
-    names: dict[int, str] = {}
+    by_id: dict[int, str] = {}
+    by_fn: dict = {}
     for name, value in (namespace or {}).items():
         if isinstance(value, torch.Tensor) and not name.startswith("_"):
-            names.setdefault(id(value), name)
-    return names
+            by_id.setdefault(id(value), name)
+            if value.grad_fn is not None:
+                by_fn.setdefault(value.grad_fn, name)
+    return by_id, by_fn
 
 
 def check_root(root, gradient=None):
@@ -148,9 +161,8 @@ def _saved_values(fn) -> tuple[tuple[str, object], ...]:
         try:
             value = getattr(fn, attr)
         except RuntimeError as exc:
-            if "freed" in str(exc) or "second time" in str(exc):
-                raise AutogradError("this graph was already freed by an earlier backward(): compute the "
-                                    "forward pass again, or call backward(retain_graph=True)") from None
+            if _is_freed_graph(exc):
+                raise AutogradError(FREED) from None
             continue
         name = attr.removeprefix("_saved_")
         if isinstance(value, torch.Tensor):
@@ -163,10 +175,10 @@ def _saved_values(fn) -> tuple[tuple[str, object], ...]:
 def _walk(root):
     """Node objects reachable from root.grad_fn, breadth first, and the total count."""
     order, index = [], {}
-    queue = [root.grad_fn]
+    queue = deque([root.grad_fn])
     total = 0
     while queue:
-        fn = queue.pop(0)
+        fn = queue.popleft()
         if fn in index:
             continue
         total += 1
@@ -184,15 +196,7 @@ def _walk(root):
 def build_graph(root, namespace: dict | None = None, gradient=None) -> tuple[Graph, list]:
     """The Graph of `root`, plus the grad_fn objects in node order (to hook them)."""
     check_root(root, gradient)
-    names = _names_by_id(namespace)
-    fn_names: dict = {}
-    import torch
-
-    for name, value in (namespace or {}).items():
-        if isinstance(value, torch.Tensor) and value.grad_fn is not None and not name.startswith("_"):
-            fn_names.setdefault(value.grad_fn, name)
-    if root.grad_fn not in fn_names and id(root) in names:
-        fn_names[root.grad_fn] = names[id(root)]
+    names, fn_names = _labels(namespace)
     order, index, total = _walk(root)
     nodes = []
     for i, fn in enumerate(order):
@@ -274,9 +278,8 @@ def record_backward(root, namespace: dict | None = None, passes: int = 1, gradie
             try:
                 root.backward(gradient=gradient, retain_graph=keep or p < passes)
             except RuntimeError as exc:
-                if "second time" in str(exc) or "freed" in str(exc):
-                    raise AutogradError("this graph was already freed by an earlier backward(): compute "
-                                        "the forward pass again, or use backward(retain_graph=True)") from None
+                if _is_freed_graph(exc):
+                    raise AutogradError(FREED) from None
                 raise
     finally:
         for h in handles:
