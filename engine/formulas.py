@@ -20,7 +20,6 @@ RULES: dict[str, str] = {
     "SumBackward": "∂(Σa)/∂aᵢ = 1: the gradient is copied to every element",
     "MeanBackward": "∂(mean a)/∂aᵢ = 1/n: the gradient is shared equally by the n elements",
     "MmBackward": "∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad",
-    "MmBackward0": "∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad",
     "MvBackward": "∂(A@v)/∂A = grad ⊗ v, ∂(A@v)/∂v = Aᵀ @ grad",
     "DotBackward": "∂(a·b)/∂a = b, ∂(a·b)/∂b = a (dot product)",
     "BmmBackward": "∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad, per batch",
@@ -40,8 +39,12 @@ RULES: dict[str, str] = {
 }
 
 
+# Longest prefix first, so that e.g. "MmBackward" is not taken for a longer name it begins.
+_PREFIXES = sorted(RULES, key=len, reverse=True)
+
+
 def rule(name: str) -> str | None:
-    for prefix in sorted(RULES, key=len, reverse=True):
+    for prefix in _PREFIXES:
         if name.startswith(prefix):
             return RULES[prefix]
     return None
