@@ -61,10 +61,23 @@ def check_device(spec: str) -> str:
     return devices.resolve(spec)
 
 
-def current_language() -> str:
-    from tui import i18n
+def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (), theme: str | None = None,
+            train_config=None) -> int:
+    """Run the full-screen app, with fds 1 and 2 kept off the screen while it runs."""
+    from tui.app import make_app
+    from tui.fdcapture import FdCapture
 
-    return i18n.language()
+    capture = FdCapture()
+    if FdCapture.wanted():
+        capture.start()
+    try:
+        app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
+                       train_config=train_config)
+        app.fd_capture = capture
+        app.run()
+    finally:
+        capture.stop()
+    return app.return_code or 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,31 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     lang = args.lang or cfg.language or i18n.language_from_locale()
     i18n.set_language(lang)
     warnings = list(cfg.warnings)
-    try:
-        device = check_device(args.device) if args.device else None
-        if device is None:
-            try:
-                device = check_device(cfg.device)
-            except DeviceError as exc:
-                warnings.append(f"config device ignored: {exc}")
-                device = "auto"
-    except DeviceError as exc:
-        return fail(str(exc))
+    if args.device:  # asked for on the command line: a bad one is an error
+        try:
+            device = check_device(args.device)
+        except DeviceError as exc:
+            return fail(str(exc))
+    else:  # from the config file: a bad one is a warning
+        try:
+            device = check_device(cfg.device)
+        except DeviceError as exc:
+            warnings.append(f"config device ignored: {exc}")
+            device = "auto"
     if args.command:
+        args.config_warnings, args.theme = tuple(warnings), cfg.theme
         return args.run(args, device)
-    from tui.app import make_app
-    from tui.fdcapture import FdCapture
-
-    capture = FdCapture()
-    if FdCapture.wanted():
-        capture.start()
-    try:
-        app = make_app(screen=args.screen, device=device, lang=lang, warnings=tuple(warnings), theme=cfg.theme)
-        app.fd_capture = capture
-        app.run()
-    finally:
-        capture.stop()
-    return app.return_code or 0
+    return run_app(args.screen, device, lang, tuple(warnings), cfg.theme)
 
 
 if __name__ == "__main__":

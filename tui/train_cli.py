@@ -38,12 +38,10 @@ def run_train(args, device: str) -> int:
         sys.stderr.write(f"torchtui train: bad config: {exc}\n")
         return 2
     if not args.headless:
-        from tui.app import make_app
-        from tui.cli import current_language
+        from tui import i18n
+        from tui.cli import run_app
 
-        app = make_app(screen="train", device=device, lang=current_language(), train_config=cfg)
-        app.run()
-        return 0
+        return run_app("train", device, i18n.language(), args.config_warnings, args.theme, train_config=cfg)
     every = max(1, cfg.epochs // 10)
 
     def show(event) -> None:
