@@ -104,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.append(f"config device ignored: {exc}")
             device = "auto"
     if args.command:
-        args.config_warnings, args.theme = tuple(warnings), cfg.theme
-        return args.run(args, device)
+        return args.run(args, device, tuple(warnings), cfg.theme)
     return run_app(args.screen, device, lang, tuple(warnings), cfg.theme)
 
 

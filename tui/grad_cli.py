@@ -12,7 +12,7 @@ def add_grad_parser(sub) -> None:
     p.set_defaults(run=run_grad)
 
 
-def run_grad(args, device: str) -> int:
+def run_grad(args, device: str, warnings: tuple[str, ...] = (), theme: str | None = None) -> int:
     from engine.grad_examples import EXAMPLES
 
     if args.example not in EXAMPLES:

@@ -25,7 +25,7 @@ def add_train_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
-def run_train(args, device: str) -> int:
+def run_train(args, device: str, warnings: tuple[str, ...] = (), theme: str | None = None) -> int:
     from engine.training import ConfigError, Diverged, make_config, train
 
     raw = {name: getattr(args, f"cfg_{name}") for name in FLAGS.values() if getattr(args, f"cfg_{name}") is not None}
@@ -41,7 +41,7 @@ def run_train(args, device: str) -> int:
         from tui import i18n
         from tui.cli import run_app
 
-        return run_app("train", device, i18n.language(), args.config_warnings, args.theme, train_config=cfg)
+        return run_app("train", device, i18n.language(), warnings, theme, train_config=cfg)
     every = max(1, cfg.epochs // 10)
 
     def show(event) -> None:
