@@ -13,11 +13,19 @@ def private_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def kernel():
-    """A Playground kernel with torch loaded, shared by the tests of one module."""
-    from engine.repl import Kernel
+def kernel(tmp_path_factory):
+    """A kernel started as the app starts it, shared by the tests of one module."""
+    from kernel_driver import KernelDriver
 
-    k = Kernel()
-    assert k.ready.wait(60)
-    yield k
-    k.shutdown()
+    state = tmp_path_factory.mktemp("kernel-state")
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    try:
+        driver = KernelDriver()
+    finally:
+        if old is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = old
+    yield driver
+    driver.close()

@@ -12,7 +12,7 @@ async def test_starts_loading_then_shows_torch_and_device():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.current_mode == "playground"
-        assert "loading torch" in app.status_text
+        assert "starting the kernel" in app.status_text
         assert await wait_for(pilot, app.torch_ready.is_set, 60)
         assert app.status_text.startswith("torch ") and " · cpu" in app.status_text
 
@@ -74,7 +74,7 @@ async def test_chinese_ui_text():
 
 def test_engine_imports_without_textual():
     modules = ["engine", "engine.devices", "engine.tensors", "engine.autograd", "engine.grad_examples",
-               "engine.training", "engine.exports", "engine.repl", "engine.repl.kernel", "engine.tour",
+               "engine.training", "engine.exports", "engine.repl", "engine.kernel", "engine.wire", "engine.tour",
                "engine.plotdata", "engine.config", "engine.paths", "engine.grad_text"]
     for module in modules:
         code = f"import sys, {module}; assert 'textual' not in sys.modules, {module!r}"

@@ -13,7 +13,7 @@ async def settle(pilot) -> None:
     app = pilot.app
     await screen_ready(pilot)
     await wait_for(pilot, app.torch_ready.is_set, 60)
-    await wait_for(pilot, app.kernel.ready.is_set, 60)
+    await wait_for(pilot, lambda: app.kernel.ready, 60)
     app.status_text = "torch · cpu"
     await pilot.pause(0.2)
 

@@ -1,7 +1,11 @@
-"""The real `torchtui` in a real terminal (tmux) at 80x24: a cell, a bad cell, an interrupt."""
+"""The real `torchtui` in a real terminal (tmux) at 80x24: a cell, a bad cell, an interrupt, a
+shell command's output; quitting, or killing the app, leaves no kernel behind."""
 
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,12 +17,47 @@ from bench.term import Terminal
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def test_real_terminal_session(tmp_path):
+def start(tmp_path) -> Terminal:
     exe = Path(sys.executable).with_name("torchtui")
     command = str(exe) if exe.exists() else f"{sys.executable} -m tui"
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color"}
-    term = Terminal(command, 80, 24, env)
+    return Terminal(command, 80, 24, env)
+
+
+def pane_pid(term: Terminal) -> int:
+    out = subprocess.run(["tmux", "display-message", "-p", "-t", term.name, "#{pane_pid}"],
+                         capture_output=True, text=True).stdout
+    return int(out)
+
+
+def kernel_pids(term: Terminal) -> list[int]:
+    """The ipykernel processes among the descendants of the app in this terminal."""
+    table = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    children: dict[int, list[tuple[int, str]]] = {}
+    for line in table.splitlines():
+        pid, ppid, args = line.split(None, 2)
+        children.setdefault(int(ppid), []).append((int(pid), args))
+    found, todo = [], [pane_pid(term)]
+    while todo:
+        for pid, args in children.get(todo.pop(), []):
+            todo.append(pid)
+            if "ipykernel_launcher" in args:
+                found.append(pid)
+    return found
+
+
+def gone_within(pids: list[int], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not any(Path(f"/proc/{p}").exists() for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_real_terminal_session(tmp_path):
+    term = start(tmp_path)
     try:
         assert term.wait("Playground", 30), term.screen()
         assert term.wait("loaded", 60), term.screen()
@@ -36,18 +75,37 @@ def test_real_terminal_session(tmp_path):
         term.type("41 + 1")
         term.keys("Enter")
         assert term.wait("Out[4]: 42"), term.screen()
-        # a subprocess writing straight to the terminal lands in the log, not over the screen
+        # a subprocess writing to its stdout lands in the cell's output, not over the screen
         term.type("import os; os.system('echo FROM-SHELL')")
         term.keys("Enter")
         assert term.wait("FROM-SHELL"), term.screen()
-        assert term.wait("written straight to the terminal"), term.screen()
+        assert term.wait("Out[5]: 0"), term.screen()
         assert term.screen().splitlines()[0].startswith("torchtui · Playground")
+        kernels = kernel_pids(term)
+        assert len(kernels) == 1
+        args = Path(f"/proc/{kernels[0]}/cmdline").read_bytes().split(b"\0")
+        connection = Path(args[args.index(b"-f") + 1].decode())
+        assert json.loads(connection.read_text())["transport"] == "ipc"  # no TCP port to listen on
+        assert connection.stat().st_mode & 0o777 == 0o600
         term.keys("C-q")
         end = time.monotonic() + 10
         while time.monotonic() < end and "Playground" in term.screen():
             time.sleep(0.1)
         assert "Playground" not in term.screen()
+        assert gone_within(kernels, 10)
     finally:
         term.close()
     history = (tmp_path / "state" / "torchtui" / "history").read_text()
     assert "while True: pass" in history
+
+
+def test_killing_the_app_takes_its_kernel_along(tmp_path):
+    term = start(tmp_path)
+    try:
+        assert term.wait("loaded", 60), term.screen()
+        kernels = kernel_pids(term)
+        assert len(kernels) == 1
+        os.kill(pane_pid(term), signal.SIGKILL)
+        assert gone_within(kernels, 10)  # the kernel's parent poller notices and exits
+    finally:
+        term.close()

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.tour import Progress, chapters, check
+from engine.tour import Progress, chapters
 
 CHAPTERS = chapters("en")
 
@@ -19,17 +19,20 @@ def test_nine_chapters_in_both_languages():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
 def test_examples_run_and_exercise_checks_are_real(kernel, chapter):
+    def check_in_kernel():
+        return kernel.request("tour_check", chapter=chapter.id, lang="en")
+
     for example in chapter.examples:
         result = kernel.run(example.code, timeout=120)
-        assert result.ok, f"{chapter.id}/{example.id}: {result.error}"
+        assert result.ok, f"{chapter.id}/{example.id}: {result.error_text}"
     kernel.run("%reset")
-    assert not check(chapter, kernel.namespace).passed  # nothing defined yet
+    assert not check_in_kernel().passed  # nothing defined yet
     assert kernel.run(chapter.wrong).ok
-    wrong = check(chapter, kernel.namespace)
+    wrong = check_in_kernel()
     assert not wrong.passed and wrong.hint and wrong.hint in chapter.hints.values()
     kernel.run("%reset")
     assert kernel.run(chapter.solution).ok
-    assert check(chapter, kernel.namespace).passed
+    assert check_in_kernel().passed
 
 
 def test_progress_is_saved_and_survives_a_corrupt_file(tmp_path):

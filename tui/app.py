@@ -1,4 +1,4 @@
-"""The App: its modes (one per screen), global keys, the background torch import and the palette."""
+"""The App: its modes (one per screen), global keys, the kernel session and the palette."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.screen import Screen
 from tui import i18n
 from tui.bindings import translate
 from tui.i18n import t
-from tui.messages import DeviceStatus, KernelEvent, TerminalOutput, TorchReady
+from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
 
 
@@ -50,13 +50,12 @@ class TorchTUI(App):
         self.torch_version = ""
         self.torch_ready = threading.Event()
         self.startup_warnings = warnings
-        self.fd_capture = None  # set by the CLI: what subprocesses write to fds 1 and 2
         self._kernel = None
         self._history = None
         self._kernel_events: list = []
         self.train_config = train_config
-        self.on_quit_hooks: list = []
         self._reading_memory = False
+        self._memory_timer = None
         self.status_text = t("status.loading")
         if theme:
             try:
@@ -66,38 +65,21 @@ class TorchTUI(App):
 
     # --- start-up -------------------------------------------------------------------------
     def on_mount(self) -> None:
-        if self.fd_capture is not None:
-            self.fd_capture.connect(lambda text: self.post_message(TerminalOutput(text)))
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=8)
 
     async def on_ready(self) -> None:
-        """The first frame is on the terminal: now build the rest of the screen, then load torch.
-        The torch import holds the GIL for long stretches; started earlier, it delays that frame."""
+        """The first frame is on the terminal: now build the rest of the screen, then start the
+        kernel (importing jupyter_client earlier would delay that frame)."""
         from tui.screens.base import BaseScreen
 
         if isinstance(self.screen, BaseScreen):
             await self.screen.build_body()
-        self.set_timer(0.05, self._start_loader)
+        self.set_timer(0.01, self._start_kernel)
 
-    def _start_loader(self) -> None:
-        threading.Thread(target=self._load_torch, name="torch-loader", daemon=True).start()
-        self.kernel.start()
-
-    def _load_torch(self) -> None:
-        try:
-            from engine import warmup
-
-            warmup.load()
-            import torch
-
-            from engine import devices
-
-            device = devices.resolve(self.device_spec)
-            self.post_message(TorchReady(torch.__version__, device, devices.status_text(device)))
-            self._prepare_highlighting()
-        except Exception as exc:  # a broken install must still leave a usable, explaining app
-            self.post_message(TorchReady("", "cpu", "", error=f"{type(exc).__name__}: {exc}"))
+    def _start_kernel(self) -> None:
+        self.run_worker(self.kernel.start(), name="kernel-start", group="kernel")
+        threading.Thread(target=self._prepare_highlighting, name="highlighter", daemon=True).start()
 
     @staticmethod
     def _prepare_highlighting() -> None:
@@ -109,66 +91,71 @@ class TorchTUI(App):
         with open(os.devnull, "w") as sink:
             Console(file=sink, width=40).print(Syntax("x = torch.ones(2)", "python"))
 
-    def on_torch_ready(self, message: TorchReady) -> None:
-        if message.error:
+    # --- the kernel -------------------------------------------------------------------------
+    @property
+    def kernel(self):
+        """The kernel session: one namespace shared by the Playground, Learn, Autograd and Training.
+        Its process starts once the first frame is drawn."""
+        if self._kernel is None:
+            from tui.kernel.session import KernelSession
+
+            self._kernel = KernelSession(self._on_kernel_event, device=self.device_spec)
+        return self._kernel
+
+    def _on_kernel_event(self, event) -> None:
+        self.post_message(KernelMessage(event))
+
+    def on_kernel_message(self, message: KernelMessage) -> None:
+        from tui.kernel import events as ev
+
+        event = message.event
+        if isinstance(event, ev.KernelReady):
+            self._kernel_ready(event)
+        elif isinstance(event, ev.KernelNews):
+            if event.name == "autograd":
+                self.open_autograd(event.data["inspection"])
+                return
+            if event.name.startswith("train_"):
+                screen = self._mode_screen("train")
+                if screen is not None:
+                    screen.handle_kernel_news(event)
+                return
+        self._to_playground(event)
+
+    def _kernel_ready(self, event) -> None:
+        if event.error:
             self.status_text = t("status.torch_failed")
-            self.notify(t("status.torch_failed_detail", error=message.error), severity="error", timeout=15)
+            self.notify(t("status.torch_failed_detail", error=event.error), severity="error", timeout=15)
         else:
-            self.device = message.device
-            self.torch_version = message.version
-            self._show_device(message.device_text)
-            if message.device.startswith("cuda"):
-                self.set_interval(1.0, self._poll_device_memory)
+            self.device = event.device
+            self.torch_version = event.torch_version
+            self._show_device(event.device_text)
+            if event.device.startswith("cuda") and self._memory_timer is None:
+                self._memory_timer = self.set_interval(1.0, self._poll_device_memory)
         self.torch_ready.set()
 
     def _show_device(self, device_text: str) -> None:
         self.status_text = f"torch {self.torch_version} · {device_text}"
 
     def _poll_device_memory(self) -> None:
-        # Reading CUDA memory can stall on a busy GPU: do it off the UI thread, at most once a
-        # second, and never start a read while the last one is still waiting.
-        if self._reading_memory:
+        # Asked of the kernel on its subshell: a busy GPU delays the answer, never the UI.
+        if self._reading_memory or not self.kernel.ready:
             return
         self._reading_memory = True
 
-        def read() -> None:
-            from engine import devices
-
+        async def read() -> None:
             try:
-                self.post_message(DeviceStatus(devices.status_text(self.device)))
+                self._show_device(await self.kernel.request("device_status", device=self.device, timeout=5))
             except Exception:
                 pass
             finally:
                 self._reading_memory = False
 
-        threading.Thread(target=read, daemon=True).start()
-
-    def on_device_status(self, message: DeviceStatus) -> None:
-        self._show_device(message.text)
-
-    # --- shared state ---------------------------------------------------------------------
-    @property
-    def kernel(self):
-        """The Playground's kernel: one namespace shared by the Playground, Learn and %autograd.
-        Its thread starts once the first frame is drawn (it begins by importing torch)."""
-        if self._kernel is None:
-            from engine.repl import Kernel
-
-            self._kernel = Kernel(on_event=lambda event: self.post_message(KernelEvent(event)),
-                                  history=self.history, autostart=False)
-        return self._kernel
-
-    def on_kernel_event(self, message: KernelEvent) -> None:
-        self._to_playground(message.event)
-
-    def on_terminal_output(self, message: TerminalOutput) -> None:
-        """Text a subprocess or C library wrote straight to the terminal: shown as Playground output."""
-        self._to_playground(message)
+        self.run_worker(read(), group="device-memory")
 
     def _to_playground(self, event) -> None:
-        """Kernel events and terminal output go to the Playground; until its body is on screen
-        they wait here."""
-        screen = self._playground()
+        """Kernel events go to the Playground; until its body is on screen they wait here."""
+        screen = self._mode_screen("playground")
         if screen is not None and screen.ready:
             screen.handle_kernel_event(event)
         else:
@@ -178,11 +165,12 @@ class TorchTUI(App):
         events, self._kernel_events = self._kernel_events, []
         return events
 
-    def _playground(self):
-        from tui.screens.playground import PlaygroundScreen
+    def _mode_screen(self, mode: str):
+        """The screen of a mode if it was built, else None."""
+        from tui.screens.base import BaseScreen
 
-        stack = self.get_screen_stack("playground") if "playground" in self._screen_stacks else []
-        return stack[0] if stack and isinstance(stack[0], PlaygroundScreen) else None
+        stack = self.get_screen_stack(mode) if mode in self._screen_stacks else []
+        return stack[0] if stack and isinstance(stack[0], BaseScreen) else None
 
     async def show_mode(self, mode: str):
         """Switch to a mode and wait until its screen's body is mounted; returns the screen."""
@@ -204,11 +192,11 @@ class TorchTUI(App):
                 self.notify(self._history.warning, severity="warning", timeout=10)
         return self._history
 
-    def open_autograd(self, request) -> None:
+    def open_autograd(self, inspection: dict) -> None:
         """Show a %autograd recording in the Autograd inspector."""
         async def show() -> None:
             screen = await self.show_mode("autograd")
-            screen.show_request(request)
+            screen.show_inspection(inspection)
 
         self.call_later(show)
 
@@ -265,12 +253,12 @@ class TorchTUI(App):
                                         discover=False)
 
     async def action_quit(self) -> None:
-        # Stop what runs in threads first, so that exiting never waits on a busy worker.
-        for stop in self.on_quit_hooks:
-            stop()
-        if self._kernel is not None:
-            self._kernel.shutdown()
         self.exit()
+
+    async def on_unmount(self) -> None:
+        # The kernel goes with the app, however the app ends (ctrl+q, a test's exit, an error).
+        if self._kernel is not None:
+            await self._kernel.shutdown()
 
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",

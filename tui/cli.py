@@ -1,7 +1,7 @@
 """The `torchtui` command: parse arguments, then start the app or a headless subcommand.
 
-Kept light on purpose: torch is imported here only when a flag needs it (--version, an explicit
---device), so a plain `torchtui` draws its first frame before torch has loaded.
+Kept light on purpose: the app's process never imports torch (its kernel process does); only
+--version and the headless subcommands import it here.
 """
 
 from __future__ import annotations
@@ -51,32 +51,46 @@ def print_version() -> int:
     return 0
 
 
+PROBE = """
+import sys
+from engine.devices import DeviceError, resolve
+try:
+    print(resolve(sys.argv[1]))
+except DeviceError as exc:
+    print(exc, file=sys.stderr)
+    raise SystemExit(2)
+"""
+
+
 def check_device(spec: str) -> str:
-    """Validate --device: syntax at once, presence (which needs torch) only for a named GPU."""
+    """Validate --device: syntax at once; presence (which needs torch) only for a named GPU, asked
+    of a short-lived child process, since this process never imports torch."""
+    import subprocess
+
     from engine import devices
 
     spec = devices.check_syntax(spec)
     if spec in ("auto", "cpu"):
         return spec
-    return devices.resolve(spec)
+    probe = subprocess.run([sys.executable, "-c", PROBE, spec], capture_output=True, text=True)
+    if probe.returncode != 0:
+        lines = probe.stderr.strip().splitlines()
+        raise devices.DeviceError(lines[-1] if lines else f"device {spec!r} could not be checked")
+    return probe.stdout.strip()
 
 
 def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (), theme: str | None = None,
             train_config=None) -> int:
-    """Run the full-screen app, with fds 1 and 2 kept off the screen while it runs."""
+    """Run the full-screen app; its kernel process goes with it however it ends."""
     from tui.app import make_app
-    from tui.fdcapture import FdCapture
 
-    capture = FdCapture()
-    if FdCapture.wanted():
-        capture.start()
+    app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
+                   train_config=train_config)
     try:
-        app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                       train_config=train_config)
-        app.fd_capture = capture
         app.run()
     finally:
-        capture.stop()
+        if app._kernel is not None:
+            app._kernel.kill_now()  # only acts if an orderly shutdown did not happen
     return app.return_code or 0
 
 

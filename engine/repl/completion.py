@@ -14,7 +14,27 @@ SAFE_DIR_MODULES = ("torch", "numpy", "builtins")
 MAX_RESULTS = 1000
 
 
+MODULE_TABLES = ("_modules", "_parameters", "_buffers")  # where nn.Module keeps what __getattr__ finds
+
+
+def _module_members(obj) -> dict:
+    """Submodules, parameters and buffers of an nn.Module (any object keeping such tables)."""
+    found: dict = {}
+    own = getattr(obj, "__dict__", None)
+    if isinstance(own, dict):
+        for table in MODULE_TABLES:
+            entries = own.get(table)
+            if isinstance(entries, dict):
+                found.update(entries)
+    return found
+
+
 def _safe_dir(obj) -> list[str]:
+    members = list(_module_members(obj))
+    return members + _plain_dir(obj)
+
+
+def _plain_dir(obj) -> list[str]:
     cls = type(obj)
     if isinstance(obj, types.ModuleType):
         return list(vars(obj))
@@ -40,7 +60,10 @@ def _resolve(path: list[str], namespace: dict):
         try:
             attr = inspect.getattr_static(obj, name)
         except AttributeError:
-            return None
+            members = _module_members(obj)
+            if name not in members:
+                return None
+            attr = members[name]
         if isinstance(attr, (property, types.GetSetDescriptorType, types.MemberDescriptorType)) or (
             hasattr(attr, "__get__") and not callable(attr) and not isinstance(attr, (types.ModuleType, type))
         ):

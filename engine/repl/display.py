@@ -1,43 +1,43 @@
-"""How a cell's value is shown: torch's own repr for tensors (bounded) plus a summary line,
-sensible bounded reprs for everything else."""
+"""The summary line shown under a value in the Playground (and in notebooks with the extension)."""
 
 from __future__ import annotations
 
-import reprlib
 
-MAX_REPR = 20_000
-
-
-def _bounded(text: str, limit: int = MAX_REPR) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n… ({len(text) - limit:,} more characters not shown)"
-
-
-def describe(value) -> tuple[str, str | None]:
-    """(repr text, summary line or None) for a value."""
+def summary_of(value) -> str | None:
+    """The summary line shown under a value: shape, dtype, device and statistics for a tensor,
+    shape and bytes for an array, the parameter count for a module; None for anything else.
+    A tensor whose values cannot be read (meta, sparse, nested, float8) still gets what can be said."""
     import numpy as np
     import torch
 
     from engine.tensors import shape_text, summarize
 
-    if isinstance(value, torch.Tensor):
-        # torch's print options already summarise big tensors (threshold=1000 elements).
-        return _bounded(repr(value)), summarize(value).line()
-    if isinstance(value, np.ndarray):
-        with np.printoptions(threshold=1000, edgeitems=3):
-            text = repr(value)
-        return _bounded(text), f"numpy array · shape {shape_text(value.shape)} · {value.dtype} · {value.nbytes:,} bytes"
-    if isinstance(value, torch.nn.Module):
-        params = sum(p.numel() for p in value.parameters())
-        return _bounded(repr(value)), f"{type(value).__name__} · {params:,} parameters"
     try:
-        text = repr(value)
-    except Exception as exc:  # a broken __repr__ must not break the REPL
-        return f"<{type(value).__name__} object: repr() failed: {exc}>", None
-    if len(text) > MAX_REPR and isinstance(value, (list, tuple, dict, set)):
-        short = reprlib.Repr()
-        short.maxlist = short.maxtuple = short.maxdict = short.maxset = 50
-        short.maxstring = short.maxother = 200
-        text = short.repr(value) + f"  ({len(value):,} items)"
-    return _bounded(text), None
+        if isinstance(value, torch.Tensor):
+            try:
+                return summarize(value).line()
+            except Exception:
+                pass
+            try:
+                return summarize(value, with_stats=False).line()
+            except Exception:
+                return _irregular(value)
+        if isinstance(value, np.ndarray):
+            return f"numpy array · shape {shape_text(value.shape)} · {value.dtype} · {value.nbytes:,} bytes"
+        if isinstance(value, torch.nn.Module):
+            params = sum(p.numel() for p in value.parameters())
+            return f"{type(value).__name__} · {params:,} parameters"
+    except Exception:
+        return None
+    return None
+
+
+def _irregular(t) -> str | None:
+    """What can be said of a tensor without a regular shape (a nested tensor, say)."""
+    parts = []
+    if getattr(t, "is_nested", False):
+        parts.append(f"nested tensor of {t.size(0)} tensors, shapes "
+                     + ", ".join(str(tuple(c.shape)) for c in list(t.unbind())[:4])
+                     + (" …" if t.size(0) > 4 else ""))
+    parts += [str(t.dtype).removeprefix("torch."), str(t.device), str(t.layout).removeprefix("torch.")]
+    return " · ".join(parts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -77,13 +76,14 @@ class AutogradScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.recording = None
-        self.namespace: dict = {}
-        self.forward = None
-        self.leaves: dict = {}
+        self.forward_rows: tuple = ()
+        self.token = 0  # the kernel's handle on this recording (for the check and full values)
+        self.checkable = False
         self.passes = 1
         self.check_note = ""
         self.title_text = ""
         self.code = ""
+        self.lesson = ""
         self.index = 0
         self.view_mode = "backward"
         self.check_text = ""
@@ -105,33 +105,31 @@ class AutogradScreen(BaseScreen):
 
     # --- loading ----------------------------------------------------------------------------
     def load_example(self, key: str) -> None:
+        """Build and record a built-in example in the kernel, then show it."""
         self.shown += 1
-        self._build_example(key, self.shown)
+        self.run_worker(self._ask_example(key, self.shown), exclusive=True, group="ag-load")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-load")
-    def _build_example(self, key: str, token: int) -> None:
-        from engine.autograd import record_backward
-        from engine.grad_examples import EXAMPLES
+    async def _ask_example(self, key: str, token: int) -> None:
+        try:
+            payload = await self.app.kernel.request("grad_example", key=key, timeout=120)
+        except Exception as exc:  # the kernel is gone or failed: say so where the graph would be
+            if token == self.shown and self.ready:
+                self.query_one("#ag-graph", Static).update(Text(t("ag.load_failed", error=str(exc)), style="red"))
+            return
+        if token == self.shown:  # nothing newer (another example, or %autograd) was asked for meanwhile
+            self._show(payload)
 
-        example = EXAMPLES[key]
-        built = example.build()
-        rec = record_backward(built.root, built.namespace, passes=built.passes)
-        note = t("ag.detach_note") if key == "detach" else ""
-        if token != self.shown:
-            return  # something newer (another example, or %autograd) was asked for meanwhile
-        self.app.call_from_thread(self._show, rec, built.namespace, built.forward, built.leaves, built.passes,
-                                  f"{example.key}: {example.title}", built.code, note, example.lesson)
-
-    def show_request(self, request) -> None:
+    def show_inspection(self, payload: dict) -> None:
         """Show a recording made by %autograd in the Playground."""
         self.shown += 1
-        self._show(request.recording, dict(self.app.kernel.namespace), request.forward, request.leaves, 1,
-                   f"%autograd {request.expression}", "", request.check_note, "")
+        self._show(payload)
 
-    def _show(self, rec, namespace, forward, leaves, passes, title, code, note, lesson) -> None:
-        self.recording, self.namespace, self.forward, self.leaves = rec, namespace, forward, leaves
-        self.passes, self.title_text, self.code, self.check_note = passes, title, code, note
-        self.lesson = lesson
+    def _show(self, payload: dict) -> None:
+        notes = {"detach": t("ag.detach_note"), "name_only": t("ag.name_only_note")}
+        self.recording, self.forward_rows = payload["recording"], payload["forward_rows"]
+        self.token, self.checkable, self.passes = payload["token"], payload["checkable"], payload["passes"]
+        self.title_text, self.code, self.lesson = payload["title"], payload["code"], payload["lesson"]
+        self.check_note = notes.get(payload["note"], payload["note"])
         self.index, self.view_mode, self.check_text = 0, "backward", ""
         self.redraw()
 
@@ -191,12 +189,10 @@ class AutogradScreen(BaseScreen):
         return out
 
     def _forward_text(self, _step) -> Text:
-        from engine.autograd import forward_rows
-
         out = Text(t("ag.forward_title") + "\n", style="bold")
         if self.code:
             out.append(self.code + "\n\n", style="cyan")
-        for row in forward_rows(self.namespace):
+        for row in self.forward_rows:
             mark = "●" if row.requires_grad else "○"
             out.append(f"{mark} {row.name} {tuple(row.shape)} requires_grad={row.requires_grad}"
                        + (f" grad_fn={row.grad_fn}" if row.grad_fn else "") + "\n",
@@ -231,17 +227,18 @@ class AutogradScreen(BaseScreen):
         self.redraw()
         self._run_check()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ag-check")
     def _run_check(self) -> None:
-        from engine.autograd import gradient_check
+        self.run_worker(self._ask_check(self.token), exclusive=True, group="ag-check")
 
-        if self.forward is None:
+    async def _ask_check(self, token: int) -> None:
+        """Finite differences in float64, computed in the kernel on copies of the leaves."""
+        if not self.checkable:
             text = t("ag.check_unavailable") + ("\n" + self.check_note if self.check_note else "")
         else:
             try:
-                check = gradient_check(self.forward, self.leaves, self.recording.leaf_grads, passes=self.passes)
+                check = await self.app.kernel.request("grad_check", token=token, timeout=120)
             except Exception as exc:
-                text = t("ag.check_failed", error=f"{type(exc).__name__}: {exc}")
+                text = t("ag.check_failed", error=str(exc))
             else:
                 lines = [t("ag.check_title")]
                 for name, err in check.max_abs_error.items():
@@ -251,8 +248,9 @@ class AutogradScreen(BaseScreen):
                 if self.check_note:
                     lines.append(self.check_note)
                 text = "\n".join(lines)
-        self.check_text = text
-        self.app.call_from_thread(self.redraw)
+        if token == self.token:
+            self.check_text = text
+            self.redraw()
 
     def action_choose_example(self) -> None:
         def chosen(key: str | None) -> None:
@@ -264,16 +262,18 @@ class AutogradScreen(BaseScreen):
     def action_values(self) -> None:
         if not self.recording or not self.recording.steps:
             return
-        from engine.autograd import full_values
+        self.run_worker(self._ask_values(self.token, self.index), exclusive=True, group="ag-values")
 
-        step = self.recording.steps[self.index]
-        node = self.recording.graph.node(step.node)
+    async def _ask_values(self, token: int, index: int) -> None:
+        try:
+            entries = await self.app.kernel.request("grad_values", token=token, index=index, timeout=60)
+        except Exception as exc:
+            self.notify(t("ag.load_failed", error=str(exc)), severity="error")
+            return
+        node = self.recording.graph.node(self.recording.steps[index].node)
+        labels = {"grad_in": lambda n: t("ag.grad_in"), "to": lambda n: f"{t('ag.to')} {n}",
+                  "after": lambda n: f"{n}.grad {t('ag.after')}", "saved": lambda n: f"{t('ag.saved')} {n}"}
         parts = [f"#{node.id} {node.title()}"]
-        named = [(t("ag.grad_in"), g) for g in step.grad_in]
-        named += [(f"{t('ag.to')} {i + 1}", g) for i, g in enumerate(step.grad_out)]
-        named += [(f"{node.label}.grad {t('ag.after')}", step.grad_after)] if node.is_leaf else []
-        named += [(f"{t('ag.saved')} {n}", v) for n, v in node.saved if hasattr(v, "tensor")]
-        for label, view in named:
-            if view is not None and view.tensor is not None:
-                parts.append(f"{label} {view.summary.line()}\n{full_values(view.tensor)}")
+        for entry in entries:
+            parts.append(f"{labels[entry['kind']](entry['name'])} {entry['summary']}\n{entry['values']}")
         self.app.push_screen(ValuesScreen("\n\n".join(parts)))

@@ -26,10 +26,9 @@ class ExportScreen(ModalScreen):
     """
     BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
 
-    def __init__(self, result, model, config) -> None:
+    def __init__(self) -> None:
         super().__init__()
         translate(self._bindings)
-        self.result, self.model, self.config = result, model, config
 
     def compose(self) -> ComposeResult:
         from engine.exports import default_dir
@@ -49,20 +48,16 @@ class ExportScreen(ModalScreen):
 
     @on(OptionList.OptionSelected, "#ex-kinds")
     def _export(self, event: OptionList.OptionSelected) -> None:
-        from engine import exports
-
         kind = KINDS[event.option_index]
         folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
-        path = folder / FILENAMES[kind]
+        self.run_worker(self._ask_export(kind, folder / FILENAMES[kind]), group="export")
+
+    async def _ask_export(self, kind: str, path: Path) -> None:
+        """The run's model and numbers are in the kernel: it writes the file."""
         try:
-            if kind == "csv":
-                written = exports.loss_csv(self.result, path)
-            elif kind == "state_dict":
-                written = exports.state_dict(self.model, path)
-            else:
-                written = exports.script(self.config, self.result.device, path)
-        except OSError as exc:
-            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=exc.strerror or exc))
+            written = await self.app.kernel.request("train_export", kind=kind, path=str(path))
+        except Exception as exc:
+            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=exc))
             return
         self.query_one("#ex-result", Static).update(t("ex.written", path=written))
         self.app.notify(t("ex.written", path=written), timeout=6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -124,15 +124,17 @@ class LearnScreen(BaseScreen):
     def action_check(self) -> None:
         self._check(self.chapters[self.index])
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ln-check")
     def _check(self, chapter) -> None:
-        from engine.tour import check
+        self.run_worker(self._ask_check(chapter), exclusive=True, group="ln-check")
 
-        kernel = self.app.kernel
-        if not kernel.ready.wait(60):
+    async def _ask_check(self, chapter) -> None:
+        """The checks run in the kernel, over the namespace the Playground's cells built."""
+        try:
+            result = await self.app.kernel.request("tour_check", chapter=chapter.id, lang=i18n.language())
+        except Exception as exc:  # no kernel, or it died: say so instead of a verdict
+            self.notify(t("ln.check_failed", error=str(exc)), severity="error")
             return
-        result = check(chapter, kernel.namespace)
-        self.app.call_from_thread(self._checked, chapter, result)
+        self._checked(chapter, result)
 
     def _checked(self, chapter, result) -> None:
         if result.passed:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,6 +12,8 @@ from textual.widgets import Static
 
 from tui.i18n import t
 from tui.screens.base import BaseScreen
+
+KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts the kernel
 
 # The editor, output and table widgets are imported in compose_body(): this module is imported
 # before the first frame, and those imports are among the slowest of start-up.
@@ -37,6 +38,7 @@ class PlaygroundScreen(BaseScreen):
     #vars { height: 1fr; }
     #var-details { height: auto; max-height: 8; color: $text-muted; }
     #run-status { height: 1; }
+    #live-line { height: auto; max-height: 1; padding: 0 1; background: $surface; }
     #editor { height: auto; min-height: 3; max-height: 10; border: round $primary; }
     #editor:focus { border: round $accent; }
     """
@@ -56,6 +58,9 @@ class PlaygroundScreen(BaseScreen):
         super().__init__()
         self.early_keys: list = []
         self._run_status_text = ""
+        self.waiting: list[str] = []  # cells typed before the kernel could take them
+        self.interrupt_sent_at: float | None = None
+        self.dead_cause = ""
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -65,10 +70,11 @@ class PlaygroundScreen(BaseScreen):
 
         self.completions = Completions()
         app = self.app
-        self.editor = CellEditor(self.completions, app.history.entries, lambda: app.kernel.namespace)
+        self.editor = CellEditor(self.completions, app.history.entries, app.kernel)
         with Horizontal(id="pg-main"):
             with Vertical(id="pg-left"):
                 yield OutputLog()
+                yield Static("", id="live-line")
                 yield Static("", id="run-status")
                 yield self.completions
                 yield self.editor
@@ -87,6 +93,7 @@ class PlaygroundScreen(BaseScreen):
         table = self.query_one("#vars")
         table.add_columns(t("pg.col.name"), t("pg.col.shape"), t("pg.col.dtype"), t("pg.col.bytes"))
         self.output = self.query_one("#output")
+        self.output.live = self.query_one("#live-line", Static)
         self.output.write_note(t("pg.welcome"), "bold")
         for event in self.app.take_kernel_events():
             self.handle_kernel_event(event)
@@ -107,59 +114,100 @@ class PlaygroundScreen(BaseScreen):
     def on_cell_editor_submitted(self, message) -> None:
         self.run_source(message.source)
 
-    def run_source(self, source: str) -> int:
-        """Queue a cell (from the editor, or sent by the Learn screen); the editor is left as is."""
-        number = self.app.kernel.submit(source)
+    def run_source(self, source: str) -> None:
+        """Send a cell (from the editor, or sent by the Learn screen); it joins the history first."""
+        self.app.history.append(source)
+        try:
+            self.app.kernel.execute(source)
+        except Exception as exc:  # noqa: BLE001 - the kernel is dead: keep the cell for the next one
+            self.waiting.append(source)
+            self.output.write_note(t("pg.kernel_dead_keep", error=str(exc)), "bold red")
         self._update_run_status()
-        return number
 
     def handle_kernel_event(self, event) -> None:
-        """Show one kernel event (engine.repl.kernel) or a TerminalOutput; the app hands them over on
-        the UI thread."""
-        from engine.repl.kernel import CellDone, CellOutput, CellStarted, KernelReady, Restarted
-        from engine.repl.streams import clean
-        from tui.messages import TerminalOutput
+        """Show one event of the kernel session (tui.kernel.events); the app hands them over."""
+        from tui.kernel import events as ev
 
-        if isinstance(event, TerminalOutput):
-            text, _ = clean(event.text)  # written to the terminal: escape codes and all
-            if text.strip():
-                self.output.write_note(t("pg.terminal_output") + "\n" + text[-20_000:].rstrip(), "italic")
-        elif isinstance(event, CellStarted):
-            self.output.write_input(event.number, event.source)
-        elif isinstance(event, CellOutput):
-            self.output.write_output(event.number, event.text)
-        elif isinstance(event, CellDone):
-            result = event.result
-            self.output.write_result(result)
-            self._show_variables(result.variables)
-            if result.autograd is not None:
-                self.app.open_autograd(result.autograd)
-        elif isinstance(event, KernelReady):
-            if event.error:
-                self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
+        out = self.output
+        if isinstance(event, ev.CellStarted):
+            out.write_input(event.number, event.source)
+        elif isinstance(event, ev.CellStream):
+            out.write_output(event.cell, event.text, event.name)
+        elif isinstance(event, ev.CellDisplay):
+            out.finish_output(event.cell)
+            if event.page:
+                out.write_page(event.data)
             else:
-                self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
-        elif isinstance(event, Restarted):
-            self.output.write_note(event.message, "bold yellow")
-            self._show_variables(())
+                out.write_value(event.number, event.data)
+        elif isinstance(event, ev.CellError):
+            from tui.kernel.display import hint_for
+
+            out.finish_output(event.cell)
+            out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
+        elif isinstance(event, ev.CellDone):
+            out.finish_output(event.cell)
+            self._cell_done(event)
+        elif isinstance(event, ev.KernelNews) and event.name == "variables":
+            self._show_variables(event.data.get("rows", ()))
+        elif isinstance(event, ev.KernelReady):
+            self._kernel_ready(event)
+        elif isinstance(event, ev.KernelDied):
+            self.dead_cause = event.cause
+            out.write_note(t("pg.kernel_died", cause=event.cause), "bold red")
+            self.notify(t("pg.kernel_died", cause=event.cause), severity="error", timeout=10)
+        elif isinstance(event, ev.KernelRestarting):
+            out.write_note(t("pg.restarting"), "yellow")
         self._update_run_status()
+
+    def _cell_done(self, event) -> None:
+        self.interrupt_sent_at = None
+        if event.status == "aborted":
+            self.output.write_note(t("pg.aborted"), "italic yellow")
+        elif event.status == "restarted" and event.number is not None:
+            self.output.write_note(t("pg.cell_lost_restart", number=event.number), "italic yellow")
+        elif event.status == "lost":
+            self.output.write_note(t("pg.cell_lost", source=event.source.splitlines()[0][:60]), "bold red")
+        if event.elapsed > 1 and event.status in ("ok", "error"):
+            self.output.write_note(f"({event.elapsed:.1f} s)", "dim")
+
+    def _kernel_ready(self, event) -> None:
+        self.dead_cause = ""
+        if event.error:
+            self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
+            return
+        if event.restarted:
+            self.output.write_note(t("pg.restarted"), "bold yellow")
+            self._show_variables(())
+        else:
+            self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
+        waiting, self.waiting = self.waiting, []
+        for source in waiting:
+            self.app.kernel.execute(source)
 
     def _update_run_status(self) -> None:
         kernel = self.app.kernel
         status = self.query_one("#run-status", Static)
-        parts = []
-        if not kernel.ready.is_set():
+        parts, style = [], "bold yellow"
+        running = kernel.running
+        if self.dead_cause:
+            parts.append(t("pg.dead_status"))
+            style = "bold red"
+        elif not kernel.ready:
             parts.append(t("pg.loading"))
-        if kernel.running is not None:
-            elapsed = time.monotonic() - kernel.running_since
-            parts.append(t("pg.running", number=kernel.running, seconds=f"{elapsed:.1f}"))
-        queued = [n for n, _ in list(kernel.pending) if n != kernel.running]
+        if running is not None:
+            elapsed = time.monotonic() - (running.started or running.sent)
+            parts.append(t("pg.running", number=running.number, seconds=f"{elapsed:.1f}"))
+            if self.interrupt_sent_at is not None and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
+                parts.append(t("pg.kill_offer"))
+                style = "bold red"
+        queued = len(kernel.queued) + len(self.waiting)
         if queued:
-            parts.append(t("pg.queued", cells=" ".join(f"[{n}]" for n in queued)))
+            parts.append(t("pg.queued", cells=queued))
         text = " · ".join(parts) if parts else t("pg.idle")
         if text != self._run_status_text:  # an unchanged line is not redrawn
             self._run_status_text = text
-            status.update(Text(text, style="bold yellow" if parts else "dim"))
+            status.update(Text(text, style=style if parts else "dim"))
+            self.refresh_bindings()  # ctrl+c shows in the footer only while there is a cell to stop
 
     # --- variables pane -------------------------------------------------------------------
     def _show_variables(self, variables) -> None:
@@ -172,35 +220,45 @@ class PlaygroundScreen(BaseScreen):
 
     def on_data_table_row_highlighted(self, event) -> None:
         if event.data_table.id == "vars" and event.row_key is not None and event.row_key.value:
-            self._load_details(event.row_key.value)
+            self.run_worker(self._load_details(event.row_key.value), exclusive=True, group="details")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="details")
-    def _load_details(self, name: str) -> None:
-        from engine.repl.variables import details
-
-        info = details(name, self.app.kernel.namespace)
+    async def _load_details(self, name: str) -> None:
+        try:
+            info = await self.app.kernel.request("details", name=name, timeout=10)
+        except Exception:  # busy in C code, restarted, gone: the details just stay as they were
+            return
         if info is None:
             return
         shares = ", ".join(info.shares_with) or t("pg.shares_none")
         text = (f"{info.name}: {info.summary}\n{t('pg.strides')} {info.strides} · "
                 f"{t('pg.contiguous') if info.contiguous else t('pg.not_contiguous')}\n"
                 f"{t('pg.shares')} {shares}")
-        self.app.call_from_thread(self.query_one("#var-details", Static).update, text)
+        self.query_one("#var-details", Static).update(text)
 
     # --- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "interrupt":
             # Only while a cell runs: otherwise ctrl+c stays the editor's copy.
-            return self.app.kernel.running is not None
+            return self.app.kernel.running is not None or bool(self.app.kernel.queued)
         return True
 
-    def action_interrupt(self) -> None:
-        if self.app.kernel.interrupt():
-            self.notify(t("pg.interrupting"), timeout=2)
+    async def action_interrupt(self) -> None:
+        """ctrl+c: SIGINT to the kernel; if the cell is still busy 2 s later, ctrl+c again kills
+        the kernel and starts a fresh one (a C call that ignores signals cannot be stopped otherwise)."""
+        now = time.monotonic()
+        if self.interrupt_sent_at is not None and now - self.interrupt_sent_at > KILL_OFFER_S:
+            self.interrupt_sent_at = None
+            await self.action_restart()
+            return
+        if self.interrupt_sent_at is None:
+            self.interrupt_sent_at = now
+        await self.app.kernel.interrupt()
+        self.notify(t("pg.interrupting"), timeout=2)
 
-    def action_restart(self) -> None:
-        self.app.kernel.restart()
-        self.output.write_note(t("pg.restarting"), "yellow")
+    async def action_restart(self) -> None:
+        """F9: a fresh kernel process (the old one is killed, with all its memory)."""
+        self.interrupt_sent_at = None
+        self.run_worker(self.app.kernel.restart(), exclusive=True, group="restart")
 
     def action_clear(self) -> None:
         self.output.clear()

@@ -1,15 +1,14 @@
-"""F4 Training: the linear regression trains in a worker thread while the plots stay live."""
+"""F4 Training: the linear regression trains in a thread of the kernel while the plots here stay live."""
 
 from __future__ import annotations
 
 import time
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from tui.i18n import t
@@ -19,34 +18,6 @@ from tui.widgets.plots import FitPlot, LossPlot
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
 REDRAW_HZ = 10  # the status line, and the trainer's events within an epoch
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
-SCATTER_POINTS = 400
-
-
-class TrainProgress(Message):
-    """The latest Progress from the trainer; a burst collapses into the newest one."""
-
-    def __init__(self, progress) -> None:
-        super().__init__()
-        self.progress = progress
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, TrainProgress) and not message.progress.epoch_done
-
-
-class TrainData(Message):
-    """A subsample of the run's data for the fit plot."""
-
-    def __init__(self, xs, ys, features, true_w, true_b) -> None:
-        super().__init__()
-        self.xs, self.ys, self.features, self.true_w, self.true_b = xs, ys, features, true_w, true_b
-
-
-class TrainFinished(Message):
-    """The run ended: a Result, or an error message."""
-
-    def __init__(self, result=None, error: str = "", run_id: int = 0) -> None:
-        super().__init__()
-        self.result, self.error, self.run_id = result, error, run_id
 
 
 class TrainingScreen(BaseScreen):
@@ -83,15 +54,15 @@ class TrainingScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.trainer = None
-        self.run_id = 0
+        self.running = False
+        self.paused = False
+        self.run_id = 0  # this screen's count of runs started; the kernel tags each run's events with it
         self.loss_history: list[float] = []
         self.previous_history: list[float] = []
         self.latest = None
         self.result = None
         self.dirty = False
         self.config = None
-        self.model = None
         self._plotted_at = 0.0
         self._plotted_loss: tuple = ()
         self._plotted_fit: tuple | None = ()
@@ -136,7 +107,6 @@ class TrainingScreen(BaseScreen):
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(LossPlot).redraw()
         self.set_interval(1 / REDRAW_HZ, self._redraw)
-        self.app.on_quit_hooks.append(self.action_stop)
         self.query_one("#f-samples", Input).focus()
 
     # --- the form ---------------------------------------------------------------------------
@@ -188,8 +158,6 @@ class TrainingScreen(BaseScreen):
             self._validate()
             self.notify(str(exc), severity="error")
             return
-        if self.trainer is not None:
-            self.trainer.stop()
         if self.loss_history:
             self.previous_history = list(self.loss_history)
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
@@ -198,65 +166,49 @@ class TrainingScreen(BaseScreen):
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
         self.query_one("#tr-status", Static).update(t("tr.preparing"))
         self.dirty = True
-        self._train(cfg, self.run_id)
+        self.running, self.paused = True, False
+        self.run_worker(self._ask_start(cfg, self.run_id), group="train-start")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def _train(self, cfg, run_id: int) -> None:
-        from engine.devices import DeviceError, free_cuda_cache
-        from engine.plotdata import subsample_indices
-        from engine.training import ConfigError, Diverged, Trainer, make_data
+    async def _ask_start(self, cfg, run_id: int) -> None:
+        from dataclasses import asdict
 
         try:
-            data = make_data(cfg)
-            trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
-            self.trainer = trainer
-            idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
-            xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
-            ys = data.y[idx, 0].tolist()
-            self.post_message(TrainData(xs, ys, cfg.features, data.true_weight[0], data.true_bias))
-            gen = trainer.run()
-            while True:
-                try:
-                    progress = next(gen)
-                except StopIteration as done:
-                    self.model = trainer.model
-                    self.post_message(TrainFinished(done.value, run_id=run_id))
-                    return
-                if run_id != self.run_id:
-                    trainer.stop()
-                self.post_message(TrainProgress(progress))
-        except (Diverged, ConfigError, DeviceError) as exc:
-            self.post_message(TrainFinished(error=str(exc), run_id=run_id))
-        except Exception as exc:  # CUDA out of memory and the like: a message, and the app lives on
-            free_cuda_cache()
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            self.post_message(TrainFinished(error=f"{type(exc).__name__}: {first}", run_id=run_id))
+            await self.app.kernel.request("train_start", config=asdict(cfg), tag=run_id, timeout=60)
+        except Exception as exc:  # refused (a bad field), or no kernel: the run ends before it began
+            self._finished(run_id, error=str(exc))
 
-    def on_train_data(self, message: TrainData) -> None:
-        self.query_one(FitPlot).set_points(message.xs, message.ys, message.features, message.true_w, message.true_b)
+    def handle_kernel_news(self, news) -> None:
+        """Events of the kernel's training thread: plot data, progress, the end of the run."""
+        data = news.data
+        if data.get("run") != self.run_id:
+            return  # from a run this screen has since replaced
+        if news.name == "train_data":
+            self.query_one(FitPlot).set_points(list(data["xs"]), list(data["ys"]), data["features"],
+                                               data["true_w"], data["true_b"])
+        elif news.name == "train_progress":
+            p = data["progress"]
+            self.latest, self.paused = p, data.get("paused", False)
+            if p.epoch_done and len(self.loss_history) < p.epoch:
+                self.loss_history.append(p.loss)
+        elif news.name == "train_finished":
+            self._finished(self.run_id, data.get("result"), data.get("error", ""))
         self.dirty = True
 
-    def on_train_progress(self, message: TrainProgress) -> None:
-        p = message.progress
-        self.latest = p
-        if p.epoch_done and len(self.loss_history) < p.epoch:
-            self.loss_history.append(p.loss)
-        self.dirty = True
-
-    def on_train_finished(self, message: TrainFinished) -> None:
-        if message.run_id != self.run_id:
+    def _finished(self, run_id: int, result=None, error: str = "") -> None:
+        if run_id != self.run_id:
             return
-        self.trainer = None
+        self.running = False
         status = self.query_one("#tr-status", Static)
-        if message.error:
-            status.update(Text(message.error, style="bold red"))
-            self.notify(message.error, severity="error", timeout=8)
+        if error:
+            status.update(Text(error, style="bold red"))
+            self.notify(error, severity="error", timeout=8)
             return
-        self.result = r = message.result
+        self.result = r = result
         self.loss_history = list(r.loss_history)
         self.query_one("#tr-progress", ProgressBar).update(progress=r.epochs)
         self.dirty = True
         self._redraw()
+
         def weights(ws) -> str:
             return " ".join(f"{w:.4f}" for w in ws[:2]) + (" …" if len(ws) > 2 else "")
 
@@ -276,7 +228,7 @@ class TrainingScreen(BaseScreen):
         self.dirty = False
         p = self.latest
         if p is not None and self.result is None:
-            paused = self.trainer is not None and self.trainer.paused
+            paused = self.running and self.paused
             w = ", ".join(f"{v:.3f}" for v in p.weight[:3])
             text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
                      b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
@@ -310,19 +262,17 @@ class TrainingScreen(BaseScreen):
             fit.draw([0.0], 0.0)
 
     def action_pause(self) -> None:
-        if self.trainer is None:
+        if not self.running:
             return
-        if self.trainer.paused:
-            self.trainer.resume()
-            self.notify(t("tr.resumed"), timeout=2)
-        else:
-            self.trainer.pause()
-            self.notify(t("tr.paused"), timeout=2)
+        self.paused = not self.paused
+        self.run_worker(self.app.kernel.request("train_resume" if not self.paused else "train_pause"),
+                        group="train-control")
+        self.notify(t("tr.paused") if self.paused else t("tr.resumed"), timeout=2)
         self.dirty = True
 
     def action_stop(self) -> None:
-        if self.trainer is not None:
-            self.trainer.stop()
+        if self.running:
+            self.run_worker(self.app.kernel.request("train_stop"), group="train-control")
 
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
@@ -353,4 +303,4 @@ class TrainingScreen(BaseScreen):
             return
         from tui.screens.export import ExportScreen
 
-        self.app.push_screen(ExportScreen(self.result, self.model, self.config))
+        self.app.push_screen(ExportScreen())

@@ -1,5 +1,5 @@
 """The Playground's cell editor: Python highlighting, Enter runs a complete cell, Up/Down walk
-history, Tab completes from the live namespace with a dropdown when several names match."""
+history, Tab completes from the kernel's namespace with a dropdown when several names match."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import OptionList, TextArea
 
 from engine.repl.complete_input import is_complete
-from engine.repl.completion import common_prefix, complete
+from engine.repl.completion import common_prefix
 
 WORD_BEFORE = re.compile(r"[\w.]$")
 
@@ -58,13 +58,13 @@ class CellEditor(TextArea):
             super().__init__()
             self.source = source
 
-    def __init__(self, completions: Completions, history: list[str] | None = None, namespace=None) -> None:
+    def __init__(self, completions: Completions, history: list[str] | None = None, kernel=None) -> None:
         # Highlighting is switched on after the first frame (see highlight()): loading the
         # tree-sitter grammar is the slowest part of drawing this screen.
         super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent", show_line_numbers=False)
         self.completions = completions
         self.history_entries = history if history is not None else []
-        self.namespace_source = namespace or (lambda: {})
+        self.kernel = kernel  # the kernel session: completion is asked of it
         self._history_pos: int | None = None
         self._draft = ""
 
@@ -111,33 +111,56 @@ class CellEditor(TextArea):
         row, col = self.cursor_location
         return self.document[row][:col]
 
+    def _cursor_index(self) -> int:
+        row, col = self.cursor_location
+        return sum(len(self.document[r]) + 1 for r in range(row)) + col
+
     def complete_here(self) -> bool:
         """Complete the word before the cursor; False when there is no word (Tab then indents)."""
-        before = self._line_before_cursor()
-        if not WORD_BEFORE.search(before):
+        if not WORD_BEFORE.search(self._line_before_cursor()):
             return False
-        start, words = complete(before, self.namespace_source())
-        if not words:
-            self.app.bell()
-            return True
-        typed = before[start:]
-        prefix = common_prefix(words)
-        if len(prefix) > len(typed):
-            self.insert(prefix[len(typed):])
-        if len(words) == 1:
-            self.completions.close()
-        else:
-            self.completions.show(start, words)
+        self.run_worker(self._complete(explicit=True), exclusive=True, group="complete")
         return True
+
+    async def _complete(self, explicit: bool) -> None:
+        """Ask the kernel (IPython's completer, which runs no user code) and show what it found."""
+        code, where, index = self.text, self.cursor_location, self._cursor_index()
+        try:
+            start, _end, words = await self.kernel.complete(code, index)
+        except Exception:  # no kernel yet, or busy in C code: nothing to offer this time
+            words = []
+        if self.text != code or self.cursor_location != where:
+            return  # typed on meanwhile: this answer is about text that is gone
+        row, col = where
+        line_start = index - col
+        if not words or start < line_start:
+            if explicit:
+                self.app.bell()
+            self.completions.close()
+            return
+        start_col = start - line_start
+        typed = self.document[row][start_col:col]
+        words = list(dict.fromkeys(words))
+        if explicit:
+            prefix = common_prefix(words) if all(w.startswith(typed) for w in words) else ""
+            if len(prefix) > len(typed):
+                self.insert(prefix[len(typed):])
+        if len(words) == 1 and explicit:
+            if not words[0].startswith(typed):
+                self.replace(words[0], (row, start_col), (row, col))
+            self.completions.close()
+        elif len(words) > 1 or (words and not explicit and words[0] != typed):
+            self.completions.show(start_col, words)
+        else:
+            self.completions.close()
 
     def accept_completion(self) -> None:
         word = self.completions.chosen()
         self.completions.close()
         if word is None:
             return
-        typed = self._line_before_cursor()[self.completions.start:]
-        if word.startswith(typed):
-            self.insert(word[len(typed):])
+        row, col = self.cursor_location
+        self.replace(word, (row, min(self.completions.start, col)), (row, col))
 
     # --- keys -------------------------------------------------------------------------------
     def _submit_or_newline(self) -> None:
@@ -215,9 +238,4 @@ class CellEditor(TextArea):
             self._refresh_completions()
 
     def _refresh_completions(self) -> None:
-        before = self._line_before_cursor()
-        start, words = complete(before, self.namespace_source())
-        if len(words) > 1:
-            self.completions.show(start, words)
-        else:
-            self.completions.close()
+        self.run_worker(self._complete(explicit=False), exclusive=True, group="complete")

@@ -1,0 +1,14 @@
+"""torchtui's side of a Jupyter kernel, as an IPython extension.
+
+`%load_ext engine.kernel` in IPython or a notebook, or `--IPKernelApp.extensions=engine.kernel` when
+torchtui starts its kernel, gives the namespace torch and friends, tensor summaries as display
+data, the variables list after each cell, safe completion, the `%autograd`, `%who`, `%reset`,
+`%timeit` and `%help` magics, and a comm named "torchtui" through which the app's screens ask the
+kernel for work (gradient checks, training runs, tour checks) and get plain data back.
+"""
+
+
+def load_ipython_extension(ip) -> None:
+    from engine.kernel.extension import load
+
+    load(ip)

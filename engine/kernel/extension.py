@@ -1,0 +1,110 @@
+"""Sets up an IPython shell for torchtui: namespace, display formatters, completion, magics, events."""
+
+from __future__ import annotations
+
+import os
+
+from engine.kernel.bridge import bridge
+
+SUMMARY_MIME = "application/vnd.torchtui.summary+json"
+OWN_KERNEL_ENV = "TORCHTUI_KERNEL"  # set by the app on the kernels it starts itself
+
+
+def starting_names() -> dict:
+    """What every namespace starts with (and gets back after %reset)."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from torch import nn, optim
+
+    return {"torch": torch, "np": np, "nn": nn, "optim": optim, "F": F}
+
+
+def own_kernel() -> bool:
+    return os.environ.get(OWN_KERNEL_ENV) == "1"
+
+
+def fill_namespace(ip) -> None:
+    names = starting_names()
+    if own_kernel():
+        from engine.kernel import guards
+
+        names.update(guards.replacements())
+    ip.user_ns.update(names)
+    ip.user_ns_hidden.update(names)  # %who and the variables list leave them out
+
+
+def _install_formatters(ip) -> None:
+    from IPython.core.formatters import BaseFormatter
+    from traitlets import ObjectName, Unicode
+
+    from engine.repl.display import summary_of
+
+    class SummaryFormatter(BaseFormatter):
+        """A one-line summary (shape, dtype, device, statistics) beside the usual text/plain."""
+
+        format_type = Unicode(SUMMARY_MIME)
+        _return_type = dict
+        print_method = ObjectName("_repr_torchtui_summary_")
+
+    formatter = SummaryFormatter(parent=ip.display_formatter)
+    import numpy as np
+    import torch
+
+    def summary(value):
+        line = summary_of(value)
+        return {"summary": line} if line else None
+
+    for kind in (torch.Tensor, np.ndarray, torch.nn.Module):
+        formatter.for_type(kind, summary)
+    ip.display_formatter.formatters[SUMMARY_MIME] = formatter
+    if SUMMARY_MIME not in ip.display_formatter.active_types:
+        ip.display_formatter.active_types.append(SUMMARY_MIME)
+
+
+def _install_completion(ip) -> None:
+    from engine.kernel.matchers import module_attributes
+
+    completer = ip.Completer
+    if own_kernel():
+        # Plain tracebacks: Python's own layout, which fits a terminal column (the default
+        # context mode draws 75-character rules).
+        ip.InteractiveTB.set_mode(mode="Plain")
+        # Nothing the user wrote runs while completing: no jedi (it runs properties), and
+        # IPython's own evaluation limited to what has no side effects.
+        completer.use_jedi = False
+        completer.evaluation = "limited"
+    matcher = module_attributes(ip)
+    if matcher not in completer.custom_matchers:
+        completer.custom_matchers.append(matcher)
+
+
+def _after_cell(ip):
+    def after(_result) -> None:
+        if not bridge.connected:
+            return
+        from engine.repl.variables import collect
+
+        try:
+            rows = collect(ip.user_ns)
+        except Exception:  # a strange object in the namespace must not break the cell's end
+            return
+        bridge.emit("variables", rows=rows)
+    return after
+
+
+def load(ip) -> None:
+    fill_namespace(ip)
+    _install_formatters(ip)
+    _install_completion(ip)
+    from engine.kernel import magics, requests
+
+    magics.register(ip)
+    ip.events.register("post_run_cell", _after_cell(ip))
+    try:
+        from comm import get_comm_manager
+
+        bridge.register(get_comm_manager())
+    except Exception:  # plain IPython has no kernel to talk through
+        pass
+    requests.register(bridge, ip)

@@ -1,0 +1,120 @@
+"""Recorded backward passes kept in the kernel for the Autograd screen: it gets each one as data
+(graph, steps, forward rows) and asks for gradient checks and full values by token."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from engine.kernel.bridge import RequestError
+
+KEEP = 4  # recordings kept for the screen to ask about; older ones are let go
+
+
+@dataclass
+class Inspection:
+    """One recording with what the gradient check needs (the forward function and the leaves)."""
+
+    recording: object
+    rows: tuple  # the forward view: each named tensor and why it does or does not require grad
+    forward: object = None  # forward(**leaves) -> scalar, or None when it cannot be recomputed
+    leaves: dict = field(default_factory=dict)
+    passes: int = 1
+    title: str = ""
+    code: str = ""
+    note: str = ""
+    lesson: str = ""
+    token: int = 0
+
+    def payload(self) -> dict:
+        return {"token": self.token, "recording": self.recording, "forward_rows": self.rows,
+                "passes": self.passes, "title": self.title, "code": self.code, "note": self.note,
+                "lesson": self.lesson, "checkable": self.forward is not None}
+
+
+_kept: OrderedDict[int, Inspection] = OrderedDict()
+_tokens = itertools.count(1)
+
+
+def keep(inspection: Inspection) -> Inspection:
+    inspection.token = next(_tokens)
+    _kept[inspection.token] = inspection
+    while len(_kept) > KEEP:
+        _kept.popitem(last=False)
+    return inspection
+
+
+def get(token: int) -> Inspection:
+    try:
+        return _kept[token]
+    except KeyError:
+        raise RequestError("that recording is no longer in the kernel (it was restarted, or newer ones "
+                           "replaced it): record it again") from None
+
+
+def from_example(key: str) -> Inspection:
+    from engine.autograd import forward_rows, record_backward
+    from engine.grad_examples import EXAMPLES
+
+    if key not in EXAMPLES:
+        raise RequestError(f"unknown example {key!r}: one of {', '.join(EXAMPLES)}")
+    example = EXAMPLES[key]
+    built = example.build()
+    rec = record_backward(built.root, built.namespace, passes=built.passes)
+    note = "detach" if key == "detach" else ""
+    return keep(Inspection(rec, tuple(forward_rows(built.namespace)), built.forward, built.leaves, built.passes,
+                           f"{example.key}: {example.title}", built.code, note, example.lesson))
+
+
+def from_expression(expression: str, namespace: dict) -> Inspection:
+    """%autograd EXPR over the user's namespace, leaving their tensors' .grad as it was."""
+    import torch
+
+    from engine.autograd import forward_rows, record_backward
+
+    code = compile(expression, "<autograd>", "eval")
+    root = eval(code, namespace)
+    recording = record_backward(root, namespace, keep=True)
+    leaves = {n.label: namespace[n.label] for n in recording.graph.leaves() if n.label in namespace}
+    forward, note = None, ""
+    if isinstance(ast.parse(expression, mode="eval").body, ast.Name):
+        note = "name_only"
+    elif leaves:
+        # The check runs in float64: every other floating tensor the expression may use goes too.
+        as_double = {name: value.detach().double() for name, value in namespace.items()
+                     if isinstance(value, torch.Tensor) and value.is_floating_point()
+                     and value.numel() <= 10**7 and name not in leaves}
+
+        def forward(**values):
+            return eval(code, {**namespace, **as_double, **values})
+    return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}", "", note))
+
+
+def check(token: int):
+    from engine.autograd import gradient_check
+
+    inspection = get(token)
+    if inspection.forward is None:
+        raise RequestError("no_forward")
+    return gradient_check(inspection.forward, inspection.leaves, inspection.recording.leaf_grads,
+                          passes=inspection.passes)
+
+
+def values(token: int, index: int) -> list[dict]:
+    """Every tensor of one step in full (bounded), each with its summary."""
+    from engine.autograd import full_values
+
+    inspection = get(token)
+    steps = inspection.recording.steps
+    if not 0 <= index < len(steps):
+        raise RequestError(f"no step {index + 1}")
+    step = steps[index]
+    node = inspection.recording.graph.node(step.node)
+    named = [("grad_in", "", g) for g in step.grad_in]
+    named += [("to", str(i + 1), g) for i, g in enumerate(step.grad_out)]
+    named += [("after", node.label, step.grad_after)] if node.is_leaf else []
+    named += [("saved", n, v) for n, v in node.saved if hasattr(v, "tensor")]
+    return [{"kind": kind, "name": name, "summary": v.summary.line(), "values": full_values(v.tensor)}
+            for kind, name, v in named if v is not None and v.tensor is not None]

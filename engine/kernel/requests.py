@@ -1,0 +1,62 @@
+"""What the app's screens can ask the kernel, by name: each handler takes plain arguments and
+returns data (dataclasses cross as JSON, see engine.wire)."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.kernel import inspections
+from engine.kernel.bridge import RequestError
+from engine.kernel.training_run import TrainingRun
+
+
+def register(bridge, ip) -> None:
+    training = TrainingRun(bridge, lambda: ip.user_ns)
+
+    def hello(device: str = "auto") -> dict:
+        import torch
+
+        from engine import devices
+
+        try:
+            resolved = devices.resolve(device)
+        except devices.DeviceError as exc:
+            raise RequestError(str(exc)) from None
+        return {"torch": torch.__version__, "device": resolved, "device_text": devices.status_text(resolved),
+                "python": sys.version.split()[0]}
+
+    def device_status(device: str) -> str:
+        from engine import devices
+
+        return devices.status_text(device)
+
+    def details(name: str):
+        from engine.repl.variables import details as variable_details
+
+        return variable_details(name, ip.user_ns)
+
+    def tour_check(chapter: str, lang: str = "en"):
+        from engine.tour import chapters, check
+
+        found = [c for c in chapters(lang) if c.id == chapter]
+        if not found:
+            raise RequestError(f"unknown chapter {chapter!r}")
+        return check(found[0], ip.user_ns)
+
+    def grad_example(key: str) -> dict:
+        return inspections.from_example(key).payload()
+
+    bridge.handlers.update({
+        "hello": hello,
+        "device_status": device_status,
+        "details": details,
+        "tour_check": tour_check,
+        "grad_example": grad_example,
+        "grad_check": lambda token: inspections.check(token),
+        "grad_values": lambda token, index: inspections.values(token, index),
+        "train_start": lambda config, tag=0: training.start(config, tag),
+        "train_pause": lambda: training.pause(),
+        "train_resume": lambda: training.resume(),
+        "train_stop": lambda: training.stop(),
+        "train_export": lambda kind, path: training.export(kind, path),
+    })

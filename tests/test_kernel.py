@@ -1,0 +1,271 @@
+"""The kernel as the app runs it: cells, values, errors, magics, completion, requests, interrupt,
+restart and death, each through the real protocol (tui.kernel.session + engine.kernel)."""
+
+import os
+import threading
+import time
+
+import pytest
+import torch
+
+from tui.kernel import events as ev
+
+TOPICS = {
+    "from data": ("torch.tensor([[10, 20, 30], [40, 50, 60]])", "tensor([[10, 20, 30],"),
+    "from numpy": ("torch.tensor(np.array([2, 3, 4])).dtype", "torch.int64"),
+    "typed": ("torch.IntTensor([2.5, 3.3])", "tensor([2, 3], dtype=torch.int32)"),
+    "arange": ("torch.arange(0, 10, 2)", "tensor([0, 2, 4, 6, 8])"),
+    "linspace": ("torch.linspace(0, 9, 11)[1]", "tensor(0.9000)"),
+    "seed": ("torch.manual_seed(100); a = torch.randn(2, 3); torch.manual_seed(100); torch.equal(a, torch.randn(2, 3))", "True"),
+    "full_like": ("torch.full_like(torch.tensor([[1, 2], [3, 4]]), 20)", "tensor([[20, 20],"),
+    "dtype": ("torch.full([2, 3], 10).double().dtype", "torch.float64"),
+    "type": ("torch.full([2, 3], 10).type(torch.DoubleTensor).dtype", "torch.float64"),
+    "shared numpy": ("t = torch.tensor([2, 3, 4]); a = t.numpy(); a[0] = 100; t", "tensor([100,   3,   4])"),
+    "from_numpy": ("n = np.array([2, 3, 4]); torch.from_numpy(n)[0] = 100; n", "array([100,   3,   4])"),
+    "item": ("torch.tensor([50.]).item()", "50.0"),
+    "in-place": ("d = torch.tensor([[3, 7, 4], [0, 0, 6]]); d.add_(10); d", "tensor([[13, 17, 14],"),
+    "hadamard": ("torch.tensor([[1, 2], [3, 4]]) * torch.tensor([[5, 6], [7, 8]])", "tensor([[ 5, 12],"),
+    "matmul": ("torch.tensor([[1, 2], [3, 4], [5, 6]]) @ torch.tensor([[5, 6], [7, 8]])", "[43, 50],"),
+    "reductions": ("torch.tensor([[4., 0., 7.], [6., 3., 5.]], dtype=torch.float64).mean(dim=0)", "tensor([5.0000, 1.5000, 6.0000], dtype=torch.float64)"),
+    "math": ("torch.tensor([4.]).sqrt()", "tensor([2.])"),
+    "bool index": ("v = torch.arange(6).reshape(2, 3); v[v > 2]", "tensor([3, 4, 5])"),
+    "multi index": ("torch.arange(24).reshape(2, 3, 4)[1, :, 0]", "tensor([12, 16, 20])"),
+    "list index": ("torch.arange(12).reshape(4, 3)[[0, 2], [1, 2]]", "tensor([1, 8])"),
+    "range index": ("torch.arange(10)[1:8:3]", "tensor([1, 4, 7])"),
+    "unsqueeze": ("torch.ones(3).unsqueeze(0).shape", "torch.Size([1, 3])"),
+    "permute": ("torch.ones(2, 3, 4).permute(2, 0, 1).shape", "torch.Size([4, 2, 3])"),
+    "contiguous": ("torch.ones(2, 3).t().contiguous().view(-1).shape", "torch.Size([6])"),
+    "cat": ("torch.cat([torch.ones(2, 3), torch.zeros(2, 3)], dim=1).shape", "torch.Size([2, 6])"),
+}
+
+
+@pytest.mark.parametrize("name", list(TOPICS))
+def test_topics_run(kernel, name):
+    source, expected = TOPICS[name]
+    result = kernel.run(source)
+    assert result.ok, result.error_text
+    assert expected in result.value
+
+
+def test_view_after_transpose_explains(kernel):
+    result = kernel.run("torch.ones(2, 3).t().view(-1)")
+    assert result.error.ename == "RuntimeError" and "contiguous" in result.error_text
+    assert "Cell In[" in result.error_text
+
+
+def test_summary_line_and_underscore(kernel):
+    result = kernel.run("torch.tensor([1., float('nan'), 3.])")
+    assert "shape (3,)" in result.summary and "float32" in result.summary and "NaN 1" in result.summary
+    assert kernel.run("_.shape").value == "torch.Size([3])"
+
+
+def test_odd_tensors_are_values_with_a_summary(kernel):
+    for source in ("torch.empty(2, 3, device='meta')", "torch.eye(3).to_sparse()",
+                   "torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])"):
+        result = kernel.run(source)
+        assert result.ok, (source, result.error_text)
+        assert result.value and ("shape" in result.summary or "nested tensor of 2 tensors" in result.summary)
+
+
+def test_print_stderr_threads_and_os_system_reach_the_cell(kernel):
+    result = kernel.run("import sys, os, threading\nprint('one')\nsys.stderr.write('two\\n')\n"
+                        "t = threading.Thread(target=lambda: print('from a thread')); t.start(); t.join()\n"
+                        "os.system('echo from a shell')")
+    assert "one\n" in result.output and "two\n" in result.output
+    assert "from a thread" in result.output and "from a shell" in result.output
+
+
+def test_dataloader_workers_and_a_process(kernel):
+    source = ("from torch.utils.data import DataLoader, TensorDataset\n"
+              "ds = TensorDataset(torch.arange(64.).reshape(32, 2))\n"
+              "total = sum(b[0].sum().item() for b in DataLoader(ds, batch_size=8, num_workers=2))\n"
+              "import multiprocessing as mp\n"
+              "p = mp.Process(target=print, args=('child',)); p.start(); p.join(); p.exitcode, total")
+    start = time.perf_counter()
+    result = kernel.run(source, timeout=60)
+    assert result.ok, result.error_text
+    assert result.value == "(0, 2016.0)"
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("source,needle", [
+    ("input()", "StdinNotImplementedError"),
+    ("help()", "interactive pager"),
+    ("exit()", "ctrl+q"),
+    ("quit()", "ctrl+q"),
+    ("import sys; sys.exit(2)", "SystemExit: 2"),
+    ("raise SystemExit", "SystemExit"),
+    ("def f(): return f()\nf()", "RecursionError"),
+    ("torch.empty(10**14)", "allocate"),
+    ("torch.zeros(2, device='cuda')", "CUDA"),
+    ("1/0", "ZeroDivisionError"),
+    ("%bogus", "not found"),
+])
+def test_bad_input_gets_a_message_and_keeps_namespace(kernel, source, needle):
+    if "cuda" in source and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    kernel.run("keep_me = torch.arange(3)")
+    result = kernel.run(source)
+    assert needle in result.text()
+    assert kernel.run("keep_me.sum().item()").value == "3"
+
+
+def test_help_and_docs(kernel):
+    assert "Concatenates" in kernel.run("help(torch.cat)").text()
+    assert "Concatenates" in kernel.run("torch.cat?").pages
+    assert "def f" in kernel.run("def f(a):\n    return a\n").text() + kernel.run("f??").pages
+
+
+def test_ipython_magics_work(kernel):
+    assert "Wall time" in kernel.run("%time torch.ones(3).sum()").output
+    assert kernel.run("%history -l 1").ok
+
+
+def test_huge_tensor_value_prints_fast(kernel):
+    kernel.run("big = torch.zeros(10_000, 10_000)")
+    result = kernel.run("big")
+    assert "..." in result.value and "shape (10000, 10000)" in result.summary
+    kernel.run("del big")
+
+
+@pytest.mark.parametrize("source", ["import time; time.sleep(30)", "while True: pass",
+                                    "x = torch.ones(10)\nwhile True: x = x * 1.0"])
+def test_interrupt(kernel, source):
+    kernel.run("survivor = 41")
+    threading.Timer(0.5, kernel.interrupt).start()
+    start = time.perf_counter()
+    result = kernel.run(source)
+    assert result.error.ename == "KeyboardInterrupt"
+    assert time.perf_counter() - start < 10
+    assert kernel.run("survivor + 1").value == "42"
+
+
+def test_magics(kernel):
+    kernel.run("w = torch.tensor(1., requires_grad=True); b = torch.tensor(3., requires_grad=True)\n"
+               "loss = (5 * w + b - 0) ** 2")
+    who = kernel.run("%who").text()
+    assert "w " in who and "requires_grad" in who and "torch" not in who
+    assert "per run" in kernel.run("%timeit torch.ones(10) + 1").text()
+    news, record = kernel.news_after("%autograd (5 * w + b) ** 2", "autograd")
+    assert "opening the Autograd inspector" in record.output
+    steps = news.data["inspection"]["recording"].steps
+    assert [s.grad_after.scalar for s in steps if s.grad_after is not None and s.grad_after.scalar == 80.0]
+    assert kernel.run("w.grad is None").value == "True"  # the user's tensors are left as they were
+    assert "%autograd EXPR" in kernel.run("%autograd").text()
+    assert "no grad_fn" in kernel.run("%autograd torch.ones(2).sum()").text()
+    kernel.run("%reset")
+    assert kernel.run("w").error.ename == "NameError"
+    assert kernel.run("torch.ones(1)").ok
+    assert "%timeit" in kernel.run("%help").text()
+
+
+def test_variables_after_each_cell_and_details(kernel):
+    news, _ = kernel.news_after("base = torch.arange(6.)\narr = base.numpy()\nview = base.view(2, 3)\n"
+                                "tr = view.t()\ncopy = base.clone()\nnet = nn.Linear(2, 1)", "variables")
+    names = {v.name: v for v in news.data["rows"]}
+    assert names["base"].shape == "(6,)" and names["base"].nbytes == 24
+    assert names["arr"].kind == "ndarray" and names["net"].kind == "module"
+    assert "torch" not in names and "F" not in names
+    info = kernel.request("details", name="base")
+    assert set(info.shares_with) >= {"arr", "view", "tr"} and "copy" not in info.shares_with
+    assert not kernel.request("details", name="tr").contiguous
+
+
+def test_completion_finds_what_ipython_finds_and_runs_nothing(kernel):
+    kernel.run("class Trap:\n    runs = 0\n    @property\n    def boom(self):\n        Trap.runs += 1\n"
+               "        return torch.ones(1)\ntrap = Trap()\n"
+               "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.fc = nn.Linear(2, 2)\nm = M()\nlin = nn.Linear(2, 2)\nx = torch.ones(2, 3)\n"
+               "d = {'alpha': 1, 'beta': 2}")
+    assert "m.fc.weight" in kernel.complete("m.fc.we")
+    assert "lin.weight.grad" in kernel.complete("lin.weight.gr")
+    assert "x.T.shape" in kernel.complete("x.T.sha")
+    assert "d['alpha" in "".join(kernel.complete("d['al"))
+    assert "torch.tensor" in kernel.complete("torch.ten")
+    os.makedirs("/tmp/torchtui-complete-probe", exist_ok=True)
+    assert any("torchtui-complete-probe" in c for c in kernel.complete('open("/tmp/torchtui-complete-pr'))
+    kernel.complete("trap.boom.")
+    kernel.complete("trap.boom.sha")
+    assert kernel.run("Trap.runs").value == "0"
+
+
+def test_completion_answers_while_a_cell_runs(kernel):
+    cell = kernel.send("import time; time.sleep(3)")
+    start = time.perf_counter()
+    assert "torch.tensor" in kernel.complete("torch.ten")
+    assert time.perf_counter() - start < 2
+    assert kernel.wait_for(lambda e: isinstance(e, ev.CellDone) and e.cell == cell, 30)
+
+
+def test_gradient_check_on_user_tensors_through_requests(kernel):
+    kernel.run("x = torch.ones(2, 5)\nw = torch.randn(5, 3, requires_grad=True)\nb = torch.zeros(3, requires_grad=True)")
+    news, _ = kernel.news_after("%autograd ((x @ w + b) ** 2).mean()", "autograd")
+    inspection = news.data["inspection"]
+    assert inspection["checkable"]
+    check = kernel.request("grad_check", token=inspection["token"])
+    assert set(check.max_abs_error) == {"w", "b"} and check.worst < 1e-4
+    values = kernel.request("grad_values", token=inspection["token"], index=0)
+    assert values and all("shape" in v["summary"] for v in values)
+    named, _ = kernel.news_after("loss = ((x @ w + b) ** 2).mean()\n%autograd loss", "autograd")
+    assert not named.data["inspection"]["checkable"] and named.data["inspection"]["note"] == "name_only"
+    assert "expected a tensor, got int" in kernel.run("%autograd 5").text()
+
+
+def test_examples_and_unknown_requests(kernel):
+    payload = kernel.request("grad_example", key="mlp")
+    assert payload["recording"].steps and payload["forward_rows"]
+    with pytest.raises(RuntimeError, match="unknown example"):
+        kernel.request("grad_example", key="nope")
+    with pytest.raises(RuntimeError, match="unknown request"):
+        kernel.request("no_such_thing")
+
+
+def test_training_runs_in_the_kernel_and_leaves_the_model(kernel):
+    from dataclasses import asdict
+
+    from engine.training import RunConfig
+
+    kernel.request("train_start", config=asdict(RunConfig(epochs=20)), tag=7)
+    done = kernel.wait_for(lambda e: isinstance(e, ev.KernelNews) and e.name == "train_finished", 120)
+    assert done is not None and done.data["run"] == 7 and not done.data.get("error")
+    result = done.data["result"]
+    assert result.epochs == 20 and len(result.loss_history) == 20
+    assert kernel.run("type(trained_model).__name__").value == "'Linear'"
+    with pytest.raises(RuntimeError, match="lr"):
+        kernel.request("train_start", config={"lr": "-1"})
+
+
+def test_restart_gives_a_fresh_process(tmp_path, monkeypatch):
+    from kernel_driver import KernelDriver
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    k = KernelDriver()
+    try:
+        first = k.run("import os; os.getpid()").value
+        k.run("mine = 1")
+        k.restart()
+        assert k.run("mine").error.ename == "NameError"
+        assert k.run("import os; os.getpid()").value != first
+        assert k.run("torch.ones(1)").ok
+    finally:
+        k.close()
+
+
+@pytest.mark.parametrize("source,cause", [
+    ("import os; os._exit(3)", "code 3"),
+    ("import os; os.kill(os.getpid(), 9)", "SIGKILL"),
+    ("import ctypes; ctypes.string_at(0)", "SIGSEGV"),
+])
+def test_a_dying_kernel_is_reported_and_restart_brings_it_back(tmp_path, monkeypatch, source, cause):
+    from kernel_driver import KernelDriver
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    k = KernelDriver()
+    try:
+        k.send(source)
+        died = k.wait_for(lambda e: isinstance(e, ev.KernelDied), 30)
+        assert died is not None and cause in died.cause
+        k.restart()
+        assert k.run("1 + 1").value == "2"
+    finally:
+        k.close()

@@ -1,0 +1,81 @@
+"""What the kernel session reports to the app, as plain frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KernelReady:
+    """The kernel answered and torchtui's extension is loaded (or `error` says why not)."""
+
+    torch_version: str = ""
+    device: str = "cpu"
+    device_text: str = ""
+    error: str = ""
+    restarted: bool = False
+
+
+@dataclass(frozen=True)
+class CellStarted:
+    """A cell began to run; `number` is the kernel's execution count."""
+
+    cell: str  # the execute request's msg_id
+    number: int
+    source: str
+
+
+@dataclass(frozen=True)
+class CellStream:
+    cell: str
+    name: str  # stdout or stderr
+    text: str
+
+
+@dataclass(frozen=True)
+class CellDisplay:
+    """A value (`number` set: Out[n]), display data, or a page of help (x?), as a mime bundle."""
+
+    cell: str
+    data: dict
+    number: int | None = None
+    page: bool = False
+
+
+@dataclass(frozen=True)
+class CellError:
+    cell: str
+    ename: str
+    evalue: str
+    traceback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CellDone:
+    """A cell's reply: status ok, error, aborted, or lost (the kernel died or was restarted)."""
+
+    cell: str
+    number: int | None
+    status: str
+    elapsed: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class KernelNews:
+    """An event the extension sent over the comm: variables, training progress, a recording."""
+
+    name: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KernelDied:
+    """The kernel process ended without being asked to; `cause` says how, in words."""
+
+    cause: str
+
+
+@dataclass(frozen=True)
+class KernelRestarting:
+    reason: str = ""

@@ -1,0 +1,406 @@
+"""One kernel process and the conversation with it, on the app's asyncio loop.
+
+Cells go to the kernel's main shell and run in order. Requests from the screens (completion,
+variable details, gradient checks, training control) go over the "torchtui" comm on a subshell,
+so they are answered while a cell runs. Every message the kernel sends is turned into an event
+of tui.kernel.events and handed to `on_event`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.kernel import events as ev
+from tui.kernel.launch import connection_paths, kernel_env, kernel_spec_manager, open_log
+
+COMM_TARGET = "torchtui"
+DEATH_POLL_S = 0.5
+REQUEST_TIMEOUT_S = 30.0
+
+
+class KernelGone(RuntimeError):
+    """The kernel is not there to answer (starting, restarting, dead)."""
+
+
+@dataclass
+class Cell:
+    source: str
+    sent: float
+    number: int | None = None
+    started: float | None = None
+    reply: dict | None = None  # the execute_reply's content, once it came
+    idle: bool = False  # iopub said the kernel is idle after this cell: all its output is in
+
+
+class KernelSession:
+    """Start a kernel with torchtui's extension, run cells, ask it things, interrupt, restart."""
+
+    def __init__(self, on_event: Callable[[object], None], device: str = "auto") -> None:
+        self.on_event = on_event
+        self.device = device
+        self.km = None
+        self.kc = None
+        self.ready = False
+        self.dead = False
+        self.cells: dict[str, Cell] = {}  # sent and not yet answered, in order
+        self.unsent: list[str] = []  # cells typed before the kernel was ready
+        self.subshell: str | None = None
+        self.comm_id = ""
+        self._replies: dict[str, asyncio.Future] = {}  # shell replies by msg_id
+        self._requests: dict[int, asyncio.Future] = {}  # comm replies by request id
+        self._ids = itertools.count(1)
+        self._tasks: list[asyncio.Task] = []
+        self._busy_restart = False
+        self._closing = False
+        self._log = None
+
+    # --- state the screens read ------------------------------------------------------------
+    @property
+    def running(self) -> Cell | None:
+        for cell in self.cells.values():
+            if cell.started is not None:
+                return cell
+        return None
+
+    @property
+    def queued(self) -> list[Cell]:
+        waiting = [Cell(source, 0.0) for source in self.unsent]
+        return [c for c in self.cells.values() if c.started is None] + waiting
+
+    # --- start and stop ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the kernel and wait until it can run cells; failures become a KernelReady error."""
+        from jupyter_client import AsyncKernelManager
+
+        connection_file, ipc_base, transport = connection_paths()
+        self._log = open_log()
+        km = AsyncKernelManager(transport=transport, connection_file=str(connection_file),
+                                kernel_spec_manager=kernel_spec_manager())
+        if transport == "ipc":
+            km.ip = str(ipc_base)
+        self.km = km
+        try:
+            await km.start_kernel(stdout=self._log, stderr=self._log, env=kernel_env())
+            await self._connect()
+        except Exception as exc:  # noqa: BLE001 - a kernel that cannot start is said, not raised
+            self.dead = True
+            self.on_event(ev.KernelReady(error=f"the kernel could not start: {type(exc).__name__}: {exc}"))
+            return
+        self._tasks.append(asyncio.create_task(self._watch()))
+        await self._hello(restarted=False)
+
+    async def _connect(self) -> None:
+        kc = self.km.client()
+        kc.start_channels()
+        self.kc = kc
+        await kc.wait_for_ready(timeout=120)
+        info = kc.kernel_info()
+        for task in self._tasks:
+            if task.get_name().startswith("torchtui-read"):
+                task.cancel()
+        self._tasks = [t for t in self._tasks if not t.get_name().startswith("torchtui-read")]
+        reply = await self._wait_kernel_info(kc, info)
+        self.subshell = None
+        if "kernel subshells" in reply.get("content", {}).get("supported_features", []):
+            msg = kc.session.msg("create_subshell_request", {})
+            kc.control_channel.send(msg)
+            answer = await kc.control_channel.get_msg(timeout=10)
+            self.subshell = answer["content"].get("subshell_id")
+        for name, channel in (("iopub", kc.iopub_channel), ("shell", kc.shell_channel)):
+            self._tasks.append(asyncio.create_task(self._read(channel, name), name=f"torchtui-read-{name}"))
+        self.comm_id = f"torchtui-{os.getpid()}-{next(self._ids)}"
+        # Opened on the subshell, like the requests after it: the same thread takes them in order
+        # (opened on the main shell, the first request could overtake the open and be dropped).
+        self._send_shell("comm_open", {"comm_id": self.comm_id, "target_name": COMM_TARGET, "data": {}})
+
+    @staticmethod
+    async def _wait_kernel_info(kc, msg_id: str, timeout: float = 60.0) -> dict:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            reply = await kc.shell_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+        raise TimeoutError("the kernel did not answer")
+
+    async def wait_ready(self, timeout: float = REQUEST_TIMEOUT_S) -> None:
+        """Until the kernel can take requests (it may still be starting); KernelGone if it is dead."""
+        end = time.monotonic() + timeout
+        while not (self.ready and self.kc is not None):
+            if self.dead and not self._busy_restart:
+                raise KernelGone("the kernel is not running: press F9 in the Playground to start a new one")
+            if time.monotonic() > end:
+                raise KernelGone("the kernel is still starting")
+            await asyncio.sleep(0.05)
+
+    async def _hello(self, restarted: bool) -> None:
+        try:
+            info = await self.request("hello", device=self.device, timeout=120)
+        except Exception as exc:  # noqa: BLE001
+            self.ready = True
+            self.on_event(ev.KernelReady(error=str(exc), restarted=restarted))
+            self._send_unsent()
+            return
+        self.ready = True
+        self.on_event(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted))
+        self._send_unsent()
+
+    async def shutdown(self) -> None:
+        """Stop the kernel and everything it started; safe to call twice."""
+        if self._closing:
+            return
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None:
+            try:
+                if await self.km.is_alive():
+                    await self.km.shutdown_kernel(now=True)
+                else:
+                    await self.km.cleanup_resources()
+            except Exception:
+                pass
+        if self._log is not None:
+            self._log.close()
+        folder = Path(self.km.connection_file).parent if self.km is not None else None
+        if folder is not None and folder.name.startswith("torchtui-"):  # our own temporary folder
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def kill_now(self) -> None:
+        """Last resort at exit when the loop is gone: SIGKILL the kernel's process group."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (OSError, AttributeError):
+                process.kill()
+
+    # --- cells ---------------------------------------------------------------------------------
+    def execute(self, source: str) -> str:
+        """Run a cell after those sent before; returns its id. Until the kernel is ready (starting,
+        restarting) cells wait here, in order, and the id is ''; a dead kernel raises KernelGone."""
+        if self.dead and not self._busy_restart:
+            raise KernelGone("the kernel is not running: press F9 to start a new one")
+        if not self.ready:
+            self.unsent.append(source)
+            return ""
+        msg_id = self.kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+        self.cells[msg_id] = Cell(source, time.monotonic())
+        return msg_id
+
+    def _send_unsent(self) -> None:
+        waiting, self.unsent = self.unsent, []
+        for source in waiting:
+            self.execute(source)
+
+    async def interrupt(self) -> None:
+        if self.km is not None and not self.dead:
+            await self.km.interrupt_kernel()
+
+    async def restart(self) -> None:
+        """Kill the kernel process and start a fresh one: memory, CUDA context and all are gone."""
+        if self.km is None or self._busy_restart:
+            return
+        self._busy_restart = True
+        self.ready = False
+        self.on_event(ev.KernelRestarting())
+        self._fail_pending("restarted")
+        try:
+            if self.dead or not await self.km.is_alive():
+                await self.km.start_kernel(stdout=self._log, stderr=self._log, env=kernel_env())
+            else:
+                await self.km.restart_kernel(now=True)
+            self.dead = False
+            if self.kc is not None:
+                self.kc.stop_channels()
+            await self._connect()
+        except Exception as exc:  # noqa: BLE001
+            self.dead = True
+            self.on_event(ev.KernelReady(error=f"the kernel could not restart: {exc}", restarted=True))
+            return
+        finally:
+            self._busy_restart = False
+        await self._hello(restarted=True)
+
+    def _fail_pending(self, status: str) -> None:
+        now = time.monotonic()
+        for msg_id, cell in list(self.cells.items()):
+            self.on_event(ev.CellDone(msg_id, cell.number, status, now - (cell.started or now), cell.source))
+        self.cells.clear()
+        for future in [*self._replies.values(), *self._requests.values()]:
+            if not future.done():
+                future.set_exception(KernelGone(f"the kernel {status}"))
+        self._replies.clear()
+        self._requests.clear()
+
+    # --- requests --------------------------------------------------------------------------
+    def _send_shell(self, msg_type: str, content: dict) -> str:
+        if self.kc is None or self.dead:
+            raise KernelGone("the kernel is not running")
+        msg = self.kc.session.msg(msg_type, content)
+        if self.subshell:
+            msg["header"]["subshell_id"] = self.subshell
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    async def request(self, op: str, timeout: float = REQUEST_TIMEOUT_S, **args):
+        """Ask the extension for something (see engine.kernel.requests); returns its result as
+        plain data, or raises RuntimeError with the kernel's message."""
+        if op != "hello":
+            await self.wait_ready(timeout)
+        rid = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._requests[rid] = future
+        try:
+            self._send_shell("comm_msg", {"comm_id": self.comm_id, "data": {"id": rid, "op": op, "args": args}})
+            reply = await asyncio.wait_for(future, timeout)
+        finally:
+            self._requests.pop(rid, None)
+        if not reply.get("ok"):
+            raise RuntimeError(reply.get("error") or "the kernel could not do that")
+        from engine.wire import from_wire
+
+        return from_wire(reply.get("result"))
+
+    async def _shell_request(self, msg_type: str, content: dict, timeout: float):
+        msg_id = self._send_shell(msg_type, content)
+        future = asyncio.get_running_loop().create_future()
+        self._replies[msg_id] = future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._replies.pop(msg_id, None)
+
+    async def complete(self, code: str, cursor_pos: int, timeout: float = 2.0) -> tuple[int, int, list[str]]:
+        """IPython's completions at cursor_pos: (start, end, matches)."""
+        reply = await self._shell_request("complete_request", {"code": code, "cursor_pos": cursor_pos}, timeout)
+        content = reply["content"]
+        if content.get("status") != "ok":
+            return cursor_pos, cursor_pos, []
+        return content["cursor_start"], content["cursor_end"], list(content.get("matches", []))
+
+    # --- reading --------------------------------------------------------------------------------
+    async def _read(self, channel, name: str) -> None:
+        while True:
+            try:
+                msg = await channel.get_msg()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a socket closed by a restart: the new reader takes over
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                (self._on_iopub if name == "iopub" else self._on_shell)(msg)
+            except Exception as exc:  # noqa: BLE001 - one odd message must not stop the reader
+                print(f"torchtui: could not handle a kernel message: {exc!r}", file=sys.stderr)
+
+    def _on_shell(self, msg) -> None:
+        parent = msg["parent_header"].get("msg_id", "")
+        future = self._replies.get(parent)
+        if future is not None and not future.done():
+            future.set_result(msg)
+            return
+        if msg["msg_type"] == "execute_reply" and parent in self.cells:
+            self.cells[parent].reply = msg["content"]
+            self._maybe_done(parent)
+
+    def _maybe_done(self, msg_id: str) -> None:
+        """A cell is done when its reply (shell) and the idle status after it (iopub) have both come:
+        the two sockets do not keep order between them, and output may follow the reply."""
+        cell = self.cells[msg_id]
+        if cell.reply is None or not cell.idle:
+            return
+        del self.cells[msg_id]
+        content = cell.reply
+        for payload in content.get("payload", []):
+            if payload.get("source") == "page":
+                self.on_event(ev.CellDisplay(msg_id, payload.get("data", {}), page=True))
+        started = cell.started or cell.sent
+        self.on_event(ev.CellDone(msg_id, content.get("execution_count", cell.number),
+                                  content.get("status", "ok"), time.monotonic() - started, cell.source))
+
+    def _on_iopub(self, msg) -> None:
+        kind, content = msg["msg_type"], msg["content"]
+        parent = msg["parent_header"].get("msg_id", "")
+        if kind in ("comm_msg", "comm_close"):
+            if content.get("comm_id") == self.comm_id:
+                self._on_comm(content.get("data") or {})
+            return
+        if parent not in self.cells:
+            return  # requests, completions and other clients' traffic
+        cell = self.cells[parent]
+        if kind == "status":
+            if content.get("execution_state") == "idle":
+                cell.idle = True
+                self._maybe_done(parent)
+        elif kind == "execute_input":
+            cell.number, cell.started = content.get("execution_count"), time.monotonic()
+            self.on_event(ev.CellStarted(parent, cell.number or 0, cell.source))
+        elif kind == "stream":
+            self.on_event(ev.CellStream(parent, content.get("name", "stdout"), content.get("text", "")))
+        elif kind == "execute_result":
+            self.on_event(ev.CellDisplay(parent, content.get("data", {}), number=content.get("execution_count")))
+        elif kind in ("display_data", "update_display_data"):
+            self.on_event(ev.CellDisplay(parent, content.get("data", {})))
+        elif kind == "error":
+            self.on_event(ev.CellError(parent, content.get("ename", ""), content.get("evalue", ""),
+                                       tuple(content.get("traceback", []))))
+
+    def _on_comm(self, data: dict) -> None:
+        if "reply" in data:
+            future = self._requests.get(data["reply"])
+            if future is not None and not future.done():
+                future.set_result(data)
+            return
+        if "event" in data:
+            from engine.wire import from_wire
+
+            name = data.pop("event")
+            self.on_event(ev.KernelNews(name, from_wire(data)))
+
+    # --- death ----------------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(DEATH_POLL_S)
+            if self._busy_restart or self._closing or self.dead or self.km is None:
+                continue
+            if await self.km.is_alive():
+                continue
+            self.dead = True
+            self.ready = False
+            cause = death_cause(self.km)
+            self._fail_pending("lost")
+            self.on_event(ev.KernelDied(cause))
+
+
+def death_cause(km) -> str:
+    """How the kernel process ended, in words a learner can act on."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return "the kernel stopped answering"
+    if code < 0:
+        number = -code
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        why = {
+            "SIGSEGV": "a crash in C code (segmentation fault)",
+            "SIGKILL": "killed: out of memory (the system's OOM killer) or kill -9",
+            "SIGABRT": "aborted by C code (for example a failed assertion in a library)",
+            "SIGBUS": "a crash in C code (bus error)",
+            "SIGTERM": "terminated by a signal from outside",
+        }.get(name, "stopped by a signal")
+        return f"the kernel died: {why} ({name})"
+    return f"the kernel exited with code {code} (os._exit, sys.exit in a thread, or a C library quit)"
