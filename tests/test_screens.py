@@ -178,3 +178,45 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         train = app.screen
         assert await wait_for(pilot, lambda: train.result is not None, 120)
         assert train.result.epochs == 100 and 112 < train.result.final_loss < 117
+
+
+async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        # ignored in an earlier cell: ipykernel puts its own handler back for each cell
+        await type_cell(pilot, "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)")
+        await type_cell(pilot, "while True: pass")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 10)
+        # ignored by the running cell itself: only killing the kernel stops it
+        await type_cell(pilot, "signal.signal(signal.SIGINT, signal.SIG_IGN); exec('while True: pass')")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await pilot.press("ctrl+c")
+        status = lambda: static_text(app.screen.query_one("#run-status"))  # noqa: E731
+        assert await wait_for(pilot, lambda: "ctrl+c again" in status(), 10)
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 60)
+        await type_cell(pilot, "40 + 2")
+        assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30)
+
+
+async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "import os; os._exit(3)")
+        banner = app.screen.query_one("#kernel-banner")
+        assert await wait_for(pilot, lambda: banner.has_class("-shown"), 30)
+        assert "code 3" in static_text(banner) and "F9" in static_text(banner)
+        await type_cell(pilot, "kept = 1")  # typed while dead: kept for the next kernel
+        await pilot.press("f3")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd")
+        await pilot.press("f2")
+        await pilot.press("f9")
+        assert await wait_for(pilot, lambda: not banner.has_class("-shown"), 60)
+        await type_cell(pilot, "kept + 1")
+        assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
+        sources = [json.loads(line)["src"] for line in app.history.path.read_text().splitlines()]
+        assert sources == ["import os; os._exit(3)", "kept = 1", "kept + 1"]

@@ -15,13 +15,18 @@ async def settle(pilot) -> None:
     await wait_for(pilot, app.torch_ready.is_set, 60)
     await wait_for(pilot, lambda: app.kernel.ready, 60)
     app.status_text = "torch · cpu"
+    from textual.widgets import Input, TextArea
+
+    for field in app.screen.query(Input).results():
+        field.cursor_blink = False  # a blinking cursor makes two pictures
+    for field in app.screen.query(TextArea).results():
+        field.cursor_blink = False
     await pilot.pause(0.2)
 
 
 def test_playground(snap_compare):
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.screen.editor.cursor_blink = False  # a blinking cursor makes two pictures
         await pilot.press("ctrl+l")
         await pilot.press(*"torch.arange(6).reshape(2, 3)")
         await pilot.press("enter")

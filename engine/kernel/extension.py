@@ -79,8 +79,27 @@ def _install_completion(ip) -> None:
         completer.custom_matchers.append(matcher)
 
 
+OOM_WORDS = ("out of memory", "can't allocate memory")
+
+
+def _release_after_oom(error: BaseException | None) -> None:
+    """After an out-of-memory error, let go of what the failed cell's frames held: IPython keeps
+    the last traceback for %debug, and with it every tensor the cell had made."""
+    if error is None or not any(w in str(error).lower() for w in OOM_WORDS):
+        return
+    import gc
+    import traceback
+
+    from engine.devices import free_cuda_cache
+
+    traceback.clear_frames(error.__traceback__)
+    gc.collect()
+    free_cuda_cache()
+
+
 def _after_cell(ip):
-    def after(_result) -> None:
+    def after(result) -> None:
+        _release_after_oom(getattr(result, "error_in_exec", None))
         if not bridge.connected:
             return
         from engine.repl.variables import collect

@@ -25,6 +25,7 @@ from tui.kernel.launch import connection_paths, kernel_env, kernel_spec_manager,
 COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
 REQUEST_TIMEOUT_S = 30.0
+SHUTDOWN_WAIT_S = 3.0
 
 
 class KernelGone(RuntimeError):
@@ -165,11 +166,14 @@ class KernelSession:
         if self.km is not None:
             try:
                 if await self.km.is_alive():
-                    await self.km.shutdown_kernel(now=True)
+                    # Asked, not killed: the kernel stops its own children (DataLoader workers)
+                    # and exits; past the wait it is killed all the same.
+                    self.km.shutdown_wait_time = SHUTDOWN_WAIT_S
+                    await self.km.shutdown_kernel(now=False)
                 else:
                     await self.km.cleanup_resources()
             except Exception:
-                pass
+                self.kill_now()
         if self._log is not None:
             self._log.close()
         folder = Path(self.km.connection_file).parent if self.km is not None else None

@@ -39,6 +39,8 @@ class PlaygroundScreen(BaseScreen):
     #var-details { height: auto; max-height: 8; color: $text-muted; }
     #run-status { height: 1; }
     #live-line { height: auto; max-height: 1; padding: 0 1; background: $surface; }
+    #kernel-banner { display: none; height: auto; padding: 0 1; background: $error; color: $text; }
+    #kernel-banner.-shown { display: block; }
     #editor { height: auto; min-height: 3; max-height: 10; border: round $primary; }
     #editor:focus { border: round $accent; }
     """
@@ -75,6 +77,7 @@ class PlaygroundScreen(BaseScreen):
             with Vertical(id="pg-left"):
                 yield OutputLog()
                 yield Static("", id="live-line")
+                yield Static("", id="kernel-banner")
                 yield Static("", id="run-status")
                 yield self.completions
                 yield self.editor
@@ -152,9 +155,8 @@ class PlaygroundScreen(BaseScreen):
         elif isinstance(event, ev.KernelReady):
             self._kernel_ready(event)
         elif isinstance(event, ev.KernelDied):
-            self.dead_cause = event.cause
+            self._show_death(event.cause)
             out.write_note(t("pg.kernel_died", cause=event.cause), "bold red")
-            self.notify(t("pg.kernel_died", cause=event.cause), severity="error", timeout=10)
         elif isinstance(event, ev.KernelRestarting):
             out.write_note(t("pg.restarting"), "yellow")
         self._update_run_status()
@@ -170,8 +172,15 @@ class PlaygroundScreen(BaseScreen):
         if event.elapsed > 1 and event.status in ("ok", "error"):
             self.output.write_note(f"({event.elapsed:.1f} s)", "dim")
 
+    def _show_death(self, cause: str) -> None:
+        """The banner over the editor: what happened, and the one key that brings a kernel back."""
+        self.dead_cause = cause
+        banner = self.query_one("#kernel-banner", Static)
+        banner.update(Text(t("pg.banner", cause=cause), style="bold"))
+        banner.set_class(bool(cause), "-shown")
+
     def _kernel_ready(self, event) -> None:
-        self.dead_cause = ""
+        self._show_death("")
         if event.error:
             self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
             return

@@ -1,0 +1,34 @@
+"""How printed output reads in the log: colours, carriage returns, long output cut in the middle."""
+
+from tui.widgets.output import HEAD, MAX_OUTPUT, CellText, ansi_text, overwrite
+
+
+def test_colours_are_drawn_and_other_codes_dropped():
+    text = ansi_text("\x1b[2J\x1b[31mred\x1b[0m plain\x07\x1b]0;title\x07")
+    assert text.plain == "red plain"
+    assert [s.style.color.number for s in text.spans if s.end == 3] == [1]  # ANSI red
+
+
+def test_carriage_return_rewrites_the_line():
+    assert overwrite("10%\r20%\r30%") == "30%"
+    assert overwrite("abcdef\rxy") == "xycdef"
+
+
+def test_a_progress_bar_is_one_live_line_until_its_newline():
+    cell = CellText()
+    assert cell.feed(" 10%|#         |\r") == []
+    assert cell.feed(" 50%|#####     |\r") == []
+    assert cell.live_line() == " 50%|#####     |"
+    assert cell.feed("100%|##########|\n") == ["100%|##########|"]
+    assert cell.live_line() == ""
+
+
+def test_long_output_keeps_head_and_tail():
+    cell = CellText()
+    shown = []
+    for i in range(100_000):
+        shown += cell.feed(f"line {i}\n")
+    assert shown[0] == "line 0" and sum(len(s) + 1 for s in shown) <= HEAD + 20
+    assert list(cell.tail)[-1] == "line 99999"
+    assert cell.tail_size <= MAX_OUTPUT - HEAD
+    assert cell.cut > 0
