@@ -57,6 +57,27 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
+    def pid(self) -> int:
+        """The process running in the pane (the app)."""
+        out = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"],
+                             capture_output=True, text=True).stdout
+        return int(out)
+
+    def descendants(self, needle: str = "") -> list[int]:
+        """Processes below the app whose command line contains `needle` (its kernel, say)."""
+        table = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+        children: dict[int, list[tuple[int, str]]] = {}
+        for line in table.splitlines():
+            pid, ppid, args = line.split(None, 2)
+            children.setdefault(int(ppid), []).append((int(pid), args))
+        found, todo = [], [self.pid()]
+        while todo:
+            for pid, args in children.get(todo.pop(), []):
+                todo.append(pid)
+                if needle in args:
+                    found.append(pid)
+        return found
+
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 

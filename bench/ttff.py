@@ -46,7 +46,7 @@ def main() -> None:
     ratios = [x / y for x, y in zip(a, b, strict=True)]
     print(f"torchtui        median {median(a):.3f} s  (min {min(a):.3f}, max {max(a):.3f})")
     print(f"bare Textual    median {median(b):.3f} s  (min {min(b):.3f}, max {max(b):.3f})")
-    print(f"ratio torchtui / bare Textual: median {median(ratios):.2f}  (target <= 1.30)")
+    print(f"ratio torchtui / bare Textual: median {median(ratios):.2f}  (target <= 1.10)")
 
 
 if __name__ == "__main__":

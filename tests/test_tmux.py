@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,28 +22,6 @@ def start(tmp_path) -> Terminal:
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color"}
     return Terminal(command, 80, 24, env)
-
-
-def pane_pid(term: Terminal) -> int:
-    out = subprocess.run(["tmux", "display-message", "-p", "-t", term.name, "#{pane_pid}"],
-                         capture_output=True, text=True).stdout
-    return int(out)
-
-
-def kernel_pids(term: Terminal) -> list[int]:
-    """The ipykernel processes among the descendants of the app in this terminal."""
-    table = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
-    children: dict[int, list[tuple[int, str]]] = {}
-    for line in table.splitlines():
-        pid, ppid, args = line.split(None, 2)
-        children.setdefault(int(ppid), []).append((int(pid), args))
-    found, todo = [], [pane_pid(term)]
-    while todo:
-        for pid, args in children.get(todo.pop(), []):
-            todo.append(pid)
-            if "ipykernel_launcher" in args:
-                found.append(pid)
-    return found
 
 
 def gone_within(pids: list[int], seconds: float) -> bool:
@@ -81,7 +58,7 @@ def test_real_terminal_session(tmp_path):
         assert term.wait("FROM-SHELL"), term.screen()
         assert term.wait("Out[5]: 0"), term.screen()
         assert term.screen().splitlines()[0].startswith("torchtui · Playground")
-        kernels = kernel_pids(term)
+        kernels = term.descendants("ipykernel_launcher")
         assert len(kernels) == 1
         args = Path(f"/proc/{kernels[0]}/cmdline").read_bytes().split(b"\0")
         connection = Path(args[args.index(b"-f") + 1].decode())
@@ -103,9 +80,22 @@ def test_killing_the_app_takes_its_kernel_along(tmp_path):
     term = start(tmp_path)
     try:
         assert term.wait("loaded", 60), term.screen()
-        kernels = kernel_pids(term)
+        kernels = term.descendants("ipykernel_launcher")
         assert len(kernels) == 1
-        os.kill(pane_pid(term), signal.SIGKILL)
+        os.kill(term.pid(), signal.SIGKILL)
         assert gone_within(kernels, 10)  # the kernel's parent poller notices and exits
+    finally:
+        term.close()
+
+
+def test_keys_typed_at_the_first_frame_are_kept(tmp_path):
+    term = start(tmp_path)
+    try:
+        assert term.wait("Playground", 30), term.screen()
+        term.type("torch.ones(2) + 1")  # before the editor exists, before the kernel is up
+        term.keys("Enter")
+        term.type("_ * 2")
+        term.keys("Enter")
+        assert term.wait("Out[2]: tensor([4., 4.])", 60), term.screen()
     finally:
         term.close()

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -56,6 +57,7 @@ class TorchTUI(App):
         self.train_config = train_config
         self._reading_memory = False
         self._memory_timer = None
+        self._held_keys: list[events.Key] = []
         self.status_text = t("status.loading")
         if theme:
             try:
@@ -64,6 +66,31 @@ class TorchTUI(App):
                 self.startup_warnings = (*warnings, f"unknown theme {theme!r} in config; using the default")
 
     # --- start-up -------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        # Keys that arrive while a screen is still building its body would go to the bare screen
+        # (nothing has focus yet) and be lost: they wait here, and BaseScreen hands them to the
+        # focused widget, in order, once it is ready. Priority keys (ctrl+q) act at once.
+        if isinstance(event, events.Key) and not event.is_forwarded and self._holding_keys():
+            if not await self._check_bindings(event.key, priority=True):
+                self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    def _holding_keys(self) -> bool:
+        from tui.screens.base import BaseScreen
+
+        try:
+            screen = self.screen
+        except Exception:  # no screen yet
+            return False
+        return isinstance(screen, BaseScreen) and not screen.keys_ready
+
+    def release_keys(self) -> None:
+        """Hand the keys typed while the screen was being built to whatever has focus now."""
+        held, self._held_keys = self._held_keys, []
+        for event in held:
+            (self.focused or self.screen)._forward_event(event)
+
     def on_mount(self) -> None:
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=8)

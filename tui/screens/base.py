@@ -44,6 +44,7 @@ class BaseScreen(Screen):
         super().__init__()
         translate(self._bindings)
         self.ready = False  # True once the body is mounted and body_ready() has run
+        self.keys_ready = False  # True once focus is where body_ready() put it: keys go there
 
     def compose(self) -> ComposeResult:
         from tui.widgets.status import StatusLine
@@ -72,11 +73,17 @@ class BaseScreen(Screen):
         self.ready = True
         self.body_ready()
         self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
+        # focus() takes effect through the app's queue: keys typed so far follow it there
+        self.app.call_later(self._accept_keys)
         from engine.warmup import freeze_long_lived
 
         # A screen's widgets live as long as the app: keep full collections (which stall every
         # thread) from walking them again and again.
         freeze_long_lived()
+
+    def _accept_keys(self) -> None:
+        self.keys_ready = True
+        self.app.release_keys()
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)

@@ -58,7 +58,6 @@ class PlaygroundScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.early_keys: list = []
         self._run_status_text = ""
         self.waiting: list[str] = []  # cells typed before the kernel could take them
         self.interrupt_sent_at: float | None = None
@@ -86,12 +85,6 @@ class PlaygroundScreen(BaseScreen):
                 yield DataTable(id="vars", cursor_type="row", zebra_stripes=False)
                 yield Static("", id="var-details")
 
-    def on_key(self, event) -> None:
-        # Keys typed before the editor exists (the first moments after start) are kept for it.
-        if not self.ready and (event.is_printable or event.key in ("enter", "tab")):
-            self.early_keys.append(event)
-            event.stop()
-
     def body_ready(self) -> None:
         table = self.query_one("#vars")
         table.add_columns(t("pg.col.name"), t("pg.col.shape"), t("pg.col.dtype"), t("pg.col.bytes"))
@@ -101,14 +94,6 @@ class PlaygroundScreen(BaseScreen):
         for event in self.app.take_kernel_events():
             self.handle_kernel_event(event)
         self.editor.focus()
-        for key in self.early_keys:
-            if key.key == "enter":
-                self.editor._submit_or_newline()
-            elif key.key == "tab":
-                self.editor.insert("    ")
-            else:
-                self.editor.insert(key.character)
-        self.early_keys.clear()
         self.call_after_refresh(lambda: self.set_timer(0.1, self.editor.highlight))
         self.set_interval(0.2, self._update_run_status)
         self._update_run_status()
