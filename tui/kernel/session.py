@@ -9,6 +9,7 @@ of tui.kernel.events and handed to `on_event`.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import os
 import shutil
@@ -80,6 +81,9 @@ class KernelSession:
     # --- start and stop ----------------------------------------------------------------------
     async def start(self) -> None:
         """Start the kernel and wait until it can run cells; failures become a KernelReady error."""
+        # jupyter_client (and zmq under it) takes ~0.2 s to import: in a thread, the event loop
+        # keeps drawing and taking keys meanwhile.
+        await asyncio.to_thread(importlib.import_module, "jupyter_client")
         from jupyter_client import AsyncKernelManager
 
         connection_file, ipc_base, transport = connection_paths()

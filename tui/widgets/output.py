@@ -8,8 +8,10 @@ characters keeps its head and its tail with a note of what was cut between them.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import deque
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
@@ -18,6 +20,11 @@ from textual.widgets import RichLog, Static
 MAX_LINES = 20_000
 MAX_OUTPUT = 200_000  # characters of one cell's printed text that are kept
 HEAD = MAX_OUTPUT // 2
+TAIL = MAX_OUTPUT - HEAD
+PARTIAL = 4000  # a line that never ends (a progress bar) keeps this much
+LINES_PER_TICK = 400  # lines the log renders in one go; more wait for the next tick
+TICK_S = 0.03
+FREEZE_AFTER = 100  # lines written in one go after which they are moved out of the collector's sight
 SGR_OR_TEXT = re.compile(r"(\x1b\[[0-9;]*m)")
 OTHER_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-ln-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
@@ -43,37 +50,44 @@ def overwrite(line: str) -> str:
 
 
 class CellText:
-    """Printed text of one cell: complete lines go to the log, the unfinished line stays live."""
+    """Printed text of one cell: complete lines go to the log while the head has room; after that
+    only the last TAIL characters are kept (as one string: a cell printing without end costs a
+    slice, not a loop over its lines); the unfinished last line stays live."""
 
     def __init__(self) -> None:
-        self.partial = ""
-        self.size = 0  # characters received
-        self.tail: deque[str] = deque()  # lines after the head was full
-        self.tail_size = 0
-        self.cut = 0
+        self.partial = ""  # the unfinished last line
+        self.head_left = HEAD  # characters the head may still show
+        self.tail = ""  # complete lines that came after the head was full, the newest TAIL characters
+        self.cut = 0  # characters dropped between the head and the tail
 
     def feed(self, text: str) -> list[str]:
-        """Lines ready to write now (in the head); the rest waits in `partial` or the tail."""
-        self.size += len(text)
-        text = (self.partial + text).replace("\r\n", "\n")
-        *lines, self.partial = text.split("\n")
-        self.partial = self.partial[-4000:]  # a bar that never ends its line stays bounded
-        ready = []
-        for raw in lines:
-            line = overwrite(raw)
-            if self.size - len(self.partial) <= HEAD and not self.tail:
-                ready.append(line)
-            else:
-                self._keep_tail(line)
+        """Lines to write to the log now; the rest waits in the tail or the live line."""
+        text = self.partial + text
+        end = text.rfind("\n")
+        if end < 0:
+            self.partial = text[-PARTIAL:]
+            return []
+        complete, self.partial = text[:end].replace("\r\n", "\n"), text[end + 1:][-PARTIAL:]
+        ready: list[str] = []
+        if self.head_left > 0:
+            if len(complete) < self.head_left:
+                self.head_left -= len(complete) + 1
+                return [overwrite(line) for line in complete.split("\n")]
+            fits = complete.rfind("\n", 0, self.head_left)
+            if fits > 0:
+                ready = [overwrite(line) for line in complete[:fits].split("\n")]
+                complete = complete[fits + 1:]
+            self.head_left = 0
+        self.tail += complete + "\n"
+        if len(self.tail) > TAIL:
+            start = self.tail.find("\n", len(self.tail) - TAIL)
+            start = start + 1 if start >= 0 else len(self.tail) - TAIL
+            self.cut += start
+            self.tail = self.tail[start:]
         return ready
 
-    def _keep_tail(self, line: str) -> None:
-        self.tail.append(line)
-        self.tail_size += len(line) + 1
-        while self.tail_size > MAX_OUTPUT - HEAD and len(self.tail) > 1:
-            dropped = self.tail.popleft()
-            self.tail_size -= len(dropped) + 1
-            self.cut += len(dropped) + 1
+    def tail_lines(self) -> list[str]:
+        return [overwrite(line) for line in self.tail[:-1].split("\n")] if self.tail else []
 
     def live_line(self) -> str:
         return overwrite(self.partial)
@@ -91,21 +105,57 @@ class OutputLog(RichLog):
         super().__init__(id="output", max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, min_width=20)
         self.cells: dict[str, CellText] = {}
         self.live: Static | None = None  # the line under the log that shows an unfinished line
+        self._waiting: deque[tuple[Any, int]] = deque()  # (renderable, lines) not yet rendered
+        self._budget = LINES_PER_TICK  # lines that may still be rendered in this tick
+        self._refill: Any = None  # the timer that starts the next tick
+        self._unfrozen = 0  # lines written since the last gc.freeze()
+
+    def put(self, renderable, lines: int = 1) -> None:
+        """Write through a queue: rendering is paid per line, so at most LINES_PER_TICK lines are
+        drawn per tick and a flood of output leaves time for keys in between."""
+        self._waiting.append((renderable, lines))
+        self._drain()
+
+    def _drain(self) -> None:
+        while self._waiting and self._budget > 0:
+            renderable, lines = self._waiting.popleft()
+            self.write(renderable)
+            self._budget -= lines
+            self._unfrozen += lines
+        if self._unfrozen >= FREEZE_AFTER:
+            # The log's lines live until they scroll off: keep full collections (which stop the
+            # UI for as long as they walk every object) from walking them again and again. The
+            # young generations are collected first, so no fresh cyclic garbage is frozen.
+            gc.collect(1)
+            gc.freeze()
+            self._unfrozen = 0
+        if self._budget < LINES_PER_TICK and self._refill is None:
+            self._refill = self.set_timer(TICK_S, self._next_tick)
+
+    def _next_tick(self) -> None:
+        self._refill = None
+        self._budget = LINES_PER_TICK
+        self._drain()
+
+    def clear(self):
+        self._waiting.clear()
+        return super().clear()
 
     def write_input(self, number: int, source: str) -> None:
         from rich.syntax import Syntax
 
         prompt = Text(f"In [{number}]: ", style="bold green")
         code = Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
-        self.write(Group(prompt, code))
+        self.put(Group(prompt, code), source.count("\n") + 2)
 
     def write_output(self, cell: str, text: str, stream: str = "stdout") -> None:
         """Printed text of a running cell."""
         state = self.cells.setdefault(cell, CellText())
         lines = state.feed(text)
         style = "red" if stream == "stderr" else ""
-        if lines:
-            self.write(ansi_text("\n".join(lines), style))
+        for i in range(0, len(lines), LINES_PER_TICK // 2):
+            chunk = lines[i:i + LINES_PER_TICK // 2]
+            self.put(ansi_text("\n".join(chunk), style), len(chunk))
         self._show_live(state.live_line())
 
     def _show_live(self, line: str) -> None:
@@ -118,38 +168,42 @@ class OutputLog(RichLog):
         self._show_live("")
         if state is None:
             return
-        if state.tail:
-            skipped = state.size - HEAD - state.tail_size - len(state.partial)
-            self.write(Text(f"… {max(skipped, state.cut):,} characters of output not shown "
-                            f"(a cell keeps the first and last {HEAD:,}) …", style="italic yellow"))
-            self.write(ansi_text("\n".join(state.tail)))
+        if state.cut:
+            self.put(Text(f"… {state.cut:,} characters of output not shown "
+                          f"(a cell keeps the first {HEAD:,} and the last {TAIL:,}) …", style="italic yellow"))
+        tail = state.tail_lines()
+        for i in range(0, len(tail), LINES_PER_TICK // 2):
+            chunk = tail[i:i + LINES_PER_TICK // 2]
+            self.put(ansi_text("\n".join(chunk)), len(chunk))
         if state.partial:
-            self.write(ansi_text(state.live_line()))
+            self.put(ansi_text(state.live_line()))
 
     def write_value(self, number: int | None, data: dict) -> None:
         """A value (Out[n]) or other display data, with the tensor summary when there is one."""
         from tui.kernel.display import summary_line, text_of
 
         text = text_of(data)
+        lines = text.count("\n") + 1
         if number is not None:
-            self.write(Text.assemble((f"Out[{number}]: ", "bold red"), ansi_text(text)))
+            self.put(Text.assemble((f"Out[{number}]: ", "bold red"), ansi_text(text)), lines)
         elif text:
-            self.write(ansi_text(text))
+            self.put(ansi_text(text), lines)
         summary = summary_line(data)
         if summary:
-            self.write(Text(summary, style="dim"))
+            self.put(Text(summary, style="dim"))
 
     def write_page(self, data: dict) -> None:
         """Help from `obj?` or `obj??`."""
         from tui.kernel.display import text_of
 
-        self.write(ansi_text(text_of(data)))
+        text = text_of(data)
+        self.put(ansi_text(text), text.count("\n") + 1)
 
     def write_error(self, traceback: tuple[str, ...], ename: str, evalue: str, hint: str = "") -> None:
         text = "\n".join(traceback) if traceback else f"{ename}: {evalue}"
-        self.write(ansi_text(text, "red"))
+        self.put(ansi_text(text, "red"), text.count("\n") + 1)
         if hint:
-            self.write(Text(hint, style="yellow"))
+            self.put(Text(hint, style="yellow"))
 
     def write_note(self, text: str, style: str = "italic") -> None:
-        self.write(Text(text, style=style))
+        self.put(Text(text, style=style))
