@@ -65,6 +65,12 @@ class KernelSession:
         self._closing = False
         self._log = None
 
+    def _emit(self, event) -> None:
+        # Once shutting down, nobody is listening: an app tearing down its screens must not get
+        # a start that failed because it was stopped.
+        if not self._closing:
+            self.on_event(event)
+
     # --- state the screens read ------------------------------------------------------------
     @property
     def running(self) -> Cell | None:
@@ -98,7 +104,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001 - a kernel that cannot start is said, not raised
             self.dead = True
-            self.on_event(ev.KernelReady(error=f"the kernel could not start: {type(exc).__name__}: {exc}"))
+            self._emit(ev.KernelReady(error=f"the kernel could not start: {type(exc).__name__}: {exc}"))
             return
         self._tasks.append(asyncio.create_task(self._watch()))
         await self._hello(restarted=False)
@@ -151,11 +157,11 @@ class KernelSession:
             info = await self.request("hello", device=self.device, timeout=120)
         except Exception as exc:  # noqa: BLE001
             self.ready = True
-            self.on_event(ev.KernelReady(error=str(exc), restarted=restarted))
+            self._emit(ev.KernelReady(error=str(exc), restarted=restarted))
             self._send_unsent()
             return
         self.ready = True
-        self.on_event(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted))
+        self._emit(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted))
         self._send_unsent()
 
     async def shutdown(self) -> None:
@@ -221,7 +227,7 @@ class KernelSession:
             return
         self._busy_restart = True
         self.ready = False
-        self.on_event(ev.KernelRestarting())
+        self._emit(ev.KernelRestarting())
         self._fail_pending("restarted")
         try:
             if self.dead or not await self.km.is_alive():
@@ -234,7 +240,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001
             self.dead = True
-            self.on_event(ev.KernelReady(error=f"the kernel could not restart: {exc}", restarted=True))
+            self._emit(ev.KernelReady(error=f"the kernel could not restart: {exc}", restarted=True))
             return
         finally:
             self._busy_restart = False
@@ -243,7 +249,7 @@ class KernelSession:
     def _fail_pending(self, status: str) -> None:
         now = time.monotonic()
         for msg_id, cell in list(self.cells.items()):
-            self.on_event(ev.CellDone(msg_id, cell.number, status, now - (cell.started or now), cell.source))
+            self._emit(ev.CellDone(msg_id, cell.number, status, now - (cell.started or now), cell.source))
         self.cells.clear()
         for future in [*self._replies.values(), *self._requests.values()]:
             if not future.done():
@@ -332,9 +338,9 @@ class KernelSession:
         content = cell.reply
         for payload in content.get("payload", []):
             if payload.get("source") == "page":
-                self.on_event(ev.CellDisplay(msg_id, payload.get("data", {}), page=True))
+                self._emit(ev.CellDisplay(msg_id, payload.get("data", {}), page=True))
         started = cell.started or cell.sent
-        self.on_event(ev.CellDone(msg_id, content.get("execution_count", cell.number),
+        self._emit(ev.CellDone(msg_id, content.get("execution_count", cell.number),
                                   content.get("status", "ok"), time.monotonic() - started, cell.source))
 
     def _on_iopub(self, msg) -> None:
@@ -353,15 +359,15 @@ class KernelSession:
                 self._maybe_done(parent)
         elif kind == "execute_input":
             cell.number, cell.started = content.get("execution_count"), time.monotonic()
-            self.on_event(ev.CellStarted(parent, cell.number or 0, cell.source))
+            self._emit(ev.CellStarted(parent, cell.number or 0, cell.source))
         elif kind == "stream":
-            self.on_event(ev.CellStream(parent, content.get("name", "stdout"), content.get("text", "")))
+            self._emit(ev.CellStream(parent, content.get("name", "stdout"), content.get("text", "")))
         elif kind == "execute_result":
-            self.on_event(ev.CellDisplay(parent, content.get("data", {}), number=content.get("execution_count")))
+            self._emit(ev.CellDisplay(parent, content.get("data", {}), number=content.get("execution_count")))
         elif kind in ("display_data", "update_display_data"):
-            self.on_event(ev.CellDisplay(parent, content.get("data", {})))
+            self._emit(ev.CellDisplay(parent, content.get("data", {})))
         elif kind == "error":
-            self.on_event(ev.CellError(parent, content.get("ename", ""), content.get("evalue", ""),
+            self._emit(ev.CellError(parent, content.get("ename", ""), content.get("evalue", ""),
                                        tuple(content.get("traceback", []))))
 
     def _on_comm(self, data: dict) -> None:
@@ -374,7 +380,7 @@ class KernelSession:
             from engine.wire import from_wire
 
             name = data.pop("event")
-            self.on_event(ev.KernelNews(name, from_wire(data)))
+            self._emit(ev.KernelNews(name, from_wire(data)))
 
     # --- death ----------------------------------------------------------------------------------
     async def _watch(self) -> None:
@@ -388,7 +394,7 @@ class KernelSession:
             self.ready = False
             cause = death_cause(self.km)
             self._fail_pending("lost")
-            self.on_event(ev.KernelDied(cause))
+            self._emit(ev.KernelDied(cause))
 
 
 def death_cause(km) -> str:
