@@ -3,7 +3,7 @@
 import sys
 
 from textual.app import App
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Footer, Input, RichLog, Static, TextArea
 
 
 class Hello(App):
@@ -36,5 +36,25 @@ class Form(App):
         self.query_one(Input).focus()
 
 
+class Repl(App):
+    """Trivial-cell yardstick: Enter writes the answer to a log at once, no kernel, no Python run."""
+
+    def compose(self):
+        yield Static("REPL-READY")
+        yield RichLog(id="log")
+        yield Input(id="cell")
+
+    def on_mount(self):
+        self.count = 0
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event):
+        self.count += 1
+        log = self.query_one(RichLog)
+        log.write(f"In [{self.count}]: {event.value}")
+        log.write(f"Out[{self.count}]: 2")
+        event.input.value = ""
+
+
 if __name__ == "__main__":
-    {"hello": Hello, "editor": Editor, "form": Form}[sys.argv[1]]().run()
+    {"hello": Hello, "editor": Editor, "form": Form, "repl": Repl}[sys.argv[1]]().run()

@@ -62,6 +62,8 @@ class PlaygroundScreen(BaseScreen):
         self.waiting: list[str] = []  # cells typed before the kernel could take them
         self.interrupt_sent_at: float | None = None
         self.dead_cause = ""
+        self._busy_shown = False
+        self._variables_shown: tuple = ()
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -144,7 +146,11 @@ class PlaygroundScreen(BaseScreen):
             out.write_note(t("pg.kernel_died", cause=event.cause), "bold red")
         elif isinstance(event, ev.KernelRestarting):
             out.write_note(t("pg.restarting"), "yellow")
-        self._update_run_status()
+        if not isinstance(event, (ev.CellStream, ev.CellDisplay, ev.CellStarted, ev.KernelNews)):
+            # the status line follows the kernel's state (its 0.2 s tick shows a cell that runs
+            # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
+            # comes or goes
+            self._update_run_status()
 
     def _cell_done(self, event) -> None:
         self.interrupt_sent_at = None
@@ -201,10 +207,17 @@ class PlaygroundScreen(BaseScreen):
         if text != self._run_status_text:  # an unchanged line is not redrawn
             self._run_status_text = text
             status.update(Text(text, style=style if parts else "dim"))
-            self.refresh_bindings()  # ctrl+c shows in the footer only while there is a cell to stop
+        busy = running is not None or queued > 0
+        if busy != self._busy_shown:  # ctrl+c is in the footer only while there is a cell to stop
+            self._busy_shown = busy
+            self.refresh_bindings()
 
     # --- variables pane -------------------------------------------------------------------
     def _show_variables(self, variables) -> None:
+        variables = tuple(variables)
+        if variables == self._variables_shown:
+            return  # most cells change no tensor: the table is left alone
+        self._variables_shown = variables
         table = self.query_one("#vars")
         table.clear()
         for v in variables:

@@ -18,6 +18,7 @@ from tui.widgets.plots import FitPlot, LossPlot
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
 REDRAW_HZ = 10  # the status line, and the trainer's events within an epoch
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
+TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
 
 
 class TrainingScreen(BaseScreen):
@@ -64,6 +65,7 @@ class TrainingScreen(BaseScreen):
         self.dirty = False
         self.config = None
         self._plotted_at = 0.0
+        self._key_at = 0.0
         self._plotted_loss: tuple = ()
         self._plotted_fit: tuple | None = ()
 
@@ -222,6 +224,9 @@ class TrainingScreen(BaseScreen):
         summary.append(t("tr.floor", device=r.device), style="dim")
         status.update(summary)
 
+    def on_key(self, _event) -> None:
+        self._key_at = time.monotonic()
+
     def _redraw(self) -> None:
         if not self.dirty:
             return
@@ -238,7 +243,8 @@ class TrainingScreen(BaseScreen):
             self.query_one("#tr-status", Static).update(text)
             self.query_one("#tr-progress", ProgressBar).update(progress=p.epoch - (0 if p.epoch_done else 1))
         now = time.monotonic()
-        if self.result is None and now - self._plotted_at < 1 / PLOT_HZ:
+        typing = now - self._key_at < TYPING_PAUSE_S  # a plot build takes the UI ~25 ms: keys first
+        if self.result is None and (now - self._plotted_at < 1 / PLOT_HZ or typing):
             self.dirty = True  # come back for the plots on a later tick
             return
         self._plotted_at = now

@@ -105,6 +105,7 @@ class OutputLog(RichLog):
         super().__init__(id="output", max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, min_width=20)
         self.cells: dict[str, CellText] = {}
         self.live: Static | None = None  # the line under the log that shows an unfinished line
+        self._live_shown = ""
         self._waiting: deque[tuple[Any, int]] = deque()  # (renderable, lines) not yet rendered
         self._budget = LINES_PER_TICK  # lines that may still be rendered in this tick
         self._refill: Any = None  # the timer that starts the next tick
@@ -117,11 +118,17 @@ class OutputLog(RichLog):
         self._drain()
 
     def _drain(self) -> None:
+        wrote = False
         while self._waiting and self._budget > 0:
             renderable, lines = self._waiting.popleft()
-            self.write(renderable)
+            self.write(renderable, scroll_end=False)
             self._budget -= lines
             self._unfrozen += lines
+            wrote = True
+        if wrote:
+            # Scrolled now, not after the next refresh (RichLog's own way): a new line at the
+            # bottom is then on screen one frame sooner.
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
         if self._unfrozen >= FREEZE_AFTER:
             # The log's lines live until they scroll off: keep full collections (which stop the
             # UI for as long as they walk every object) from walking them again and again. The
@@ -159,7 +166,10 @@ class OutputLog(RichLog):
         self._show_live(state.live_line())
 
     def _show_live(self, line: str) -> None:
-        if self.live is not None:
+        # The live line sizes to its content: an update lays the screen out again, so an
+        # unchanged one is left alone.
+        if self.live is not None and line != self._live_shown:
+            self._live_shown = line
             self.live.update(ansi_text(line[-400:]) if line else "")
 
     def finish_output(self, cell: str) -> None:
