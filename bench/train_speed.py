@@ -3,10 +3,9 @@
 1. The trainer with `--loader tensor` on 10^6 samples, batch 1024, 1 epoch, against a minimal
    hand-written loop with the same model and optimizer (randperm + index slicing), and against the
    trainer's `dataloader` path. Targets: >= 0.9x the minimal loop, >= 8x the DataLoader path.
-2. The same run inside the TUI (Training screen, plots live) against the headless trainer.
-   Target: >= 0.9x.
-3. Keystroke echo in tmux while a run with live plots is going, against a bare Textual Input.
-   Target: within 100 ms.
+2. The same run inside the TUI (Training screen, plots live; the run in a thread of the kernel
+   process) against the headless trainer in this process. Target: >= 0.95x.
+(Keystroke echo during a run: bench/repl_speed.py.)
 
     python bench/train_speed.py [--repeats 3]
 """
@@ -71,45 +70,6 @@ async def tui_rate() -> float:
         return screen.result.samples_per_s
 
 
-def form_echo() -> None:
-    import shutil
-    import string
-    import sys
-    from pathlib import Path
-
-    from term import Terminal, median, require_tmux
-
-    require_tmux()
-    here = Path(__file__).resolve().parent
-    state = tempfile.mkdtemp()
-    env = {"XDG_STATE_HOME": state, "XDG_CONFIG_HOME": state, "PATH": os.environ.get("PATH", "")}
-
-    def echo(term: Terminal, start: str) -> list[float]:
-        times, typed = [], start
-        for ch in string.ascii_lowercase[:10]:
-            typed += ch
-            seconds = term.time_until(typed, lambda c=ch: term.type(c), timeout=5)
-            times.append(seconds if seconds is not None else 5.0)
-        return times
-
-    with Terminal(f"{sys.executable} {here / 'baseline_apps.py'} form", 80, 24, env) as term:
-        term.wait("FORM-READY", 30)
-        time.sleep(0.5)
-        base = echo(term, "")
-    exe = shutil.which("torchtui") or f"{sys.executable} -m tui"
-    with Terminal(f"{exe} train --samples 20000 --epochs 100000 --device cpu", 80, 24, env) as term:
-        term.wait("Training", 30)
-        term.wait("torch 2", 60)
-        time.sleep(1.0)
-        term.keys("C-r")
-        term.wait("epoch 3/", 60)
-        got = echo(term, "20000")
-        term.keys("F7")
-    print(f"bare Input, idle:               median {median(base) * 1000:5.1f} ms  max {max(base) * 1000:5.1f} ms")
-    print(f"Training form, run + live plots: median {median(got) * 1000:5.1f} ms  max {max(got) * 1000:5.1f} ms "
-          f"(target < 100 ms)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -140,8 +100,7 @@ def main() -> None:
         inside.append(asyncio.run(tui_rate()))
     print(f"headless, 3 epochs          {max(headless):>12,.0f} samples/s  (best of {len(headless)})")
     print(f"inside the TUI, plots live  {max(inside):>12,.0f} samples/s  (best of {len(inside)})")
-    print(f"TUI / headless: {max(inside) / max(headless):.2f}  (target >= 0.9)")
-    form_echo()
+    print(f"TUI / headless: {max(inside) / max(headless):.2f}  (target >= 0.95)")
 
 
 if __name__ == "__main__":

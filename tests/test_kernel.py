@@ -269,3 +269,12 @@ def test_a_dying_kernel_is_reported_and_restart_brings_it_back(tmp_path, monkeyp
         assert k.run("1 + 1").value == "2"
     finally:
         k.close()
+
+
+def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):
+    result = kernel.run("lin = nn.Linear(2, 3)\nlin(torch.ones(4))")
+    text = result.error_text
+    assert "Cell In[" in text and "cannot be multiplied" in text
+    assert "site-packages" not in text and "frames inside libraries not shown" in text
+    assert "linear.py" in kernel.run("%tb").text()  # everything is still there on request
+    assert "frame" not in kernel.run("1/0").error_text.split("ZeroDivisionError")[0].split("1/0")[-1]

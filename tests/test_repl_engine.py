@@ -85,3 +85,19 @@ def test_history_is_bounded(tmp_path):
     again = History(tmp_path / "history", max_entries=10)
     assert len(again.entries) <= 12 and again.entries[-1] == "x = 29"
     assert h.search("x = 2")[0] == "x = 29"
+
+
+def test_signatures_without_running_anything():
+    from engine.repl.completion import signature
+
+    class Trap:
+        @property
+        def boom(self):
+            raise AssertionError("a property ran")
+
+    lin = torch.nn.Linear(2, 2)
+    ns = {"torch": torch, "lin": lin, "trap": Trap()}
+    assert signature("torch.cat", ns) == "torch.cat(tensors, dim=0, *, out=None) -> Tensor"
+    assert signature("lin.forward", ns) == "lin.forward(input: torch.Tensor) -> torch.Tensor"
+    assert signature("torch.nn.Linear", ns).startswith("torch.nn.Linear(in_features: int, out_features: int")
+    assert signature("trap.boom", ns) is None and signature("lin.weight", ns) is None

@@ -54,6 +54,13 @@ async def test_playground_multiline_history_and_completion():
         assert app.screen.completions.is_open
         await pilot.press("down", "enter")
         assert editor.text == "torch.zeros"
+        editor.set_source("")
+        await pilot.press(*"torch.cat(")
+        hint = app.screen.query_one("#signature")
+        assert await wait_for(pilot, lambda: hint.has_class("-shown"), 10)
+        assert "dim=0" in static_text(hint)
+        await pilot.press(")")
+        assert not hint.has_class("-shown")
 
 
 async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():

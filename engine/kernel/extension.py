@@ -70,6 +70,9 @@ def _install_completion(ip) -> None:
         # Plain tracebacks: Python's own layout, which fits a terminal column (the default
         # context mode draws 75-character rules).
         ip.InteractiveTB.set_mode(mode="Plain")
+        from engine.kernel import tracebacks
+
+        tracebacks.install(ip)
         # Nothing the user wrote runs while completing: no jedi (it runs properties), and
         # IPython's own evaluation limited to what has no side effects.
         completer.use_jedi = False

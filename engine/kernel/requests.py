@@ -43,6 +43,11 @@ def register(bridge, ip) -> None:
             raise RequestError(f"unknown chapter {chapter!r}")
         return check(found[0], ip.user_ns)
 
+    def signature(name: str) -> str | None:
+        from engine.repl.completion import signature as find
+
+        return find(name, ip.user_ns)
+
     def grad_example(key: str) -> dict:
         return inspections.from_example(key).payload()
 
@@ -50,6 +55,7 @@ def register(bridge, ip) -> None:
         "hello": hello,
         "device_status": device_status,
         "details": details,
+        "signature": signature,
         "tour_check": tour_check,
         "grad_example": grad_example,
         "grad_check": lambda token: inspections.check(token),

@@ -113,3 +113,32 @@ def common_prefix(words: list[str]) -> str:
     while i < len(first) and i < len(last) and first[i] == last[i]:
         i += 1
     return first[:i]
+
+
+def signature(name: str, namespace: dict) -> str | None:
+    """`torch.cat(tensors, dim=0, *, out=None) -> Tensor` for a dotted name, found the way
+    completion finds things (no property or __getattr__ runs); None if it is not callable."""
+    import inspect as _inspect
+
+    if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", name or ""):
+        return None
+    parts = name.split(".")
+    obj = _resolve(parts, namespace)
+    if obj is None or not callable(obj):
+        return None
+    try:
+        sig = _inspect.signature(obj)
+    except (TypeError, ValueError):
+        sig = None
+    if sig is not None:
+        owner = _resolve(parts[:-1], namespace) if len(parts) > 1 else None
+        if owner is not None and not isinstance(owner, (type, types.ModuleType)) and _inspect.isfunction(obj):
+            sig = sig.replace(parameters=list(sig.parameters.values())[1:])  # called on an instance: no self
+        return f"{name}{sig}"
+    # C functions (most of torch) carry their signature as the first line of the docstring
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    first = doc.splitlines()[0].strip() if doc else ""
+    short = name.rsplit(".", 1)[-1]
+    if first.startswith(short + "("):
+        return name[: len(name) - len(short)] + first
+    return None

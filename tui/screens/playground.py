@@ -41,6 +41,8 @@ class PlaygroundScreen(BaseScreen):
     #live-line { height: auto; max-height: 1; padding: 0 1; background: $surface; }
     #kernel-banner { display: none; height: auto; padding: 0 1; background: $error; color: $text; }
     #kernel-banner.-shown { display: block; }
+    #signature { display: none; height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    #signature.-shown { display: block; }
     #editor { height: auto; min-height: 3; max-height: 10; border: round $primary; }
     #editor:focus { border: round $accent; }
     """
@@ -73,7 +75,8 @@ class PlaygroundScreen(BaseScreen):
 
         self.completions = Completions()
         app = self.app
-        self.editor = CellEditor(self.completions, app.history.entries, app.kernel)
+        self.signature = Static("", id="signature")
+        self.editor = CellEditor(self.completions, app.history.entries, app.kernel, self.signature)
         with Horizontal(id="pg-main"):
             with Vertical(id="pg-left"):
                 yield OutputLog()
@@ -81,6 +84,7 @@ class PlaygroundScreen(BaseScreen):
                 yield Static("", id="kernel-banner")
                 yield Static("", id="run-status")
                 yield self.completions
+                yield self.signature
                 yield self.editor
             with Vertical(id="pg-vars"):
                 yield Static(t("pg.variables"), id="vars-title")

@@ -7,12 +7,13 @@ import re
 
 from textual import events
 from textual.message import Message
-from textual.widgets import OptionList, TextArea
+from textual.widgets import OptionList, Static, TextArea
 
 from engine.repl.complete_input import is_complete
 from engine.repl.completion import common_prefix
 
 WORD_BEFORE = re.compile(r"[\w.]$")
+CALLED = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\($")
 
 
 class Completions(OptionList):
@@ -58,13 +59,15 @@ class CellEditor(TextArea):
             super().__init__()
             self.source = source
 
-    def __init__(self, completions: Completions, history: list[str] | None = None, kernel=None) -> None:
+    def __init__(self, completions: Completions, history: list[str] | None = None, kernel=None,
+                 hint: Static | None = None) -> None:
         # Highlighting is switched on after the first frame (see highlight()): loading the
         # tree-sitter grammar is the slowest part of drawing this screen.
         super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent", show_line_numbers=False)
         self.completions = completions
         self.history_entries = history if history is not None else []
         self.kernel = kernel  # the kernel session: completion is asked of it
+        self.hint = hint  # a line above the editor for the signature of the function being called
         self._history_pos: int | None = None
         self._draft = ""
 
@@ -154,6 +157,19 @@ class CellEditor(TextArea):
         else:
             self.completions.close()
 
+    async def _show_signature(self, name: str) -> None:
+        try:
+            text = await self.kernel.request("signature", name=name, timeout=2)
+        except Exception:  # busy in C code, or no kernel: no hint this time
+            return
+        if self.hint is not None and text:
+            self.hint.update(text)
+            self.hint.add_class("-shown")
+
+    def hide_signature(self) -> None:
+        if self.hint is not None and self.hint.has_class("-shown"):
+            self.hint.remove_class("-shown")
+
     def accept_completion(self) -> None:
         word = self.completions.chosen()
         self.completions.close()
@@ -182,6 +198,7 @@ class CellEditor(TextArea):
                 # to the next cell.
                 self.set_source("")
                 self.completions.close()
+                self.hide_signature()
                 self.post_message(self.Submitted(source.rstrip()))
                 return
         indent = len(line) - len(line.lstrip(" "))
@@ -236,6 +253,12 @@ class CellEditor(TextArea):
         await super()._on_key(event)
         if self.completions.is_open and event.is_printable:
             self._refresh_completions()
+        if event.character == "(":
+            called = CALLED.search(self._line_before_cursor())
+            if called:
+                self.run_worker(self._show_signature(called.group(1)), exclusive=True, group="signature")
+        elif event.character == ")" or key in ("escape",):
+            self.hide_signature()
 
     def _refresh_completions(self) -> None:
         self.run_worker(self._complete(explicit=False), exclusive=True, group="complete")
