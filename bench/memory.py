@@ -46,7 +46,7 @@ def measure(command: str, env: dict) -> list[tuple[str, float, float]]:
             raise SystemExit("the cell never finished")
         time.sleep(1.0)
         rows = [("app", *memory_mb(term.pid()))]
-        rows += [("kernel", *memory_mb(pid)) for pid in term.descendants("ipykernel_launcher")]
+        rows += [("kernel", *memory_mb(pid)) for pid in term.descendants("engine.kernel.launcher")]
     return rows
 
 

@@ -278,3 +278,32 @@ def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):
     assert "site-packages" not in text and "frames inside libraries not shown" in text
     assert "linear.py" in kernel.run("%tb").text()  # everything is still there on request
     assert "frame" not in kernel.run("1/0").error_text.split("ZeroDivisionError")[0].split("1/0")[-1]
+
+
+def listening_tcp_sockets(pid: int) -> list[str]:
+    """The TCP sockets a process listens on (from /proc: what `ss -ltnp` shows)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if os.path.exists(table):
+            for line in open(table).read().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    found.append(fields[1])
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux's /proc")
+def test_the_kernel_listens_on_no_tcp_port_and_children_still_print(kernel):
+    result = kernel.run("import multiprocessing as mp\np = mp.Process(target=print, args=('child says hi',))\n"
+                        "p.start(); p.join()")
+    assert "child says hi" in result.output
+    pid = kernel.session.km.provisioner.process.pid
+    assert listening_tcp_sockets(pid) == []

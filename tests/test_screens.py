@@ -61,6 +61,10 @@ async def test_playground_multiline_history_and_completion():
         assert "dim=0" in static_text(hint)
         await pilot.press(")")
         assert not hint.has_class("-shown")
+        await pilot.press("backspace", *"[torch.ones(1)], ")
+        await pilot.press("enter")  # submitted before the answer came: no hint is left behind
+        await pilot.pause(0.5)
+        assert not hint.has_class("-shown")
 
 
 async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():

@@ -58,7 +58,7 @@ def test_real_terminal_session(tmp_path):
         assert term.wait("FROM-SHELL"), term.screen()
         assert term.wait("Out[5]: 0"), term.screen()
         assert term.screen().splitlines()[0].startswith("torchtui · Playground")
-        kernels = term.descendants("ipykernel_launcher")
+        kernels = term.descendants("engine.kernel.launcher")
         assert len(kernels) == 1
         args = Path(f"/proc/{kernels[0]}/cmdline").read_bytes().split(b"\0")
         connection = Path(args[args.index(b"-f") + 1].decode())
@@ -80,7 +80,7 @@ def test_killing_the_app_takes_its_kernel_along(tmp_path):
     term = start(tmp_path)
     try:
         assert term.wait("loaded", 60), term.screen()
-        kernels = term.descendants("ipykernel_launcher")
+        kernels = term.descendants("engine.kernel.launcher")
         assert len(kernels) == 1
         os.kill(term.pid(), signal.SIGKILL)
         assert gone_within(kernels, 10)  # the kernel's parent poller notices and exits

@@ -69,7 +69,7 @@ def connection_paths() -> tuple[Path, Path, str]:
 
 
 def kernel_argv() -> list[str]:
-    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+    return [sys.executable, "-m", "engine.kernel.launcher", "-f", "{connection_file}",
             "--IPKernelApp.extensions=engine.kernel",
             # the kernel's own chatter (its banner, debugger warnings) goes to its log only
             "--IPKernelApp.quiet=True",

@@ -162,6 +162,10 @@ class CellEditor(TextArea):
             text = await self.kernel.request("signature", name=name, timeout=2)
         except Exception:  # busy in C code, or no kernel: no hint this time
             return
+        before = self._line_before_cursor()
+        start = before.rfind(name + "(")
+        if start < 0 or ")" in before[start:]:
+            return  # submitted, or the call closed, while the kernel answered
         if self.hint is not None and text:
             self.hint.update(text)
             self.hint.add_class("-shown")

@@ -1,0 +1,82 @@
+"""Start an ipykernel whose every socket is a Unix-domain one.
+
+The Jupyter channels take ipc from the connection file. One more socket is ipykernel's own: the
+pipe through which forked child processes (multiprocessing.Process, fork-started DataLoader
+workers) send what they print. ipykernel binds it to a random TCP port on 127.0.0.1; here it is
+put beside the connection file instead, so the kernel listens on no port at all. Both ends live
+in ipykernel.iostream.IOPubThread (ipykernel 7): if they change shape, ipykernel's own pipe stays.
+
+    python -m engine.kernel.launcher -f CONNECTION_FILE [ipykernel options]
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+
+
+def _pipe_path() -> str | None:
+    if "-f" not in sys.argv:
+        return None
+    folder = os.path.dirname(os.path.abspath(sys.argv[sys.argv.index("-f") + 1]))
+    app = os.environ.get("JPY_PARENT_PID", "0")
+    # named after the app's pid: the app sweeps away files of apps that are gone
+    return os.path.join(folder, f"kernel-{app}-pipe-{os.getpid()}")
+
+
+def use_unix_pipe() -> bool:
+    import zmq
+    from ipykernel import iostream
+
+    thread = getattr(iostream, "IOPubThread", None)
+    path = _pipe_path()
+    if os.name != "posix" or path is None or not all(
+            hasattr(thread, name) for name in ("_setup_pipe_in", "_setup_pipe_out", "_handle_pipe_msg")):
+        return False
+    address = f"ipc://{path}"
+
+    def setup_pipe_in(self) -> None:
+        from zmq.eventloop.zmqstream import ZMQStream
+
+        self._pipe_uuid = os.urandom(16)
+        pipe_in = self.socket.context.socket(zmq.PULL)
+        pipe_in.linger = 0
+        try:
+            pipe_in.bind(address)
+        except zmq.ZMQError:
+            pipe_in.close()
+            self._pipe_flag = False  # as ipykernel does: children's output is then not forwarded
+            return
+        os.chmod(path, 0o600)
+        owner = os.getpid()
+
+        def remove() -> None:
+            if os.getpid() == owner and os.path.exists(path):  # not in a forked child
+                os.unlink(path)
+
+        atexit.register(remove)
+        self._pipe_in = ZMQStream(pipe_in, self.io_loop)
+        self._pipe_in.on_recv(self._handle_pipe_msg)
+
+    def setup_pipe_out(self):
+        ctx = zmq.Context()
+        pipe_out = ctx.socket(zmq.PUSH)
+        pipe_out.linger = 3000  # 3 s, as ipykernel gives a child's last words
+        pipe_out.connect(address)
+        return ctx, pipe_out
+
+    thread._setup_pipe_in = setup_pipe_in
+    thread._setup_pipe_out = setup_pipe_out
+    return True
+
+
+def main() -> None:
+    use_unix_pipe()
+    from ipykernel.kernelapp import launch_new_instance
+
+    launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()
