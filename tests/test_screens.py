@@ -78,7 +78,7 @@ async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
         assert await wait_for(pilot, lambda: "1 queued" in static_text(app.screen.query_one("#run-status")))
         await pilot.press("ctrl+c")
         assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 10)
-        assert await wait_for(pilot, lambda: "Out[3]: 6" in log_text(app), 10), (app.kernel.cells, app.kernel.unsent, app.screen.waiting)
+        assert await wait_for(pilot, lambda: "Out[3]: 6" in log_text(app), 10), log_text(app)
 
 
 async def test_autograd_steps_through_the_scalar_example():

@@ -282,6 +282,11 @@ class TorchTUI(App):
     async def action_quit(self) -> None:
         self.exit()
 
+    def kill_kernel_now(self) -> None:
+        """Last resort once the app has ended: SIGKILL a kernel that is still running."""
+        if self._kernel is not None:
+            self._kernel.kill_now()
+
     async def on_unmount(self) -> None:
         # The kernel goes with the app, however the app ends (ctrl+q, a test's exit, an error).
         if self._kernel is not None:

@@ -89,8 +89,7 @@ def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (),
     try:
         app.run()
     finally:
-        if app._kernel is not None:
-            app._kernel.kill_now()  # only acts if an orderly shutdown did not happen
+        app.kill_kernel_now()  # only acts if an orderly shutdown did not happen
     return app.return_code or 0
 
 

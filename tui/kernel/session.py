@@ -202,9 +202,7 @@ class KernelSession:
     # --- cells ---------------------------------------------------------------------------------
     def execute(self, source: str) -> str:
         """Run a cell after those sent before; returns its id. Until the kernel is ready (starting,
-        restarting) cells wait here, in order, and the id is ''; a dead kernel raises KernelGone."""
-        if self.dead and not self._busy_restart:
-            raise KernelGone("the kernel is not running: press F9 to start a new one")
+        restarting, or dead until F9 brings a new one) cells wait here, in order, and the id is ''."""
         if not self.ready:
             self.unsent.append(source)
             return ""

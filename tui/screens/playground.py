@@ -61,7 +61,6 @@ class PlaygroundScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self._run_status_text = ""
-        self.waiting: list[str] = []  # cells typed before the kernel could take them
         self.interrupt_sent_at: float | None = None
         self.dead_cause = ""
         self._busy_shown = False
@@ -111,11 +110,10 @@ class PlaygroundScreen(BaseScreen):
     def run_source(self, source: str) -> None:
         """Send a cell (from the editor, or sent by the Learn screen); it joins the history first."""
         self.app.history.append(source)
-        try:
-            self.app.kernel.execute(source)
-        except Exception as exc:  # noqa: BLE001 - the kernel is dead: keep the cell for the next one
-            self.waiting.append(source)
-            self.output.write_note(t("pg.kernel_dead_keep", error=str(exc)), "bold red")
+        kernel = self.app.kernel
+        kernel.execute(source)
+        if kernel.dead:  # kept by the session, in order, for the next kernel
+            self.output.write_note(t("pg.kernel_dead_keep"), "bold red")
         self._update_run_status()
 
     def handle_kernel_event(self, event) -> None:
@@ -184,9 +182,6 @@ class PlaygroundScreen(BaseScreen):
             self._show_variables(())
         else:
             self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
-        waiting, self.waiting = self.waiting, []
-        for source in waiting:
-            self.app.kernel.execute(source)
 
     def _update_run_status(self) -> None:
         kernel = self.app.kernel
@@ -204,7 +199,7 @@ class PlaygroundScreen(BaseScreen):
             if self.interrupt_sent_at is not None and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
                 parts.append(t("pg.kill_offer"))
                 style = "bold red"
-        queued = len(kernel.queued) + len(self.waiting)
+        queued = len(kernel.queued)
         if queued:
             parts.append(t("pg.queued", cells=queued))
         text = " · ".join(parts) if parts else t("pg.idle")
