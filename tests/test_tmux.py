@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -97,5 +98,20 @@ def test_keys_typed_at_the_first_frame_are_kept(tmp_path):
         term.type("_ * 2")
         term.keys("Enter")
         assert term.wait("Out[2]: tensor([4., 4.])", 60), term.screen()
+    finally:
+        term.close()
+
+
+def test_a_paste_at_the_first_frame_is_kept(tmp_path):
+    cell = tmp_path / "cell.py"
+    cell.write_text("a = torch.arange(4.)\nwith torch.no_grad():\n    b = a * 2\nprint('pasted', b.sum().item())\n")
+    term = start(tmp_path)
+    try:
+        assert term.wait("Playground", 30), term.screen()
+        subprocess.run(["tmux", "load-buffer", "-b", term.name, str(cell)], check=True)
+        subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", term.name, "-t", term.name], check=True)
+        time.sleep(0.3)
+        term.keys("Enter")
+        assert term.wait("pasted 12.0", 60), term.screen()
     finally:
         term.close()

@@ -57,7 +57,7 @@ class TorchTUI(App):
         self.train_config = train_config
         self._reading_memory = False
         self._memory_timer = None
-        self._held_keys: list[events.Key] = []
+        self._held_keys: list[events.Key | events.Paste] = []
         self.status_text = t("status.loading")
         if theme:
             try:
@@ -67,11 +67,11 @@ class TorchTUI(App):
 
     # --- start-up -------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
-        # Keys that arrive while a screen is still building its body would go to the bare screen
-        # (nothing has focus yet) and be lost: they wait here, and BaseScreen hands them to the
-        # focused widget, in order, once it is ready. Priority keys (ctrl+q) act at once.
-        if isinstance(event, events.Key) and not event.is_forwarded and self._holding_keys():
-            if not await self._check_bindings(event.key, priority=True):
+        # Keys and pastes that arrive while a screen is still building its body would go to the
+        # bare screen (nothing has focus yet) and be lost: they wait here, and BaseScreen hands
+        # them to the focused widget, in order, once it is ready. Priority keys (ctrl+q) act at once.
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self._holding_keys():
+            if isinstance(event, events.Paste) or not await self._check_bindings(event.key, priority=True):
                 self._held_keys.append(event)
             return
         await super().on_event(event)
@@ -86,7 +86,8 @@ class TorchTUI(App):
         return isinstance(screen, BaseScreen) and not screen.keys_ready
 
     def release_keys(self) -> None:
-        """Hand the keys typed while the screen was being built to whatever has focus now."""
+        """Hand the keys typed (and text pasted) while the screen was being built to whatever has
+        focus now."""
         held, self._held_keys = self._held_keys, []
         for event in held:
             (self.focused or self.screen)._forward_event(event)
