@@ -8,11 +8,6 @@ from pathlib import Path
 
 from . import paths
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 LANGUAGES = ("en", "zh")
 
 
@@ -35,6 +30,11 @@ def load(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         return Config(warnings=(f"could not read {path}: {exc.strerror}; using defaults",))
+    # imported only when there is a file to read: most starts have none, and each ms counts there
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
