@@ -75,10 +75,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp())
-    from engine import warmup
     from engine.training import make_config, make_data, train
 
-    warmup.load()
     data = make_data(make_config(samples=SAMPLES))
     minimal_loop(data)  # warm caches and allocator once
     rows = {"minimal loop": [], "trainer, tensor loader": [], "trainer, dataloader": []}

@@ -119,15 +119,3 @@ def free_cuda_cache() -> None:
             torch.cuda.empty_cache()
     except Exception:
         pass
-
-
-def cuda_memory_reserved() -> int | None:
-    """Bytes torch's CUDA allocator holds on the current device, or None without CUDA."""
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            return torch.cuda.memory_reserved()
-    except Exception:
-        pass
-    return None

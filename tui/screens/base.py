@@ -75,7 +75,7 @@ class BaseScreen(Screen):
         self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
         # focus() takes effect through the app's queue: keys typed so far follow it there
         self.app.call_later(self._accept_keys)
-        from engine.warmup import freeze_long_lived
+        from tui.long_lived import freeze_long_lived
 
         # A screen's widgets live as long as the app: keep full collections (which stall every
         # thread) from walking them again and again.

@@ -16,7 +16,7 @@ from tui.screens.base import BaseScreen
 from tui.widgets.plots import FitPlot, LossPlot
 
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
-REDRAW_HZ = 10  # the status line, and the trainer's events within an epoch
+REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
 

@@ -114,10 +114,6 @@ class CellEditor(TextArea):
         row, col = self.cursor_location
         return self.document[row][:col]
 
-    def _cursor_index(self) -> int:
-        row, col = self.cursor_location
-        return sum(len(self.document[r]) + 1 for r in range(row)) + col
-
     def complete_here(self) -> bool:
         """Complete the word before the cursor; False when there is no word (Tab then indents)."""
         if not WORD_BEFORE.search(self._line_before_cursor()):
@@ -127,7 +123,8 @@ class CellEditor(TextArea):
 
     async def _complete(self, explicit: bool) -> None:
         """Ask the kernel (IPython's completer, which runs no user code) and show what it found."""
-        code, where, index = self.text, self.cursor_location, self._cursor_index()
+        code, where = self.text, self.cursor_location
+        index = self.document.get_index_from_location(where)
         try:
             start, _end, words = await self.kernel.complete(code, index)
         except Exception:  # no kernel yet, or busy in C code: nothing to offer this time

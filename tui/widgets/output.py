@@ -8,7 +8,6 @@ characters keeps its head and its tail with a note of what was cut between them.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import deque
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 from textual.widgets import RichLog, Static
+
+from tui.long_lived import freeze_long_lived
 
 MAX_LINES = 20_000
 MAX_OUTPUT = 200_000  # characters of one cell's printed text that are kept
@@ -130,11 +131,7 @@ class OutputLog(RichLog):
             # bottom is then on screen one frame sooner.
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         if self._unfrozen >= FREEZE_AFTER:
-            # The log's lines live until they scroll off: keep full collections (which stop the
-            # UI for as long as they walk every object) from walking them again and again. The
-            # young generations are collected first, so no fresh cyclic garbage is frozen.
-            gc.collect(1)
-            gc.freeze()
+            freeze_long_lived()  # the log's lines live until they scroll off
             self._unfrozen = 0
         if self._budget < LINES_PER_TICK and self._refill is None:
             self._refill = self.set_timer(TICK_S, self._next_tick)
