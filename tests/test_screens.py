@@ -231,3 +231,18 @@ async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
         assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
         sources = [json.loads(line)["src"] for line in app.history.path.read_text().splitlines()]
         assert sources == ["import os; os._exit(3)", "kept = 1", "kept + 1"]
+
+
+async def test_a_run_ends_with_its_kernel():
+    app = make_app(screen="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        screen.query_one("#f-samples").value = "20000"
+        screen.query_one("#f-epochs").value = "100000"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+        await app.kernel.restart()
+        assert await wait_for(pilot, lambda: not screen.running, 30)
+        assert "ended with its kernel" in static_text(screen.query_one("#tr-status"))

@@ -139,6 +139,10 @@ class TorchTUI(App):
         event = message.event
         if isinstance(event, ev.KernelReady):
             self._kernel_ready(event)
+        elif isinstance(event, (ev.KernelDied, ev.KernelRestarting)):
+            train = self._mode_screen("train")
+            if train is not None:  # a run in the kernel ended with it
+                train.kernel_gone(getattr(event, "cause", "") or t("tr.kernel_restarted"))
         elif isinstance(event, ev.KernelNews):
             if event.name == "autograd":
                 self.open_autograd(event.data["inspection"])

@@ -196,6 +196,11 @@ class TrainingScreen(BaseScreen):
             self._finished(self.run_id, data.get("result"), data.get("error", ""))
         self.dirty = True
 
+    def kernel_gone(self, why: str) -> None:
+        """The kernel died or was restarted: a run in it is over, and no event will say so."""
+        if self.running:
+            self._finished(self.run_id, error=t("tr.kernel_gone", why=why))
+
     def _finished(self, run_id: int, result=None, error: str = "") -> None:
         if run_id != self.run_id:
             return
