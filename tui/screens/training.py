@@ -237,7 +237,7 @@ class TrainingScreen(BaseScreen):
             return
         self.dirty = False
         p = self.latest
-        if p is not None and self.result is None:
+        if p is not None and self.running:  # once a run ends, its result or error stays on show
             paused = self.running and self.paused
             w = ", ".join(f"{v:.3f}" for v in p.weight[:3])
             text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
