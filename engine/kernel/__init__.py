@@ -9,6 +9,6 @@ kernel for work (gradient checks, training runs, tour checks) and get plain data
 
 
 def load_ipython_extension(ip) -> None:
-    from engine.kernel.extension import load
+    from engine.kernel.extension import load_extension
 
-    load(ip)
+    load_extension(ip)

@@ -1,9 +1,12 @@
 """The comm between the app and the kernel: requests in, replies and events out, all plain JSON.
 
 A request is `{"id": n, "op": name, "args": {...}}`; its reply `{"reply": n, "ok": bool, "result"
-or "error": ...}`. Events (`{"event": name, ...}`) are sent whenever the kernel has news: the
-variables after a cell, training progress, a %autograd recording. The app sends its requests on a
-subshell, so they are answered while a cell runs (unless C code holds the GIL).
+or "error": ...}`, sent on the comm that asked. Events (`{"event": name, ...}`) are sent whenever
+the kernel has news: the variables after a cell, training progress, a %autograd recording. The app
+sends its requests on a subshell, so they are answered while a cell runs (unless C code holds the GIL).
+
+Several apps may be attached to one kernel (and a notebook beside them): each opens its own comm.
+News about the namespace goes to all of them; what a cell asked for goes to the app whose cell it was.
 """
 
 from __future__ import annotations
@@ -23,36 +26,53 @@ class RequestError(Exception):
 
 
 class Bridge:
-    """Holds the app's comm (the newest one opened) and the request handlers."""
+    """The apps' comms (by comm id, with the Jupyter session of the client that opened each) and
+    the request handlers."""
 
     def __init__(self) -> None:
-        self.comm = None
+        self.comms: dict[str, tuple[object, str]] = {}
         self.handlers: dict[str, Callable[..., object]] = {}
         self._send_lock = threading.Lock()
 
     def register(self, comm_manager) -> None:
         comm_manager.register_target(TARGET, self._opened)
 
-    def _opened(self, comm, _open_msg) -> None:
-        self.comm = comm
-        comm.on_msg(self._on_msg)
+    def _opened(self, comm, open_msg) -> None:
+        session = (open_msg or {}).get("header", {}).get("session", "")
+        self.comms[comm.comm_id] = (comm, session)
+        comm.on_msg(lambda msg: self._on_msg(comm, msg))
+        comm.on_close(lambda _msg: self.comms.pop(comm.comm_id, None))
 
     @property
     def connected(self) -> bool:
-        return self.comm is not None
+        return bool(self.comms)
 
-    def send(self, data: dict) -> None:
-        comm = self.comm
-        if comm is None:
-            return
+    def comm_of_current_cell(self):
+        """The comm of the app that sent the cell now running, or None (a notebook's cell, say)."""
+        try:
+            from IPython import get_ipython
+
+            parent = get_ipython().kernel.get_parent("shell")
+            session = parent["header"]["session"]
+        except Exception:
+            return None
+        for comm, opener in list(self.comms.values()):
+            if opener and opener == session:
+                return comm
+        return None
+
+    def send(self, data: dict, comm=None) -> None:
+        targets = [comm] if comm is not None else [c for c, _ in list(self.comms.values())]
         with self._send_lock:  # the trainer thread and the shell threads both send
-            comm.send(data)
+            for target in targets:
+                target.send(data)
 
-    def emit(self, event: str, **data) -> None:
-        """Tell the app something happened (no-op without an app attached)."""
-        self.send({"event": event, **to_wire(data)})
+    def emit(self, event: str, comm=None, **data) -> None:
+        """Tell the apps (or the one `comm`) that something happened; no-op without an app."""
+        if self.comms:
+            self.send({"event": event, **to_wire(data)}, comm)
 
-    def _on_msg(self, msg) -> None:
+    def _on_msg(self, comm, msg) -> None:
         request = msg.get("content", {}).get("data") or {}
         rid, op = request.get("id"), request.get("op")
         handler = self.handlers.get(op)
@@ -67,7 +87,7 @@ class Bridge:
             traceback.print_exc(file=sys.__stderr__)
             first = str(exc).splitlines()[0] if str(exc) else ""
             reply = {"reply": rid, "ok": False, "error": f"{type(exc).__name__}: {first}"}
-        self.send(reply)
+        self.send(reply, comm)
 
 
 bridge = Bridge()

@@ -30,6 +30,8 @@ def fill_namespace(ip) -> None:
         from engine.kernel import guards
 
         names.update(guards.replacements())
+    else:  # someone else's namespace (a notebook's): a name they already use is theirs
+        names = {k: v for k, v in names.items() if k not in ip.user_ns}
     ip.user_ns.update(names)
     ip.user_ns_hidden.update(names)  # %who and the variables list leave them out
 
@@ -53,7 +55,10 @@ def _install_formatters(ip) -> None:
 
     def summary(value):
         line = summary_of(value)
-        return {"summary": line} if line else None
+        if not line:
+            return None
+        # in_text: text/plain ends with the same line (see _install_text_summaries)
+        return {"summary": line, "in_text": True} if ip in _TEXT_SUMMARIES else {"summary": line}
 
     for kind in (torch.Tensor, np.ndarray, torch.nn.Module):
         formatter.for_type(kind, summary)
@@ -137,15 +142,67 @@ def _after_cell(ip):
     return after
 
 
+TEXT_MARK = "# "  # starts the summary line added to text/plain in notebooks and IPython
+_LOADED: list = []  # the shells set up already (one per process, in practice)
+_TEXT_SUMMARIES: list = []  # the shells whose text/plain carries the summary line
+
+
+def _install_text_summaries(ip) -> None:
+    """In a notebook or IPython, which show text/plain only, a tensor's text gets its summary as
+    a last line: `# shape (2, 3) · float32 · cpu · min 0 max 5 …`."""
+    if ip in _TEXT_SUMMARIES:
+        return
+    import numpy as np
+    import torch
+
+    from engine.repl.display import summary_of
+
+    def with_summary(value, printer, _cycle) -> None:
+        printer.text(repr(value))
+        line = summary_of(value)
+        if line:
+            printer.text("\n" + TEXT_MARK + line)
+
+    plain = ip.display_formatter.formatters["text/plain"]
+    for kind in (torch.Tensor, np.ndarray, torch.nn.Module):
+        plain.for_type(kind, with_summary)
+    _TEXT_SUMMARIES.append(ip)
+
+
 KERNEL_NICENESS = 5  # CPU priority below the app's: typing stays quick while training takes the cores
 
 
+def load_extension(ip) -> None:
+    """`%load_ext engine.kernel` (or the app's own kernel at start): set up once; in someone
+    else's kernel (a notebook, IPython) text/plain gets the summary line too."""
+    load(ip)
+    if not own_kernel():
+        _install_text_summaries(ip)
+
+
+def attach(ip) -> str:
+    """What an app attaching to a running kernel calls: set up once, leaving the kernel's own
+    display alone; returns the engine's version, to be compared with the app's."""
+    load(ip)
+    from engine import __version__
+
+    return __version__
+
+
 def load(ip) -> None:
+    if ip in _LOADED:
+        return
+    _LOADED.append(ip)
     if own_kernel():
         try:
             os.nice(KERNEL_NICENESS)
         except OSError:
             pass
+        # ipykernel imports debugpy, which points breakpoint() at a debugger client that torchtui
+        # never attaches (so it did nothing): back to pdb, which asks its questions through stdin.
+        import sys
+
+        sys.breakpointhook = sys.__breakpointhook__
     fill_namespace(ip)
     _install_formatters(ip)
     _install_completion(ip)

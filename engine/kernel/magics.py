@@ -87,8 +87,7 @@ def reset_magic(line: str = "") -> None:
     gc.collect()
     free_cuda_cache()
     print("namespace cleared: torch, np, nn, optim and F are loaded again")
-    if bridge.connected:
-        bridge.emit("variables", rows=[])
+    bridge.emit("variables", rows=[])
 
 
 def autograd_magic(line: str) -> None:
@@ -105,17 +104,22 @@ def autograd_magic(line: str) -> None:
     except AutogradError as exc:
         raise _usage(str(exc)) from None
     rec = inspection.recording
-    if bridge.connected:
+    app = bridge.comm_of_current_cell()
+    if app is not None:  # a torchtui app sent this cell: its Autograd screen shows the recording
         print(f"recorded {len(rec.steps)} backward steps over {len(rec.graph.nodes)} nodes: "
               "opening the Autograd inspector")
-        bridge.emit("autograd", inspection=inspection.payload())
-    else:
+        bridge.emit("autograd", comm=app, inspection=inspection.payload())
+    else:  # a notebook or IPython: the same walk `torchtui grad` prints
         from engine.grad_text import walk_lines
 
         print("\n".join(walk_lines(rec)))
 
 
 def register(ip) -> None:
-    for name, func in (("help", help_magic), ("timeit", timeit_magic), ("who", who_magic),
-                       ("reset", reset_magic), ("autograd", autograd_magic)):
+    from engine.kernel.extension import own_kernel
+
+    magics = [("help", help_magic), ("timeit", timeit_magic), ("who", who_magic), ("autograd", autograd_magic)]
+    if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
+        magics.append(("reset", reset_magic))
+    for name, func in magics:
         ip.register_magic_function(func, "line", name)
