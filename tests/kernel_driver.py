@@ -67,13 +67,13 @@ class CellRecord:
 
 
 class KernelDriver:
-    def __init__(self, device: str = "auto") -> None:
+    def __init__(self, device: str = "auto", existing=None) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.events: list = []
         self.cond = threading.Condition()
-        self.session = KernelSession(self._on_event, device=device)
+        self.session = KernelSession(self._on_event, device=device, existing=existing)
         self.call(self.session.start(), timeout=180)
         assert self.session.ready, self.events
 

@@ -89,7 +89,6 @@ def test_dataloader_workers_and_a_process(kernel):
 
 
 @pytest.mark.parametrize("source,needle", [
-    ("input()", "StdinNotImplementedError"),
     ("help()", "interactive pager"),
     ("exit()", "ctrl+q"),
     ("quit()", "ctrl+q"),

@@ -37,7 +37,8 @@ class TorchTUI(App):
     status_text: reactive[str] = reactive("")
 
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
-                 warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None) -> None:
+                 warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None,
+                 existing=None) -> None:
         i18n.set_language(lang)
         # The start screen is the app's default mode, so the first frame draws it directly
         # (switching modes in on_mount first builds and draws an empty default screen).
@@ -47,6 +48,7 @@ class TorchTUI(App):
         super().__init__()
         translate(self._bindings)
         self.device_spec = device
+        self.existing = existing  # a running kernel's connection file (--existing), else None
         self.device = "cpu"
         self.torch_version = ""
         self.torch_ready = threading.Event()
@@ -127,7 +129,7 @@ class TorchTUI(App):
         if self._kernel is None:
             from tui.kernel.session import KernelSession
 
-            self._kernel = KernelSession(self._on_kernel_event, device=self.device_spec)
+            self._kernel = KernelSession(self._on_kernel_event, device=self.device_spec, existing=self.existing)
         return self._kernel
 
     def _on_kernel_event(self, event) -> None:
@@ -155,7 +157,10 @@ class TorchTUI(App):
         self._to_playground(event)
 
     def _kernel_ready(self, event) -> None:
-        if event.error:
+        if event.plain:
+            self.status_text = self._where(t("status.plain"))
+            self.notify(event.plain, severity="warning", timeout=15)
+        elif event.error:
             self.status_text = t("status.torch_failed")
             self.notify(t("status.torch_failed_detail", error=event.error), severity="error", timeout=15)
         else:
@@ -167,7 +172,15 @@ class TorchTUI(App):
         self.torch_ready.set()
 
     def _show_device(self, device_text: str) -> None:
-        self.status_text = f"torch {self.torch_version} · {device_text}"
+        self.status_text = self._where(f"torch {self.torch_version} · {device_text}")
+
+    def _where(self, text: str) -> str:
+        """The status line's text, led by the kernel attached to, if it is someone else's."""
+        if self.existing is None:
+            return text
+        from tui.kernel.attach import short_name
+
+        return f"{t('status.attached', name=short_name(self.existing))} · {text}"
 
     def _poll_device_memory(self) -> None:
         # Asked of the kernel on its subshell: a busy GPU delays the answer, never the UI.
@@ -299,7 +312,8 @@ class TorchTUI(App):
 
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
-             warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None) -> TorchTUI:
+             warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None,
+             existing=None) -> TorchTUI:
     """Build the app; the CLI and the tests both start here."""
     return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                    train_config=train_config)
+                    train_config=train_config, existing=existing)

@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screen", choices=SCREENS, default="playground", help="the screen to open")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config, else auto)")
     p.add_argument("--lang", choices=("en", "zh"), default=None, help="UI language (default: config, else locale)")
+    p.add_argument("--existing", nargs="?", const="", default=None, metavar="CONNECTION_FILE",
+                   help="attach to a running Jupyter kernel (default: the newest in Jupyter's runtime "
+                        "folder); quitting leaves it running")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     from tui.grad_cli import add_grad_parser
     from tui.train_cli import add_train_parser
@@ -80,12 +83,13 @@ def check_device(spec: str) -> str:
 
 
 def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (), theme: str | None = None,
-            train_config=None) -> int:
-    """Run the full-screen app; its kernel process goes with it however it ends."""
+            train_config=None, existing=None) -> int:
+    """Run the full-screen app; its kernel process goes with it however it ends (an attached
+    kernel, someone else's, is left running)."""
     from tui.app import make_app
 
     app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                   train_config=train_config)
+                   train_config=train_config, existing=existing)
     try:
         app.run()
     finally:
@@ -117,8 +121,18 @@ def main(argv: list[str] | None = None) -> int:
             warnings.append(f"config device ignored: {exc}")
             device = "auto"
     if args.command:
+        if args.existing is not None:
+            return fail("--existing is for the app; the headless commands run on their own")
         return args.run(args, device, tuple(warnings), cfg.theme)
-    return run_app(args.screen, device, lang, tuple(warnings), cfg.theme)
+    existing = None
+    if args.existing is not None:
+        from tui.kernel.attach import AttachError, find
+
+        try:
+            existing = find(args.existing)
+        except AttachError as exc:
+            return fail(str(exc))
+    return run_app(args.screen, device, lang, tuple(warnings), cfg.theme, existing=existing)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ HINTS = (
     ("no cuda gpus are available", "No CUDA GPU is available here: use device='cpu'."),
     ("device-side assert", "A CUDA device-side assert leaves CUDA unusable in this kernel: press F9 to "
                            "restart it (your history is kept)."),
-    ("stdinnotimplemented", "This cell asked for typed input (input(), a debugger); the Playground cannot "
-                            "answer that yet: put the value in your code instead."),
 )
 
 

@@ -14,6 +14,7 @@ class KernelReady:
     device_text: str = ""
     error: str = ""
     restarted: bool = False
+    plain: str = ""  # an attached kernel that cannot load the engine: why (cells still run)
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,12 @@ class KernelDied:
 @dataclass(frozen=True)
 class KernelRestarting:
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class InputRequested:
+    """A cell asked for a line of input (input(), getpass, a debugger's prompt)."""
+
+    cell: str
+    prompt: str
+    password: bool = False

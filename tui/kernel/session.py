@@ -4,10 +4,16 @@ Cells go to the kernel's main shell and run in order. Requests from the screens 
 variable details, gradient checks, training control) go over the "torchtui" comm on a subshell,
 so they are answered while a cell runs. Every message the kernel sends is turned into an event
 of tui.kernel.events and handed to `on_event`.
+
+The kernel is either the app's own (started here, shut down on quit) or someone else's, attached
+to through its connection file: then quitting leaves it running, restart asks the kernel itself
+(its owner, a notebook server say, starts it again), interrupt is a message, and its heartbeat
+says whether it is still there.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib
 import itertools
@@ -27,6 +33,11 @@ COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
 REQUEST_TIMEOUT_S = 30.0
 SHUTDOWN_WAIT_S = 3.0
+HEARTBEAT_MISSES = 3  # death polls without a heartbeat before an attached kernel counts as gone
+ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take to start it again
+PLAIN = ("this kernel's Python has no torchtui engine ({why}): cells, output, interrupt and completion "
+         "work; the variables pane, %autograd, Autograd, Training and Learn's checks need "
+         "`pip install torchtui` in the kernel's environment")
 
 
 class KernelGone(RuntimeError):
@@ -46,9 +57,13 @@ class Cell:
 class KernelSession:
     """Start a kernel with torchtui's extension, run cells, ask it things, interrupt, restart."""
 
-    def __init__(self, on_event: Callable[[object], None], device: str = "auto") -> None:
+    def __init__(self, on_event: Callable[[object], None], device: str = "auto",
+                 existing: Path | None = None) -> None:
         self.on_event = on_event
         self.device = device
+        self.existing = existing  # the connection file of someone else's kernel, when attached
+        self.plain = ""  # attached to a kernel that could not load the engine: why
+        self.engine_version = ""
         self.km = None
         self.kc = None
         self.ready = False
@@ -85,11 +100,26 @@ class KernelSession:
         return [c for c in self.cells.values() if c.started is None] + waiting
 
     # --- start and stop ----------------------------------------------------------------------
+    @property
+    def attached(self) -> bool:
+        return self.existing is not None
+
     async def start(self) -> None:
-        """Start the kernel and wait until it can run cells; failures become a KernelReady error."""
+        """Start the kernel (or attach to it) and wait until it can run cells; failures become a
+        KernelReady error."""
         # jupyter_client (and zmq under it) takes ~0.2 s to import: in a thread, the event loop
         # keeps drawing and taking keys meanwhile.
         await asyncio.to_thread(importlib.import_module, "jupyter_client")
+        if self.attached:
+            try:
+                await self._connect()
+            except Exception as exc:  # noqa: BLE001
+                self.dead = True
+                self._emit(ev.KernelReady(error=f"could not attach to {self.existing.name}: {exc}"))
+                return
+            self._tasks.append(asyncio.create_task(self._watch()))
+            await self._hello(restarted=False)
+            return
         from jupyter_client import AsyncKernelManager
 
         connection_file, ipc_base, transport = connection_paths()
@@ -109,8 +139,17 @@ class KernelSession:
         self._tasks.append(asyncio.create_task(self._watch()))
         await self._hello(restarted=False)
 
+    def _new_client(self):
+        if not self.attached:
+            return self.km.client()
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        kc = AsyncKernelClient()
+        kc.load_connection_file(str(self.existing))
+        return kc
+
     async def _connect(self) -> None:
-        kc = self.km.client()
+        kc = self._new_client()
         kc.start_channels()
         self.kc = kc
         await kc.wait_for_ready(timeout=120)
@@ -122,16 +161,48 @@ class KernelSession:
         reply = await self._wait_kernel_info(kc, info)
         self.subshell = None
         if "kernel subshells" in reply.get("content", {}).get("supported_features", []):
-            msg = kc.session.msg("create_subshell_request", {})
-            kc.control_channel.send(msg)
-            answer = await kc.control_channel.get_msg(timeout=10)
+            answer = await self._control("create_subshell_request", {})
             self.subshell = answer["content"].get("subshell_id")
-        for name, channel in (("iopub", kc.iopub_channel), ("shell", kc.shell_channel)):
+        for name, channel in (("iopub", kc.iopub_channel), ("shell", kc.shell_channel),
+                              ("stdin", kc.stdin_channel)):
             self._tasks.append(asyncio.create_task(self._read(channel, name), name=f"torchtui-read-{name}"))
+        if self.attached:
+            await self._load_engine()
+            if self.plain:
+                return
         self.comm_id = f"torchtui-{os.getpid()}-{next(self._ids)}"
         # Opened on the subshell, like the requests after it: the same thread takes them in order
         # (opened on the main shell, the first request could overtake the open and be dropped).
         self._send_shell("comm_open", {"comm_id": self.comm_id, "target_name": COMM_TARGET, "data": {}})
+
+    async def _control(self, msg_type: str, content: dict, timeout: float = 10.0) -> dict:
+        """A request on the control channel, and its reply (older replies there are skipped)."""
+        msg = self.kc.session.msg(msg_type, content)
+        self.kc.control_channel.send(msg)
+        end = time.monotonic() + timeout
+        while True:
+            answer = await self.kc.control_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
+            if answer["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                return answer
+
+    async def _load_engine(self) -> None:
+        """Load torchtui's extension into an attached kernel (as a user expression: nothing is
+        printed and nothing is added to the namespace); if its Python cannot, run it plain."""
+        from tui.kernel.attach import ATTACH_EXPRESSION
+
+        content = {"code": "", "silent": True, "store_history": False, "allow_stdin": False,
+                   "stop_on_error": False, "user_expressions": {"torchtui": ATTACH_EXPRESSION}}
+        reply = await self._shell_request("execute_request", content, timeout=120)
+        result = reply["content"].get("user_expressions", {}).get("torchtui", {})
+        if result.get("status") == "ok":
+            self.plain = ""
+            try:
+                self.engine_version = str(ast.literal_eval(result.get("data", {}).get("text/plain", "''")))
+            except (ValueError, SyntaxError):
+                self.engine_version = ""
+        else:
+            why = f"{result.get('ename', 'error')}: {result.get('evalue', '')}".strip(": ")
+            self.plain = PLAIN.format(why=why or "the kernel did not say why")
 
     @staticmethod
     async def _wait_kernel_info(kc, msg_id: str, timeout: float = 60.0) -> dict:
@@ -153,6 +224,11 @@ class KernelSession:
             await asyncio.sleep(0.05)
 
     async def _hello(self, restarted: bool) -> None:
+        if self.plain:
+            self.ready = True
+            self._emit(ev.KernelReady(restarted=restarted, plain=self.plain))
+            self._send_unsent()
+            return
         try:
             info = await self.request("hello", device=self.device, timeout=120)
         except Exception as exc:  # noqa: BLE001
@@ -171,6 +247,9 @@ class KernelSession:
         self._closing = True
         for task in self._tasks:
             task.cancel()
+        if self.attached:
+            await self._detach()
+            return
         if self.kc is not None:
             self.kc.stop_channels()
         if self.km is not None:
@@ -190,6 +269,20 @@ class KernelSession:
         if folder is not None and folder.name.startswith("torchtui-"):  # our own temporary folder
             shutil.rmtree(folder, ignore_errors=True)
 
+    async def _detach(self) -> None:
+        """Leave an attached kernel as it was found, running: close our comm and subshell only."""
+        if self.kc is None:
+            return
+        if not self.dead:
+            try:
+                if self.comm_id and not self.plain:
+                    self._send_shell("comm_close", {"comm_id": self.comm_id, "data": {}})
+                if self.subshell:
+                    await self._control("delete_subshell_request", {"subshell_id": self.subshell}, timeout=1.0)
+            except Exception:  # noqa: BLE001 - leaving anyway
+                pass
+        self.kc.stop_channels()
+
     def kill_now(self) -> None:
         """Last resort at exit when the loop is gone: SIGKILL the kernel's process group."""
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -206,7 +299,7 @@ class KernelSession:
         if not self.ready:
             self.unsent.append(source)
             return ""
-        msg_id = self.kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+        msg_id = self.kc.execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
         self.cells[msg_id] = Cell(source, time.monotonic())
         return msg_id
 
@@ -215,12 +308,25 @@ class KernelSession:
         for source in waiting:
             self.execute(source)
 
+    def answer(self, value: str) -> None:
+        """Reply to the cell's input request ("\x04" is end of file: EOFError in the cell)."""
+        if self.kc is not None and not self.dead:
+            self.kc.input(value)
+
     async def interrupt(self) -> None:
-        if self.km is not None and not self.dead:
+        if self.dead:
+            return
+        if self.attached:  # someone else's process, maybe on another machine: asked, not signalled
+            if self.kc is not None:
+                self.kc.control_channel.send(self.kc.session.msg("interrupt_request", {}))
+        elif self.km is not None:
             await self.km.interrupt_kernel()
 
     async def restart(self) -> None:
         """Kill the kernel process and start a fresh one: memory, CUDA context and all are gone."""
+        if self.attached:
+            await self._restart_attached()
+            return
         if self.km is None or self._busy_restart:
             return
         self._busy_restart = True
@@ -242,6 +348,56 @@ class KernelSession:
             return
         finally:
             self._busy_restart = False
+        await self._hello(restarted=True)
+
+    async def _restart_attached(self) -> None:
+        """Ask an attached kernel to restart (its owner starts it again on the same connection
+        file), wait for its heartbeat to come back, then attach again."""
+        if self._busy_restart or self.kc is None:
+            return
+        self._busy_restart = True
+        self.ready = False
+        self._emit(ev.KernelRestarting())
+        self._fail_pending("restarted")
+        try:
+            if not self.dead:
+                self.kc.control_channel.send(self.kc.session.msg("shutdown_request", {"restart": True}))
+                await self._wait_heartbeat(False, 10.0)
+            if not await self._wait_heartbeat(True, ATTACHED_RESTART_WAIT_S):
+                self.dead = True
+                self._emit(ev.KernelDied(f"the kernel of {self.existing.name} shut down and nothing started "
+                                         "it again (a notebook server would; a kernel started by hand stays down)"))
+                return
+            await self._reattach()
+        finally:
+            self._busy_restart = False
+
+    async def _wait_heartbeat(self, beating: bool, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self._beating() == beating:
+                return True
+            await asyncio.sleep(0.2)
+        return False
+
+    def _beating(self) -> bool:
+        return self.kc is not None and self.kc.hb_channel.is_beating()
+
+    async def _reattach(self) -> None:
+        """Attach again to a kernel that came back (restarted by us or by its owner)."""
+        self.ready = False
+        self.dead = False  # requests wait (not ready) rather than fail while attaching again
+        old = self.kc
+        try:
+            await self._connect()
+        except Exception as exc:  # noqa: BLE001
+            self.dead = True
+            self._emit(ev.KernelReady(error=f"could not attach again to {self.existing.name}: {exc}",
+                                      restarted=True))
+            return
+        finally:
+            if old is not None and old is not self.kc:
+                old.stop_channels()
         await self._hello(restarted=True)
 
     def _fail_pending(self, status: str) -> None:
@@ -270,6 +426,8 @@ class KernelSession:
         plain data, or raises RuntimeError with the kernel's message."""
         if op != "hello":
             await self.wait_ready(timeout)
+        if self.plain:
+            raise KernelGone(self.plain)
         rid = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._requests[rid] = future
@@ -299,7 +457,8 @@ class KernelSession:
         content = reply["content"]
         if content.get("status") != "ok":
             return cursor_pos, cursor_pos, []
-        return content["cursor_start"], content["cursor_end"], list(content.get("matches", []))
+        # a kernel that also asks jedi (not ours) can name a completion twice
+        return content["cursor_start"], content["cursor_end"], list(dict.fromkeys(content.get("matches", [])))
 
     # --- reading --------------------------------------------------------------------------------
     async def _read(self, channel, name: str) -> None:
@@ -312,7 +471,7 @@ class KernelSession:
                 await asyncio.sleep(0.05)
                 continue
             try:
-                (self._on_iopub if name == "iopub" else self._on_shell)(msg)
+                {"iopub": self._on_iopub, "shell": self._on_shell, "stdin": self._on_stdin}[name](msg)
             except Exception as exc:  # noqa: BLE001 - one odd message must not stop the reader
                 print(f"torchtui: could not handle a kernel message: {exc!r}", file=sys.stderr)
 
@@ -325,6 +484,12 @@ class KernelSession:
         if msg["msg_type"] == "execute_reply" and parent in self.cells:
             self.cells[parent].reply = msg["content"]
             self._maybe_done(parent)
+
+    def _on_stdin(self, msg) -> None:
+        parent = msg["parent_header"].get("msg_id", "")
+        if msg["msg_type"] == "input_request" and parent in self.cells:
+            content = msg["content"]
+            self._emit(ev.InputRequested(parent, str(content.get("prompt", "")), bool(content.get("password"))))
 
     def _maybe_done(self, msg_id: str) -> None:
         """A cell is done when its reply (shell) and the idle status after it (iopub) have both come:
@@ -382,9 +547,15 @@ class KernelSession:
 
     # --- death ----------------------------------------------------------------------------------
     async def _watch(self) -> None:
+        misses = 0
         while True:
             await asyncio.sleep(DEATH_POLL_S)
-            if self._busy_restart or self._closing or self.dead or self.km is None:
+            if self._busy_restart or self._closing:
+                continue
+            if self.attached:
+                misses = await self._watch_attached(misses)
+                continue
+            if self.dead or self.km is None:
                 continue
             if await self.km.is_alive():
                 continue
@@ -393,6 +564,30 @@ class KernelSession:
             cause = death_cause(self.km)
             self._fail_pending("lost")
             self._emit(ev.KernelDied(cause))
+
+
+    async def _watch_attached(self, misses: int) -> int:
+        """An attached kernel is watched by its heartbeat; one that comes back (restarted by its
+        owner) is attached to again."""
+        beating = self._beating()
+        if self.dead:
+            if beating:
+                self._busy_restart = True
+                try:
+                    await self._reattach()
+                finally:
+                    self._busy_restart = False
+            return 0
+        misses = 0 if beating else misses + 1
+        if misses >= HEARTBEAT_MISSES:
+            self.dead = True
+            self.ready = False
+            self._fail_pending("lost")
+            self._emit(ev.KernelDied(f"the kernel of {self.existing.name} stopped answering (shut down, "
+                                     "restarting, or its machine is out of reach); torchtui attaches again "
+                                     "when it answers"))
+            return 0
+        return misses
 
 
 def death_cause(km) -> str:

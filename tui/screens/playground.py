@@ -63,6 +63,7 @@ class PlaygroundScreen(BaseScreen):
         self._run_status_text = ""
         self.interrupt_sent_at: float | None = None
         self.dead_cause = ""
+        self._asking_cell = ""  # the cell whose input request the prompt line shows
         self._busy_shown = False
         self._variables_shown: tuple = ()
 
@@ -71,11 +72,13 @@ class PlaygroundScreen(BaseScreen):
 
         from tui.widgets.editor import CellEditor, Completions
         from tui.widgets.output import OutputLog
+        from tui.widgets.prompt import StdinPrompt
 
         self.completions = Completions()
         app = self.app
         self.signature = Static("", id="signature")
         self.editor = CellEditor(self.completions, app.history.entries, app.kernel, self.signature)
+        self.stdin = StdinPrompt()
         with Horizontal(id="pg-main"):
             with Vertical(id="pg-left"):
                 yield OutputLog()
@@ -84,6 +87,7 @@ class PlaygroundScreen(BaseScreen):
                 yield Static("", id="run-status")
                 yield self.completions
                 yield self.signature
+                yield self.stdin
                 yield self.editor
             with Vertical(id="pg-vars"):
                 yield Static(t("pg.variables"), id="vars-title")
@@ -136,8 +140,12 @@ class PlaygroundScreen(BaseScreen):
 
             out.finish_output(event.cell)
             out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
+        elif isinstance(event, ev.InputRequested):
+            self._ask(event)
         elif isinstance(event, ev.CellDone):
             out.finish_output(event.cell)
+            if event.cell == self._asking_cell:  # interrupted, or the kernel went: no answer wanted
+                self._close_prompt()
             self._cell_done(event)
         elif isinstance(event, ev.KernelNews) and event.name == "variables":
             self._show_variables(event.data.get("rows", ()))
@@ -148,11 +156,41 @@ class PlaygroundScreen(BaseScreen):
             out.write_note(t("pg.kernel_died", cause=event.cause), "bold red")
         elif isinstance(event, ev.KernelRestarting):
             out.write_note(t("pg.restarting"), "yellow")
+        if isinstance(event, (ev.KernelDied, ev.KernelRestarting)):
+            self._close_prompt()
         if not isinstance(event, (ev.CellStream, ev.CellDisplay, ev.CellStarted, ev.KernelNews)):
             # the status line follows the kernel's state (its 0.2 s tick shows a cell that runs
             # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
             # comes or goes
             self._update_run_status()
+
+    # --- input(), getpass and debuggers ---------------------------------------------------
+    def _ask(self, event) -> None:
+        """A cell waits for a line: the prompt line takes the editor's place until it is answered."""
+        self.output.finish_output(event.cell)
+        self._asking_cell = event.cell
+        self.interrupt_sent_at = None  # the kernel answers: no reason to offer to kill it
+        self.completions.close()
+        self.editor.display = False
+        self.stdin.ask(event.prompt, event.password)
+        if self.app.screen is not self:
+            self.app.notify(t("pg.stdin_waiting"), timeout=6)
+
+    def on_stdin_prompt_answered(self, message) -> None:
+        cell, self._asking_cell = self._asking_cell, ""
+        self.output.write_output(cell, message.echo, "stdout")
+        self.app.kernel.answer(message.value)
+        self._show_editor()
+
+    def _close_prompt(self) -> None:
+        if self.stdin.shown or self._asking_cell:
+            self._asking_cell = ""
+            self.stdin.hide()
+            self._show_editor()
+
+    def _show_editor(self) -> None:
+        self.editor.display = True
+        self.editor.focus()
 
     def _cell_done(self, event) -> None:
         self.interrupt_sent_at = None
@@ -166,10 +204,12 @@ class PlaygroundScreen(BaseScreen):
             self.output.write_note(f"({event.elapsed:.1f} s)", "dim")
 
     def _show_death(self, cause: str) -> None:
-        """The banner over the editor: what happened, and the one key that brings a kernel back."""
+        """The banner over the editor: what happened, and the one key that brings a kernel back
+        (an attached kernel is attached to again when it answers)."""
         self.dead_cause = cause
         banner = self.query_one("#kernel-banner", Static)
-        banner.update(Text(t("pg.banner", cause=cause), style="bold"))
+        key = "pg.attached_banner" if self.app.kernel.attached else "pg.banner"
+        banner.update(Text(t(key, cause=cause), style="bold"))
         banner.set_class(bool(cause), "-shown")
 
     def _kernel_ready(self, event) -> None:
@@ -177,9 +217,16 @@ class PlaygroundScreen(BaseScreen):
         if event.error:
             self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
             return
+        existing = self.app.kernel.existing
         if event.restarted:
-            self.output.write_note(t("pg.restarted"), "bold yellow")
             self._show_variables(())
+        if event.plain:
+            self.output.write_note(t("pg.plain_ready", name=existing.name), "bold yellow")
+            self.output.write_note(event.plain, "yellow")
+        elif event.restarted:
+            self.output.write_note(t("pg.restarted"), "bold yellow")
+        elif existing is not None:
+            self.output.write_note(t("pg.attached_ready", name=existing.name, version=event.torch_version), "bold")
         else:
             self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
 
@@ -195,7 +242,10 @@ class PlaygroundScreen(BaseScreen):
             parts.append(t("pg.loading"))
         if running is not None:
             elapsed = time.monotonic() - (running.started or running.sent)
-            parts.append(t("pg.running", number=running.number, seconds=f"{elapsed:.1f}"))
+            if self.stdin.shown:
+                parts.append(t("pg.waiting_input", number=running.number))
+            else:
+                parts.append(t("pg.running", number=running.number, seconds=f"{elapsed:.1f}"))
             if self.interrupt_sent_at is not None and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
                 parts.append(t("pg.kill_offer"))
                 style = "bold red"
@@ -258,23 +308,38 @@ class PlaygroundScreen(BaseScreen):
             return
         if self.interrupt_sent_at is None:
             self.interrupt_sent_at = now
+        if self.stdin.shown:  # the cell that asked gets KeyboardInterrupt; its prompt goes now
+            self.output.write_output(self._asking_cell, f"{self.stdin.prompt}^C\n", "stdout")
+            self._close_prompt()
         await self.app.kernel.interrupt()
         self.notify(t("pg.interrupting"), timeout=2)
 
     async def action_restart(self) -> None:
-        """F9: a fresh kernel process (the old one is killed, with all its memory)."""
+        """F9: a fresh kernel process (the old one is killed, with all its memory). An attached
+        kernel is someone else's: asked first."""
         self.interrupt_sent_at = None
-        self.run_worker(self.app.kernel.restart(), exclusive=True, group="restart")
+        kernel = self.app.kernel
+        if not kernel.attached:
+            self.run_worker(kernel.restart(), exclusive=True, group="restart")
+            return
+        from tui.screens.confirm import restart_attached
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(kernel.restart(), exclusive=True, group="restart")
+
+        self.app.push_screen(restart_attached(kernel.existing.name), answered)
 
     def action_clear(self) -> None:
         self.output.clear()
 
     def action_focus_editor(self) -> None:
         self.completions.close()
-        self.editor.focus()
+        (self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor).focus()
 
     def action_cycle_focus(self) -> None:
-        order = [self.editor, self.output, self.query_one("#vars")]
+        first = self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor
+        order = [first, self.output, self.query_one("#vars")]
         focused = self.focused
         index = next((i for i, w in enumerate(order) if w is focused), -1)
         order[(index + 1) % len(order)].focus()

@@ -1,0 +1,218 @@
+"""Attaching to a kernel torchtui did not start (`torchtui --existing`), and the engine loaded by
+hand in IPython: the kernels here are started with plain jupyter_client, as a notebook's are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import log_text, static_text, wait_for
+from tui import cli
+from tui.app import make_app
+
+
+@pytest.fixture
+def jupyter_dirs(tmp_path, monkeypatch):
+    """Jupyter's runtime folder and IPython's profile of these tests only."""
+    runtime = tmp_path / "jupyter-runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    return runtime
+
+
+def start_kernel(spec_dirs: list[str] | None = None, name: str = "python3"):
+    """A kernel as a notebook server starts one: jupyter_client's KernelManager, nothing of torchtui's."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())  # where a notebook server writes its kernels' files
+    runtime.mkdir(parents=True, exist_ok=True)
+    km = KernelManager(kernel_name=name, connection_file=str(runtime / f"kernel-{os.urandom(4).hex()}.json"))
+    if spec_dirs:
+        km.kernel_spec_manager = KernelSpecManager(kernel_dirs=spec_dirs)
+    km.start_kernel()
+    return km
+
+
+def ask(km, code: str) -> str:
+    """Run code in the kernel as a second, plain client; its stdout."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        out: list[str] = []
+        def keep(msg) -> None:
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+                out.append(msg["content"]["text"])
+
+        reply = kc.execute_interactive(code, timeout=30, output_hook=keep)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return "".join(out)
+    finally:
+        kc.stop_channels()
+
+
+@pytest.fixture
+def notebook_kernel(jupyter_dirs):
+    km = start_kernel()
+    yield km
+    km.shutdown_kernel(now=True)
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
+    await pilot.press("enter")
+
+
+async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running(notebook_kernel):
+    km = notebook_kernel
+    ask(km, "import torch\nw = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nF = 'mine'")
+    app = make_app(existing=Path(km.connection_file))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        name = Path(km.connection_file).name
+        assert await wait_for(pilot, lambda: f"attached to {name[:15]}" in app.status_text, 10), app.status_text
+        assert await wait_for(pilot, lambda: "Attached to the running kernel" in log_text(app))
+        await type_line(pilot, "loss = (w * w).sum()")
+        table = app.screen.query_one("#vars")
+        assert await wait_for(pilot, lambda: table.row_count == 2, 20)
+        assert sorted(str(table.get_row_at(i)[0]) for i in range(2)) == ["loss", "w"]
+        await type_line(pilot, "F")  # the notebook's own F is not replaced by torch.nn.functional
+        assert await wait_for(pilot, lambda: "'mine'" in log_text(app), 20)
+        await type_line(pilot, "%autograd loss")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 30)
+        grad = app.screen
+        assert await wait_for(pilot, lambda: grad.recording is not None, 20)
+        leaf_steps = [s for s in grad.recording.steps if s.grad_after is not None]
+        assert [s.grad_after.value for s in leaf_steps] == ["[2, 4, 6]"]
+        await pilot.press("f2")
+        await pilot.press("f9")  # someone else's kernel: asked first, and Escape keeps it
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        assert "did not start" in static_text(app.screen.query_one("#confirm-text"))
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+    assert km.is_alive()
+    assert ask(km, "print(loss.item(), w.grad)") == "14.0 None\n"
+    # a notebook's %autograd prints the walk, since no app sent that cell
+    assert "Step 1/" in ask(km, "%autograd (w * 3).sum()")
+
+
+async def test_a_kernel_without_the_engine_runs_plain(jupyter_dirs, tmp_path):
+    spec = tmp_path / "kernels" / "noengine"
+    spec.mkdir(parents=True)
+    launch = "import sys; sys.modules['engine'] = None; from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", launch, "-f", "{connection_file}"],
+        "display_name": "no engine", "language": "python"}))
+    km = start_kernel([str(tmp_path / "kernels")], "noengine")
+    try:
+        app = make_app(existing=Path(km.connection_file))
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+            assert "plain Jupyter" in app.status_text
+            assert await wait_for(pilot, lambda: "no torchtui engine" in log_text(app))
+            await type_line(pilot, "print(6 * 7)")
+            assert await wait_for(pilot, lambda: "42" in log_text(app), 20)
+            with pytest.raises(Exception, match="no torchtui engine"):
+                await app.kernel.request("details", name="x")
+            start, _, words = await app.kernel.complete("import jso", 10)
+            assert "json" in words
+            await type_line(pilot, "import time; time.sleep(30)")
+            assert await wait_for(pilot, lambda: app.kernel.running is not None, 20)
+            await pilot.press("ctrl+c")
+            assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 20)
+        assert km.is_alive()
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+OWNER = textwrap.dedent("""
+    import asyncio
+    from jupyter_client.ioloop import AsyncIOLoopKernelManager
+
+    async def main():
+        km = AsyncIOLoopKernelManager(kernel_name="python3")
+        await km.start_kernel()
+        km.start_restarter()  # what a notebook server does: a kernel that dies is started again
+        print(km.connection_file, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+""")
+
+
+async def test_restart_of_an_attached_kernel_is_confirmed_and_its_owner_brings_it_back(jupyter_dirs):
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
+    try:
+        connection = Path(owner.stdout.readline().strip())
+        app = make_app(existing=connection)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+            await type_line(pilot, "before = 1")
+            assert await wait_for(pilot, lambda: app.kernel.running is None and "In [1]" in log_text(app), 20)
+            await pilot.press("f9")
+            assert await wait_for(pilot, lambda: type(app.screen).__name__ == "Confirm")
+            await pilot.press("tab", "enter")  # from "Cancel" to "Restart it"
+            assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 90), log_text(app)
+            await type_line(pilot, "'before' in dir(), torch.ones(1).sum().item()")
+            assert await wait_for(pilot, lambda: "(False, 1.0)" in log_text(app), 30), log_text(app)
+    finally:
+        owner.terminate()
+        owner.wait(10)
+
+
+def test_cli_attach_errors_are_one_line_and_exit_2(jupyter_dirs, tmp_path, capsys):
+    def fails(*argv: str) -> str:
+        assert cli.main(list(argv)) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("torchtui: error: "), err
+        return err
+
+    assert "no running Jupyter kernel" in fails("--existing")
+    assert "no connection file" in fails("--existing", str(tmp_path / "gone.json"))
+    (tmp_path / "junk.json").write_text("not json")
+    assert "not a Jupyter connection file" in fails("--existing", str(tmp_path / "junk.json"))
+    (tmp_path / "half.json").write_text('{"ip": "127.0.0.1"}')
+    assert "not a Jupyter connection file" in fails("--existing", str(tmp_path / "half.json"))
+    km = start_kernel()
+    info = Path(km.connection_file).read_text()
+    km.shutdown_kernel(now=True)
+    dead = tmp_path / "kernel-dead.json"
+    dead.write_text(info)
+    started = time.monotonic()
+    assert "does not answer" in fails("--existing", str(dead))
+    assert time.monotonic() - started < 10
+    assert "--existing is for the app" in fails("--existing", str(dead), "grad")
+
+
+def test_newest_live_kernel_is_found(notebook_kernel, jupyter_dirs):
+    from tui.kernel.attach import find
+
+    stale = jupyter_dirs / "kernel-stale.json"
+    info = json.loads(Path(notebook_kernel.connection_file).read_text())
+    import socket
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        info["hb_port"] = free.getsockname()[1]
+    stale.write_text(json.dumps(info))  # newer, but nothing answers there
+    assert find("") == Path(notebook_kernel.connection_file)
+    assert find(Path(notebook_kernel.connection_file).name) == Path(notebook_kernel.connection_file)
+
+
+def test_load_ext_in_ipython_prints_summaries_and_the_autograd_walk(tmp_path):
+    cells = "%load_ext engine.kernel\ntorch.arange(6.).reshape(2, 3)\nx = torch.ones(2, requires_grad=True)\n%autograd (x * 3).sum()\n"
+    done = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--colors=NoColor",
+                           "--HistoryManager.enabled=False"], input=cells, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "IPYTHONDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert "# shape (2, 3) · float32 · cpu · min 0 max 5 mean 2.5" in done.stdout
+    assert "Step 1/3" in done.stdout and "x.grad = tensor([3., 3.])" in done.stdout
