@@ -74,7 +74,8 @@ async def type_line(pilot, text: str) -> None:
 
 async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running(notebook_kernel):
     km = notebook_kernel
-    ask(km, "import torch\nw = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nF = 'mine'")
+    ask(km, "import torch\nw = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nF = 'mine'\n"
+            "t = torch.full((3, 4), 7)")
     app = make_app(existing=Path(km.connection_file))
     async with app.run_test(size=(100, 30)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
@@ -83,8 +84,10 @@ async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running
         assert await wait_for(pilot, lambda: "Attached to the running kernel" in log_text(app))
         await type_line(pilot, "loss = (w * w).sum()")
         table = app.screen.query_one("#vars")
-        assert await wait_for(pilot, lambda: table.row_count == 2, 20)
-        assert sorted(str(table.get_row_at(i)[0]) for i in range(2)) == ["loss", "w"]
+        assert await wait_for(pilot, lambda: table.row_count == 3, 20)
+        assert sorted(str(table.get_row_at(i)[0]) for i in range(3)) == ["loss", "t", "w"]
+        check = await app.kernel.request("tour_check", chapter="create")  # Learn, on the notebook's t
+        assert check.passed, check
         await type_line(pilot, "F")  # the notebook's own F is not replaced by torch.nn.functional
         assert await wait_for(pilot, lambda: "'mine'" in log_text(app), 20)
         await type_line(pilot, "%autograd loss")
@@ -164,9 +167,37 @@ async def test_restart_of_an_attached_kernel_is_confirmed_and_its_owner_brings_i
             assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 90), log_text(app)
             await type_line(pilot, "'before' in dir(), torch.ones(1).sum().item()")
             assert await wait_for(pilot, lambda: "(False, 1.0)" in log_text(app), 30), log_text(app)
+            # a kernel that dies is said so (the heartbeat stops, or a new process answers); once
+            # its owner has started it again, torchtui attaches again
+            await type_line(pilot, "import os; os._exit(1)")
+            assert await wait_for(pilot, lambda: log_text(app).count("fresh kernel is ready") == 2, 90), log_text(app)
+            assert not app.screen.query_one("#kernel-banner").has_class("-shown")
+            await type_line(pilot, "6 * 7")
+            assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30), log_text(app)
     finally:
         owner.terminate()
         owner.wait(10)
+
+
+def test_heartbeat_says_an_attached_kernel_went_and_attaches_again_when_it_is_back(notebook_kernel):
+    from kernel_driver import KernelDriver
+
+    from tui.kernel import events as ev
+
+    km = notebook_kernel
+    driver = KernelDriver(existing=Path(km.connection_file))
+    try:
+        assert driver.run("gone_with_it = 1").ok
+        km.shutdown_kernel(now=True, restart=True)  # down, its connection file kept
+        died = driver.wait_for(lambda e: isinstance(e, ev.KernelDied), 30)
+        assert died is not None and "stopped answering" in died.cause
+        km.start_kernel()  # the same ports, as an owner's restart keeps them
+        back = driver.wait_for(lambda e: isinstance(e, ev.KernelReady), 60)
+        assert back is not None and back.restarted and not back.error
+        assert driver.run("'gone_with_it' in dir()").value == "False"
+        assert driver.request("details", name="torch") is None  # the engine is loaded again
+    finally:
+        driver.close()
 
 
 def test_cli_attach_errors_are_one_line_and_exit_2(jupyter_dirs, tmp_path, capsys):

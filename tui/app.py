@@ -60,7 +60,7 @@ class TorchTUI(App):
         self._reading_memory = False
         self._memory_timer = None
         self._held_keys: list[events.Key | events.Paste] = []
-        self.status_text = t("status.loading")
+        self.status_text = t("status.loading") if existing is None else t("status.attaching")
         if theme:
             try:
                 self.theme = theme

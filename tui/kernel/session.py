@@ -64,6 +64,7 @@ class KernelSession:
         self.existing = existing  # the connection file of someone else's kernel, when attached
         self.plain = ""  # attached to a kernel that could not load the engine: why
         self.engine_version = ""
+        self.kernel_session = ""  # the kernel process's Jupyter session id: a restart changes it
         self.km = None
         self.kc = None
         self.ready = False
@@ -152,14 +153,16 @@ class KernelSession:
         kc = self._new_client()
         kc.start_channels()
         self.kc = kc
-        await kc.wait_for_ready(timeout=120)
-        info = kc.kernel_info()
         for task in self._tasks:
             if task.get_name().startswith("torchtui-read"):
                 task.cancel()
         self._tasks = [t for t in self._tasks if not t.get_name().startswith("torchtui-read")]
-        reply = await self._wait_kernel_info(kc, info)
+        reply = await self._attached_info() if self.attached else None
+        if reply is None:
+            await kc.wait_for_ready(timeout=120)
+            reply = await self._wait_kernel_info(kc, kc.kernel_info())
         self.subshell = None
+        self.kernel_session = reply.get("header", {}).get("session", "")
         if "kernel subshells" in reply.get("content", {}).get("supported_features", []):
             answer = await self._control("create_subshell_request", {})
             self.subshell = answer["content"].get("subshell_id")
@@ -184,6 +187,17 @@ class KernelSession:
             answer = await self.kc.control_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
             if answer["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
                 return answer
+
+    async def _attached_info(self) -> dict | None:
+        """An attached kernel may be busy with a notebook's long cell, which holds its main shell:
+        its heartbeat and control channel answer all the same (ipykernel 6.10 and later), and
+        attaching goes on through a subshell. None from a kernel that only answers on the shell."""
+        if not await self._wait_heartbeat(True, 60.0):
+            raise TimeoutError("the kernel does not answer its heartbeat")
+        try:
+            return await self._control("kernel_info_request", {}, timeout=3.0)
+        except Exception:  # noqa: BLE001 - an older kernel, or one that does not say (queue.Empty)
+            return None
 
     async def _load_engine(self) -> None:
         """Load torchtui's extension into an attached kernel (as a user expression: nothing is
@@ -506,7 +520,31 @@ class KernelSession:
         self._emit(ev.CellDone(msg_id, content.get("execution_count", cell.number),
                                   content.get("status", "ok"), time.monotonic() - started, cell.source))
 
+    def _restarted_by_owner(self, msg) -> bool:
+        """True for the first message of an attached kernel that its owner restarted so quickly
+        that the heartbeat never missed: another process, another session id. Attaching again
+        follows."""
+        if not self.attached or self._busy_restart or not self.ready or not self.kernel_session:
+            return False
+        if msg.get("header", {}).get("session", self.kernel_session) == self.kernel_session:
+            return False
+        self._busy_restart = True
+        self.ready = False
+        self._emit(ev.KernelRestarting())
+        self._fail_pending("restarted")
+
+        async def again() -> None:
+            try:
+                await self._reattach()
+            finally:
+                self._busy_restart = False
+
+        self._tasks.append(asyncio.create_task(again()))
+        return True
+
     def _on_iopub(self, msg) -> None:
+        if self._restarted_by_owner(msg):
+            return
         kind, content = msg["msg_type"], msg["content"]
         parent = msg["parent_header"].get("msg_id", "")
         if kind in ("comm_msg", "comm_close"):
