@@ -23,6 +23,10 @@ def help_table(app_bindings: list[Binding]) -> Table:
     for mode in SCREENS:
         cls = screen_class(mode)
         sections.append((t(cls.TITLE_KEY), list(cls.BINDINGS)))
+        if mode == "playground":
+            from tui.widgets.prompt import StdinPrompt
+
+            sections.append((t("help.stdin"), list(StdinPrompt.BINDINGS)))
     for title, bindings in sections:
         table.add_row(Text(title, style="bold underline"), "")
         for keys, desc, tip in rows(bindings):

@@ -218,15 +218,19 @@ class PlaygroundScreen(BaseScreen):
             self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
             return
         existing = self.app.kernel.existing
+        if existing is not None:
+            from tui.kernel.attach import short_name
+
+            name = short_name(existing)
         if event.restarted:
             self._show_variables(())
         if event.plain:
-            self.output.write_note(t("pg.plain_ready", name=existing.name), "bold yellow")
+            self.output.write_note(t("pg.plain_ready", name=name), "bold yellow")
             self.output.write_note(event.plain, "yellow")
         elif event.restarted:
             self.output.write_note(t("pg.restarted"), "bold yellow")
         elif existing is not None:
-            self.output.write_note(t("pg.attached_ready", name=existing.name, version=event.torch_version), "bold")
+            self.output.write_note(t("pg.attached_ready", name=name, version=event.torch_version), "bold")
         else:
             self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
 

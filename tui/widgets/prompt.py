@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from tui.bindings import translate
 from tui.i18n import t
 
 EOF = "\x04"
@@ -27,8 +28,8 @@ class StdinPrompt(Horizontal):
     StdinPrompt #stdin-input { width: 1fr; height: 1; border: none; padding: 0; }
     """
     BINDINGS = [
-        Binding("up", "recall(-1)", show=False),
-        Binding("down", "recall(1)", show=False),
+        Binding("up", "recall(-1)", "pg.stdin_older", show=False),
+        Binding("down", "recall(1)", "pg.stdin_newer", show=False),
         # priority: the field's own ctrl+d (delete right) would come first; it still acts on a
         # line that has text, as in a shell
         Binding("ctrl+d", "end_of_file", "pg.stdin_eof", id="pg.stdin_eof", priority=True),
@@ -44,6 +45,7 @@ class StdinPrompt(Horizontal):
 
     def __init__(self) -> None:
         super().__init__(id="stdin")
+        translate(self._bindings)
         self.history: list[str] = []
         self._recall = 0  # position in history while walking it (len = the line being typed)
         self.prompt = ""
