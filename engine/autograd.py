@@ -52,8 +52,13 @@ def full_values(t, limit: int = 10_000) -> str:
 def view(t) -> TensorView | None:
     if t is None:
         return None
-    scalar = float(t.detach().reshape(()).item()) if t.numel() == 1 else None
-    return TensorView(short_repr(t), summarize(t), scalar, t.detach().clone())
+    from engine.tensors import regular
+
+    dense = regular(t)
+    scalar = None
+    if dense and t.numel() == 1 and not t.is_complex():
+        scalar = float(t.detach().reshape(()).float().item())
+    return TensorView(short_repr(t), summarize(t), scalar, t.detach().clone() if dense else None)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,15 @@ class GraphNode:
     shape: tuple[int, ...]
     dtype: str
     saved: tuple[tuple[str, object], ...] = ()  # (name, TensorView or plain value)
+    feeds: tuple[int, ...] = ()  # aligned with inputs: which output of that input node this edge is
+    outputs: tuple[tuple[int, ...], ...] = ()  # the shape of each of this node's outputs
+
+    def output_of(self, nr: int) -> str:
+        """How an edge into this node reads: `output 2 of 3, (4,)` for a node of several outputs."""
+        shape = self.outputs[nr] if nr < len(self.outputs) else self.shape
+        if len(self.outputs) > 1:
+            return f"output {nr + 1} of {len(self.outputs)}, {shape_text(shape)}"
+        return shape_text(shape)
 
     def title(self) -> str:
         base = "AccumulateGrad" if self.is_leaf else self.name
@@ -76,11 +90,13 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class Graph:
-    """The graph from a root down to its leaves; `hidden` counts nodes beyond MAX_NODES."""
+    """The graph from a root down to its leaves; `hidden` counts nodes beyond MAX_NODES, whose
+    leaves are still named (and their gradients recorded)."""
 
     nodes: tuple[GraphNode, ...]
     root: int
     hidden: int = 0
+    hidden_leaves: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (label, shape) of leaves not drawn
 
     def node(self, node_id: int) -> GraphNode:
         return self.nodes[node_id]
@@ -121,16 +137,25 @@ def _is_freed_graph(exc: RuntimeError) -> bool:
 
 
 def _labels(namespace: dict | None) -> tuple[dict[int, str], dict]:
-    """Namespace names for tensors (by id, for leaves) and for their grad_fn (for results)."""
+    """Namespace names for tensors (by id, for leaves) and for their grad_fn (for results). A
+    module's parameters are named through it: `model.0.weight`."""
     import torch
 
     by_id: dict[int, str] = {}
     by_fn: dict = {}
     for name, value in (namespace or {}).items():
-        if isinstance(value, torch.Tensor) and not name.startswith("_"):
+        if name.startswith("_"):
+            continue
+        if isinstance(value, torch.Tensor):
             by_id.setdefault(id(value), name)
             if value.grad_fn is not None:
-                by_fn.setdefault(value.grad_fn, name)
+                by_fn.setdefault(value.grad_fn, []).append((value.output_nr, name))
+        elif isinstance(value, torch.nn.Module):
+            try:
+                for pname, param in value.named_parameters():
+                    by_id.setdefault(id(param), f"{name}.{pname}")
+            except Exception:  # a module whose parameters cannot be listed: left unnamed
+                continue
     return by_id, by_fn
 
 
@@ -173,8 +198,10 @@ def _saved_values(fn) -> tuple[tuple[str, object], ...]:
 
 
 def _walk(root):
-    """Node objects reachable from root.grad_fn, breadth first, and the total count."""
+    """Node objects reachable from root.grad_fn, breadth first: the first MAX_NODES in order (with
+    their index), and every leaf node (AccumulateGrad), also those past the cap."""
     order, index = [], {}
+    leaves = []
     queue = deque([root.grad_fn])
     total = 0
     while queue:
@@ -186,112 +213,193 @@ def _walk(root):
             index[fn] = len(order)
             order.append(fn)
         else:
-            index[fn] = None
+            index[fn] = HIDDEN
+        if getattr(fn, "variable", None) is not None:
+            leaves.append(fn)
         for child, _ in fn.next_functions:
             if child is not None and child not in index:
                 queue.append(child)
-    return order, index, total
+    return order, index, total, leaves
+
+
+HIDDEN = -1  # in GraphNode.inputs: an input past the drawn nodes (it has a gradient, not drawn)
 
 
 def build_graph(root, namespace: dict | None = None, gradient=None) -> tuple[Graph, list]:
     """The Graph of `root`, plus the grad_fn objects in node order (to hook them)."""
+    graph, order, _leaves = _build(root, namespace, gradient)
+    return graph, order
+
+
+def _build(root, namespace, gradient):
     check_root(root, gradient)
     names, fn_names = _labels(namespace)
-    order, index, total = _walk(root)
+    order, index, total, leaf_fns = _walk(root)
+    taken = set(names.values()) | set(namespace or ())
+    unnamed = iter(f"leaf{i}" for i in range(1, 10**9) if f"leaf{i}" not in taken)
+    leaf_labels = {fn: names.get(id(fn.variable)) or next(unnamed) for fn in leaf_fns}
     nodes = []
     for i, fn in enumerate(order):
         variable = getattr(fn, "variable", None)
         is_leaf = variable is not None
+        metas = tuple(getattr(fn, "_input_metadata", ()) or ())
         if is_leaf:
-            label = names.get(id(variable), "")
-            shape, dtype = tuple(variable.shape), str(variable.dtype).removeprefix("torch.")
+            label = leaf_labels[fn]
+            shape, dtype = _safe_shape(variable), str(variable.dtype).removeprefix("torch.")
+            outputs: tuple = (shape,)
         else:
-            label = fn_names.get(fn, "")
-            meta = fn._input_metadata[0] if getattr(fn, "_input_metadata", None) else None
-            shape = tuple(meta.shape) if meta is not None else ()
-            dtype = str(meta.dtype).removeprefix("torch.") if meta is not None else ""
+            outputs = tuple(_meta_shape(m) for m in metas)
+            label = _result_label(fn_names.get(fn, []), len(outputs))
+            shape = outputs[0] if outputs else ()
+            dtype = str(metas[0].dtype).removeprefix("torch.") if metas else ""
         inputs = tuple(index.get(child) if child is not None else None for child, _ in fn.next_functions)
+        feeds = tuple(nr for _, nr in fn.next_functions)
         saved = () if is_leaf else _saved_values(fn)
         nodes.append(GraphNode(i, type(fn).__name__ if not is_leaf else "AccumulateGrad", label, is_leaf,
-                               inputs, shape, dtype, saved))
-    _label_unnamed_leaves(nodes)
-    return Graph(tuple(nodes), 0, hidden=total - len(order)), order
+                               inputs, shape, dtype, saved, feeds, outputs))
+    hidden_leaves = tuple((leaf_labels[fn], _safe_shape(fn.variable)) for fn in leaf_fns if index[fn] == HIDDEN)
+    graph = Graph(tuple(nodes), 0, hidden=total - len(order), hidden_leaves=hidden_leaves)
+    return graph, order, [(fn, leaf_labels[fn], index[fn]) for fn in leaf_fns]
 
 
-def _label_unnamed_leaves(nodes: list[GraphNode]) -> None:
-    count = 0
-    for i, n in enumerate(nodes):
-        if n.is_leaf and not n.label:
-            count += 1
-            nodes[i] = GraphNode(n.id, n.name, f"leaf{count}", True, n.inputs, n.shape, n.dtype, n.saved)
+def _result_label(named: list[tuple[int, str]], outputs: int) -> str:
+    """The name of a node's result; a node of several outputs (split) names each one it can."""
+    if not named:
+        return ""
+    if outputs <= 1:
+        return named[0][1]
+    first: dict[int, str] = {}
+    for nr, name in named:
+        first.setdefault(nr, name)
+    return ", ".join(first[nr] for nr in sorted(first))
 
 
-def record_backward(root, namespace: dict | None = None, passes: int = 1, gradient=None,
-                    keep: bool = False) -> Recording:
-    """Run `passes` real backward passes from `root`, recording each node's step as it runs.
+def _safe_shape(t) -> tuple[int, ...]:
+    try:
+        return tuple(t.shape)
+    except RuntimeError:  # nested
+        return ()
 
-    With passes > 1 the graph is retained between passes and `.grad` accumulates, as it does in
-    plain PyTorch when zero_grad() is forgotten. With keep=True the user's tensors are left as they
-    were: the graph is retained and every leaf's `.grad` is put back afterwards.
+
+def _meta_shape(meta) -> tuple[int, ...]:
+    try:
+        return tuple(meta.shape)
+    except Exception:  # noqa: BLE001 - a nested or symbolic output
+        return ()
+
+
+def _retained(fns) -> list:
+    """Non-leaf tensors of this graph that keep their .grad (retain_grad()): computing gradients
+    fills it, so it is put back afterwards. Found among all live objects: they may be anywhere."""
+    import gc
+
+    import torch
+
+    graph_fns = set(fns)
+    found = []
+    for obj in gc.get_objects():
+        if issubclass(type(obj), torch.Tensor):  # not isinstance: some lazy modules warn when asked
+            try:
+                if obj.retains_grad and obj.grad_fn in graph_fns:
+                    found.append((obj, obj.grad))
+            except Exception:  # noqa: BLE001 - a tensor subclass that cannot say
+                continue
+    return found
+
+
+def _add(before, incoming):
+    """What AccumulateGrad would make of .grad: the sum (or the incoming gradient, if none yet)."""
+    if incoming is None:
+        return before
+    if before is None:
+        return incoming.detach().clone()
+    try:
+        return before + incoming
+    except RuntimeError:  # e.g. a dense .grad and a sparse gradient of another layout
+        return incoming.detach().clone()
+
+
+def record_backward(root, namespace: dict | None = None, passes: int = 1, gradient=None) -> Recording:
+    """Record `passes` backward passes from `root`, node by node, without touching any tensor.
+
+    The gradients are computed by the real engine (torch.autograd.grad, graph retained), with
+    hooks on every drawn node seeing what it receives and sends. Leaves' .grad is not written:
+    each leaf's step shows what backward() would accumulate there (passes > 1: what it would
+    accumulate over the passes, as when zero_grad() is forgotten), and `leaf_grads` holds the
+    gradients of this computation alone, summed over the passes. Tensors that retain_grad() get
+    their .grad back as it was.
     """
-    graph, fns = build_graph(root, namespace, gradient)
-    steps: list[Step] = []
-    pending: dict[int, dict] = {}
+    import torch
+
+    graph, fns, leaf_info = _build(root, namespace, gradient)
+    variables = [fn.variable for fn, _, _ in leaf_info]
+    drawn_leaf = {node_id: k for k, (_, _, node_id) in enumerate(leaf_info) if node_id != HIDDEN}
+    steps: list = []  # Step, or a leaf's place (k, node_id) filled once the pass is done
+    pending: dict[int, tuple] = {}
     current_pass = [1]
-    handles = []
 
-    def pre(node_id, fn):
+    def pre(node_id):
         def hook(grad_outputs):
-            entry = {"grad_in": tuple(view(g) for g in grad_outputs)}
-            variable = getattr(fn, "variable", None)
-            if variable is not None:
-                entry["before"] = view(variable.grad) if variable.grad is not None else None
-            pending[node_id] = entry
+            pending[node_id] = tuple(view(g) for g in grad_outputs)
         return hook
 
-    def post(node_id, fn):
+    def post(node_id):
+        node = graph.node(node_id)
+
         def hook(grad_inputs, grad_outputs):
-            entry = pending.pop(node_id, {"grad_in": tuple(view(g) for g in grad_outputs)})
-            variable = getattr(fn, "variable", None)
-            node = graph.node(node_id)
-            grad_in = entry["grad_in"]
-            if variable is not None:
-                after = view(variable.grad) if variable.grad is not None else None
-                grad_out: tuple = ()
-                text = formula_for(node, grad_in, grad_out, entry.get("before"), after)
-                steps.append(Step(len(steps), node_id, grad_in, grad_out, text,
-                                  entry.get("before"), after, current_pass[0]))
-            else:
-                grad_out = tuple(view(g) for g in grad_inputs)
-                text = formula_for(node, grad_in, grad_out)
-                steps.append(Step(len(steps), node_id, grad_in, grad_out, text, backward_pass=current_pass[0]))
+            grad_in = pending.pop(node_id, None) or tuple(view(g) for g in grad_outputs)
+            grad_out = tuple(view(g) for g in grad_inputs)
+            steps.append(Step(len(steps), node_id, grad_in, grad_out, formula_for(node, grad_in, grad_out),
+                              backward_pass=current_pass[0]))
+            for child in node.inputs:
+                if child in waiting:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:  # the engine runs AccumulateGrad as soon as it is ready
+                        steps.append((drawn_leaf[child], child))
         return hook
 
-    variables = [getattr(fn, "variable", None) for fn in fns]
-    saved_grads = [v.grad for v in variables if v is not None] if keep else []
+    feeders = {leaf: sum(n.inputs.count(leaf) for n in graph.nodes if not n.is_leaf) for leaf in drawn_leaf}
+    retained = _retained([*fns, *(fn for fn, _, _ in leaf_info)])
+    handles = []
     for node_id, fn in enumerate(fns):
-        handles.append(fn.register_prehook(pre(node_id, fn)))
-        handles.append(fn.register_hook(post(node_id, fn)))
+        if getattr(fn, "variable", None) is None:
+            handles.append(fn.register_prehook(pre(node_id)))
+            handles.append(fn.register_hook(post(node_id)))
+    grads_now = [v.grad for v in variables]  # what .grad holds, as backward() would find it
+    totals: list = [None] * len(variables)
     try:
         for p in range(1, passes + 1):
             current_pass[0] = p
+            waiting = dict(feeders)
+            start = len(steps)
             try:
-                root.backward(gradient=gradient, retain_graph=keep or p < passes)
-            except RuntimeError as exc:
+                grads = torch.autograd.grad(root, variables, grad_outputs=gradient, retain_graph=True,
+                                            allow_unused=True)
+            except (RuntimeError, NotImplementedError) as exc:
                 if _is_freed_graph(exc):
                     raise AutogradError(FREED) from None
-                raise
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise AutogradError(f"torch could not run backward on this graph: {first}") from None
+            for node_id, k in drawn_leaf.items():  # a leaf fed only by nodes past the cap
+                if waiting.get(node_id):
+                    steps.append((k, node_id))
+            for i in range(start, len(steps)):
+                if isinstance(steps[i], tuple):
+                    k, node_id = steps[i]
+                    node, incoming = graph.node(node_id), grads[k]
+                    grad_in = (view(incoming),)
+                    before, after = view(grads_now[k]), view(_add(grads_now[k], incoming))
+                    steps[i] = Step(i, node_id, grad_in, (), formula_for(node, grad_in, (), before, after),
+                                    before, after, p)
+            for k, g in enumerate(grads):
+                grads_now[k] = _add(grads_now[k], g)
+                totals[k] = _add(totals[k], g)
     finally:
         for h in handles:
             h.remove()
-    leaf_grads = {}
-    for node_id, variable in enumerate(variables):
-        if variable is not None:
-            leaf_grads[graph.node(node_id).label] = variable.grad
-    if keep:
-        leaf_grads = {k: v.clone() if v is not None else None for k, v in leaf_grads.items()}
-        for variable, grad in zip([v for v in variables if v is not None], saved_grads, strict=True):
-            variable.grad = grad
+        for tensor, grad in retained:
+            tensor.grad = grad
+    leaf_grads = {label: totals[k] for k, (_, label, _) in enumerate(leaf_info)}
     return Recording(graph, tuple(steps), leaf_grads)
 
 
@@ -338,37 +446,90 @@ def _shares_storage_with_graph(t, namespace: dict) -> bool:
 
 
 # --- gradient check -------------------------------------------------------------------------
+# A gradient passes when |finite difference − recorded| ≤ RTOL × (its largest |value|) + ATOL:
+# the recorded gradient carries the rounding of its own dtype, the finite differences (float64)
+# do not.
+RTOL = {"float64": 1e-6, "float32": 1e-4, "float16": 1e-2, "bfloat16": 1e-2}
+ATOL = {"float64": 1e-9, "float32": 1e-6, "float16": 1e-3, "bfloat16": 1e-3}
+
+
 @dataclass(frozen=True)
 class GradCheck:
     """Each leaf's recorded gradient against central finite differences in float64."""
 
     max_abs_error: dict[str, float]
     checked: dict[str, int]  # how many elements were perturbed per leaf
+    tolerance: dict[str, float] = field(default_factory=dict)  # the error allowed per leaf
+    scale: dict[str, float] = field(default_factory=dict)  # the largest |gradient| per leaf
+    rtol: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # leaf -> why it was not checked
 
     @property
     def worst(self) -> float:
         return max(self.max_abs_error.values(), default=0.0)
 
+    @property
+    def failing(self) -> list[str]:
+        return [name for name, err in self.max_abs_error.items() if not err <= self.tolerance.get(name, 0.0)]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+    def lines(self) -> list[str]:
+        """Per leaf: the error, the tolerance and where it comes from."""
+        out = []
+        for name, err in self.max_abs_error.items():
+            verdict = "ok" if name not in self.failing else "DIFFERS"
+            out.append(f"{name}: max error {err:.2e} over {self.checked[name]} elements, tolerance "
+                       f"{self.tolerance[name]:.1e} ({self.rtol[name]:.0e} × largest |grad| "
+                       f"{self.scale[name]:.3g}) → {verdict}")
+        out += [f"{name}: not checked ({why})" for name, why in self.skipped.items()]
+        return out
+
+
+def _why_not_checkable(value, grad) -> str:
+    from engine.tensors import regular
+
+    if not regular(value) or not regular(grad):
+        return "a sparse, nested or meta tensor"
+    if value.is_complex() or grad.is_complex():
+        return "complex: finite differences here are for real numbers"
+    if not value.is_floating_point():
+        return "not a floating-point tensor"
+    return ""
+
 
 def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: float = 1e-6,
                    max_elements: int = 200) -> GradCheck:
     """Compare `recorded` leaf grads (summed over `passes` backward passes) with central finite
-    differences of `forward(**leaves)` in float64.
+    differences of `forward(**leaves)` in float64, computed on copies: the leaves are never written.
 
     Perturbs at most `max_elements` elements per leaf (evenly spread) so a big leaf stays quick.
     Finite differences see every path, so a path hidden by detach() or no_grad() shows as an error.
     """
     import torch
 
-    base = {k: v.detach().to(torch.float64) for k, v in leaves.items()}
-    errors, counts = {}, {}
+    base, skipped = {}, {}
+    for name, value in leaves.items():
+        grad = recorded.get(name)
+        why = _why_not_checkable(value, grad) if grad is not None else ""
+        if why:
+            skipped[name] = why
+        # a contiguous float64 copy: writing one of its elements is writing that element
+        base[name] = torch.empty_like(value, dtype=torch.float64, memory_format=torch.contiguous_format,
+                                      requires_grad=False) if not why else value
+        if not why:
+            base[name].copy_(value.detach())
+    errors, counts, tolerance, scale, rtols = {}, {}, {}, {}, {}
     with torch.no_grad():
         for name, value in base.items():
             grad = recorded.get(name)
-            if grad is None:
+            if grad is None or name in skipped:
                 continue
+            kind = str(grad.dtype).removeprefix("torch.")
             grad = grad.detach().to(torch.float64).reshape(-1) / passes
-            flat = value.reshape(-1)
+            flat = value.view(-1)
             step = max(1, flat.numel() // max_elements)
             idx = range(0, flat.numel(), step)
             worst = 0.0
@@ -380,6 +541,8 @@ def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: 
                 down = float(forward(**base))
                 flat[i] = old
                 worst = max(worst, abs((up - down) / (2 * eps) - grad[i].item()))
-            errors[name] = worst
-            counts[name] = len(idx)
-    return GradCheck(errors, counts)
+            errors[name], counts[name] = worst, len(idx)
+            scale[name] = float(grad.abs().max()) if grad.numel() else 0.0
+            rtols[name] = RTOL.get(kind, 1e-4)
+            tolerance[name] = rtols[name] * scale[name] + ATOL.get(kind, 1e-6)
+    return GradCheck(errors, counts, tolerance, scale, rtols, skipped)

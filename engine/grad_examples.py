@@ -26,6 +26,7 @@ class Example:
     title: str
     lesson: str
     build: Callable[[], Built]
+    check_note: str = ""  # what a differing gradient check means for this example
 
 
 def _mse(z, y):
@@ -50,46 +51,50 @@ def scalar() -> Built:
                  lambda w, b: _mse(x.double() * w + b, y.double()), code=code)
 
 
-def matrix() -> Built:
+def _run(code: str) -> dict:
+    """Run an example's code as a learner would paste it; its names, in the order made."""
     import torch
+    import torch.nn.functional as F
 
-    g = torch.Generator().manual_seed(0)
-    x = torch.ones(2, 5)
-    y = torch.zeros(2, 3)
-    w = torch.randn(5, 3, generator=g).requires_grad_()
-    b = torch.randn(3, generator=g).requires_grad_()
-    z = x @ w + b
-    loss = _mse(z, y)
-    code = ("x = torch.ones(2, 5); y = torch.zeros(2, 3)\n"
-            "w = torch.randn(5, 3, requires_grad=True); b = torch.randn(3, requires_grad=True)\n"
-            "z = x @ w + b\nloss = F.mse_loss(z, y)")
-    return Built(loss, dict(x=x, y=y, w=w, b=b, z=z, loss=loss), dict(w=w, b=b),
-                 lambda w, b: _mse(x.double() @ w + b, y.double()), code=code)
+    scope = {"torch": torch, "F": F}
+    exec(code, scope)
+    return {k: v for k, v in scope.items() if k not in ("torch", "F", "g", "__builtins__")}
+
+
+MATRIX = """g = torch.Generator().manual_seed(0)
+x = torch.ones(2, 5); y = torch.zeros(2, 3)
+w = torch.randn(5, 3, generator=g).requires_grad_()
+b = torch.randn(3, generator=g).requires_grad_()
+z = x @ w + b
+loss = F.mse_loss(z, y)"""
+
+
+def matrix() -> Built:
+    ns = _run(MATRIX)
+    x, y = ns["x"], ns["y"]
+    return Built(ns["loss"], ns, dict(w=ns["w"], b=ns["b"]),
+                 lambda w, b: _mse(x.double() @ w + b, y.double()), code=MATRIX)
+
+
+MLP = """g = torch.Generator().manual_seed(1)
+x = torch.randn(4, 3, generator=g); y = torch.randn(4, 1, generator=g)
+w1 = (torch.randn(3, 4, generator=g) * 0.5).requires_grad_(); b1 = torch.zeros(4, requires_grad=True)
+w2 = (torch.randn(4, 1, generator=g) * 0.5).requires_grad_(); b2 = torch.zeros(1, requires_grad=True)
+h = torch.tanh(x @ w1 + b1)
+out = h @ w2 + b2
+loss = F.mse_loss(out, y)"""
 
 
 def mlp() -> Built:
     import torch
 
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(4, 3, generator=g)
-    y = torch.randn(4, 1, generator=g)
-    w1 = (torch.randn(3, 4, generator=g) * 0.5).requires_grad_()
-    b1 = torch.zeros(4, requires_grad=True)
-    w2 = (torch.randn(4, 1, generator=g) * 0.5).requires_grad_()
-    b2 = torch.zeros(1, requires_grad=True)
-    h = torch.tanh(x @ w1 + b1)
-    out = h @ w2 + b2
-    loss = _mse(out, y)
+    ns = _run(MLP)
+    x, y = ns["x"], ns["y"]
 
     def forward(w1, b1, w2, b2):
         return _mse(torch.tanh(x.double() @ w1 + b1) @ w2 + b2, y.double())
 
-    code = ("x = torch.randn(4, 3); y = torch.randn(4, 1)\n"
-            "w1, b1 = torch.randn(3, 4, requires_grad=True), torch.zeros(4, requires_grad=True)\n"
-            "w2, b2 = torch.randn(4, 1, requires_grad=True), torch.zeros(1, requires_grad=True)\n"
-            "h = torch.tanh(x @ w1 + b1)\nout = h @ w2 + b2\nloss = F.mse_loss(out, y)")
-    return Built(loss, dict(x=x, y=y, w1=w1, b1=b1, w2=w2, b2=b2, h=h, out=out, loss=loss),
-                 dict(w1=w1, b1=b1, w2=w2, b2=b2), forward, code=code)
+    return Built(ns["loss"], ns, {k: ns[k] for k in ("w1", "b1", "w2", "b2")}, forward, code=MLP)
 
 
 def accumulate() -> Built:
@@ -137,5 +142,7 @@ EXAMPLES: dict[str, Example] = {
                           "before each backward for this reason.", accumulate),
     "detach": Example("detach", "detach() and no_grad(): where the graph stops",
                       "a_cut and frozen carry values but no graph: w.grad only counts the path through a.",
-                      detach),
+                      detach,
+                      "Finite differences see every path, including the ones detach() and no_grad() hide "
+                      "from autograd: the difference (16 here) is exactly the hidden paths."),
 }

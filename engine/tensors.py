@@ -39,10 +39,16 @@ class TensorSummary:
     numel: int
     nbytes: int
     stats: TensorStats | None = None
+    layout: str = "strided"  # or sparse_coo, sparse_csr, …, nested
 
     def line(self) -> str:
         """One line: `shape (2, 3) · float32 · cpu · requires_grad · min -1.2 max 2.3 …`."""
-        parts = [f"shape {shape_text(self.shape)}", self.dtype, self.device]
+        if self.layout == "nested":
+            parts = [f"nested tensor of {self.shape[0]} tensors", self.dtype, self.device]
+        else:
+            parts = [f"shape {shape_text(self.shape)}", self.dtype, self.device]
+            if self.layout != "strided":
+                parts.append(self.layout)
         if self.grad_fn:
             parts.append(f"grad_fn={self.grad_fn}")
         elif self.requires_grad:
@@ -76,8 +82,10 @@ def stats(t) -> TensorStats | None:
     """Min, max, mean, std and NaN/Inf counts of a floating tensor (None for others or empty)."""
     import torch
 
-    if not (t.is_floating_point() and t.numel()):
+    if not (regular(t) and t.is_floating_point() and t.numel()):
         return None
+    if t.dtype.itemsize == 1:  # float8: statistics are not implemented for it; read as float32
+        t = t.float()
     with torch.no_grad():
         data = t.detach()
         if data.dtype in (torch.float16, torch.bfloat16):
@@ -110,25 +118,59 @@ def stats(t) -> TensorStats | None:
         return TensorStats(lo, hi, mean, std, nan, inf, sampled)
 
 
+def regular(t) -> bool:
+    """A dense tensor with values in memory: not sparse, not nested, not on the meta device."""
+    import torch
+
+    return t.layout == torch.strided and not t.is_meta and not getattr(t, "is_nested", False)
+
+
+def _shape(t) -> tuple[int, ...]:
+    try:
+        return tuple(t.shape)
+    except RuntimeError:  # a nested tensor has no single shape
+        return (t.size(0),)
+
+
 def summarize(t, with_stats: bool = True) -> TensorSummary:
-    """A TensorSummary of `t` (statistics only for floating tensors)."""
+    """A TensorSummary of `t` (statistics only for dense floating tensors)."""
     return TensorSummary(
-        shape=tuple(t.shape),
+        shape=_shape(t),
         dtype=dtype_name(t.dtype),
         device=str(t.device),
         requires_grad=bool(t.requires_grad),
         grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None,
         is_leaf=bool(t.is_leaf),
-        numel=t.numel(),
-        nbytes=t.numel() * t.element_size(),
+        numel=_numel(t),
+        nbytes=_numel(t) * t.element_size(),
         stats=stats(t) if with_stats else None,
+        layout="nested" if getattr(t, "is_nested", False) else str(t.layout).removeprefix("torch."),
     )
+
+
+def _numel(t) -> int:
+    try:
+        return t.numel()
+    except RuntimeError:
+        return 0
 
 
 def short_repr(t, limit: int = 12) -> str:
     """A compact value: the number for one element, nested lists for small tensors, else a few
-    values from each end. Formats by hand: torch's print options are global and not thread-safe."""
+    values from each end. Formats by hand: torch's print options are global and not thread-safe.
+    Tensors without plain values say what they are instead."""
+    import torch
+
     data = t.detach()
+    if not regular(data):
+        if data.is_meta:
+            return "(meta tensor: a shape and dtype, no values)"
+        if getattr(data, "is_nested", False):
+            return f"(nested tensor of {data.size(0)} tensors)"
+        if data.numel() <= limit:
+            return short_repr(data.to_dense(), limit)
+        stored = data._nnz() if data.layout == torch.sparse_coo else data.values().numel()
+        return f"({str(data.layout).removeprefix('torch.')} tensor, {stored} stored values)"
     if data.numel() == 1:
         return fmt(data.reshape(()).item())
     if data.numel() <= limit:

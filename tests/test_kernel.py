@@ -59,12 +59,18 @@ def test_summary_line_and_underscore(kernel):
     assert kernel.run("_.shape").value == "torch.Size([3])"
 
 
-def test_odd_tensors_are_values_with_a_summary(kernel):
-    for source in ("torch.empty(2, 3, device='meta')", "torch.eye(3).to_sparse()",
-                   "torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])"):
-        result = kernel.run(source)
-        assert result.ok, (source, result.error_text)
-        assert result.value and ("shape" in result.summary or "nested tensor of 2 tensors" in result.summary)
+@pytest.mark.parametrize("source,summary", [
+    ("torch.empty(2, 3, device='meta')", "shape (2, 3) · float32 · meta"),
+    ("torch.eye(3).to_sparse()", "shape (3, 3) · float32 · cpu · sparse_coo"),
+    ("torch.eye(3).to_sparse_csr()", "shape (3, 3) · float32 · cpu · sparse_csr"),
+    ("torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])", "nested tensor of 2 tensors · float32"),
+    ("torch.ones(3).to(torch.float8_e4m3fn)", "shape (3,) · float8_e4m3fn · cpu · min 1 max 1"),
+    ("torch.tensor([1+2j, 3-1j])", "shape (2,) · complex64 · cpu"),
+])
+def test_odd_tensors_are_values_with_a_summary(kernel, source, summary):
+    result = kernel.run(source)
+    assert result.ok, (source, result.error_text)
+    assert result.value and summary in result.summary, result.summary
 
 
 def test_print_stderr_threads_and_os_system_reach_the_cell(kernel):

@@ -24,9 +24,14 @@ def run_grad(args, device: str, warnings: tuple[str, ...] = (), theme: str | Non
     example = EXAMPLES[args.example]
     built = example.build()
     print(f"Example {example.key}: {example.title}\n{example.lesson}\n")
-    print(built.code + "\n")
+    print("import torch\nimport torch.nn.functional as F\n" + built.code + "\n")
     rec = record_backward(built.root, built.namespace, passes=built.passes)
     print("\n".join(walk_lines(rec)))
     check = gradient_check(built.forward, built.leaves, rec.leaf_grads, passes=built.passes)
-    print(f"\nGradient check (finite differences, float64): max abs error {check.worst:.2e}")
+    print("\nGradient check (recorded gradients against central finite differences in float64):")
+    print("\n".join("  " + line for line in check.lines()))
+    if check.passed:
+        print("All gradients agree: autograd computed the true derivatives.")
+    else:
+        print(example.check_note or "Some gradients differ from finite differences.")
     return 0

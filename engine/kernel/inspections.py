@@ -69,27 +69,75 @@ def from_example(key: str) -> Inspection:
 
 
 def from_expression(expression: str, namespace: dict) -> Inspection:
-    """%autograd EXPR over the user's namespace, leaving their tensors' .grad as it was."""
-    import torch
-
+    """%autograd EXPR over the user's namespace; no tensor of theirs is changed (see
+    engine.autograd.record_backward), and the gradient check works on float64 copies."""
     from engine.autograd import forward_rows, record_backward
 
     code = compile(expression, "<autograd>", "eval")
     root = eval(code, namespace)
-    recording = record_backward(root, namespace, keep=True)
-    leaves = {n.label: namespace[n.label] for n in recording.graph.leaves() if n.label in namespace}
+    recording = record_backward(root, namespace)
+    labels = [n.label for n in recording.graph.leaves()] + [label for label, _ in recording.graph.hidden_leaves]
+    leaves = {label: value for label in labels if (value := _leaf(label, namespace)) is not None}
     forward, note = None, ""
     if isinstance(ast.parse(expression, mode="eval").body, ast.Name):
         note = "name_only"
     elif leaves:
-        # The check runs in float64: every other floating tensor the expression may use goes too.
-        as_double = {name: value.detach().double() for name, value in namespace.items()
-                     if isinstance(value, torch.Tensor) and value.is_floating_point()
-                     and value.numel() <= 10**7 and name not in leaves}
-
-        def forward(**values):
-            return eval(code, {**namespace, **as_double, **values})
+        forward = _double_forward(code, expression, namespace, leaves)
+        used = {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+        if any(getattr(namespace.get(name), "grad_fn", None) is not None for name in used):
+            note = "intermediate"  # results of earlier cells are constants to the finite differences
     return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}", "", note))
+
+
+def _leaf(label: str, namespace: dict):
+    """The tensor a leaf's label names: a variable, or a module's parameter (`model.0.weight`)."""
+    import torch
+
+    value = namespace.get(label)
+    if isinstance(value, torch.Tensor):
+        return value
+    owner, _, rest = label.partition(".")
+    module = namespace.get(owner)
+    if rest and isinstance(module, torch.nn.Module):
+        return dict(module.named_parameters()).get(rest)
+    return None
+
+
+def _double_forward(code, expression: str, namespace: dict, leaves: dict):
+    """forward(**leaves) recomputing the expression in float64: the tensors it names are cast, the
+    modules it uses (or whose parameters are leaves) are copied and cast, so that nothing of the
+    user's is written; a module's parameters are set in its copy for each evaluation."""
+    import copy
+
+    import torch
+
+    used = {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+    used |= {label.partition(".")[0] for label in leaves if "." in label}
+    scope: dict = {}
+    params: dict[str, torch.Tensor] = {}
+
+    def prepare() -> None:  # on the first check only: a big model is not copied for nothing
+        scope.update(namespace)
+        for name in used:
+            value = namespace.get(name)
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and name not in leaves:
+                scope[name] = value.detach().double()
+            elif isinstance(value, torch.nn.Module):
+                twin = copy.deepcopy(value).double()
+                scope[name] = twin
+                for pname, param in twin.named_parameters():
+                    params[f"{name}.{pname}"] = param
+
+    def forward(**values):
+        if not scope:
+            prepare()
+        with torch.no_grad():
+            for label, value in values.items():
+                if label in params:
+                    params[label].copy_(value)
+        return eval(code, {**scope, **{k: v for k, v in values.items() if k not in params}})
+
+    return forward
 
 
 def check(token: int):

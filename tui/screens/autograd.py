@@ -125,7 +125,8 @@ class AutogradScreen(BaseScreen):
         self._show(payload)
 
     def _show(self, payload: dict) -> None:
-        notes = {"detach": t("ag.detach_note"), "name_only": t("ag.name_only_note")}
+        notes = {"detach": t("ag.detach_note"), "name_only": t("ag.name_only_note"),
+                 "intermediate": t("ag.intermediate_note")}
         self.recording, self.forward_rows = payload["recording"], payload["forward_rows"]
         self.token, self.checkable, self.passes = payload["token"], payload["checkable"], payload["passes"]
         self.title_text, self.code, self.lesson = payload["title"], payload["code"], payload["lesson"]
@@ -160,6 +161,8 @@ class AutogradScreen(BaseScreen):
     def _step_text(self, step) -> Text:
         if step is None:
             return Text(t("ag.no_steps"))
+        from engine.grad_text import destination
+
         graph = self.recording.graph
         node = graph.node(step.node)
         out = Text()
@@ -172,7 +175,7 @@ class AutogradScreen(BaseScreen):
         out.append("\n")
         for i, g in enumerate(step.grad_out):
             target = node.inputs[i] if i < len(node.inputs) else None
-            dest = f"#{target} {graph.node(target).title()}" if target is not None else t("ag.no_grad_input")
+            dest = destination(graph, node, i) if target is not None else t("ag.no_grad_input")
             out.append_text(self._tensor_line(f"{t('ag.to')} {dest}", g))
             out.append("\n")
         if node.is_leaf:
@@ -242,10 +245,14 @@ class AutogradScreen(BaseScreen):
             else:
                 lines = [t("ag.check_title")]
                 for name, err in check.max_abs_error.items():
+                    verdict = t("ag.agrees") if name not in check.failing else t("ag.differs")
                     lines.append(f"  {name}: {t('ag.max_error')} {err:.2e} ({check.checked[name]} "
-                                 f"{t('ag.elements')})")
-                lines.append(t("ag.check_ok") if check.worst < 1e-3 else t("ag.check_big"))
-                if self.check_note:
+                                 f"{t('ag.elements')}) · {t('ag.tolerance')} {check.tolerance[name]:.1e} = "
+                                 f"{check.rtol[name]:.0e} × {check.scale[name]:.3g} → {verdict}")
+                for name, why in check.skipped.items():
+                    lines.append(f"  {name}: {t('ag.not_checked')} ({why})")
+                lines.append(t("ag.check_ok") if check.passed else t("ag.check_big"))
+                if self.check_note and not check.passed:
                     lines.append(self.check_note)
                 text = "\n".join(lines)
         if token == self.token:
