@@ -98,11 +98,39 @@ async def test_autograd_steps_through_the_scalar_example():
         assert "step 1/5" in static_text(screen.query_one("#ag-title"))
         await pilot.press("g")
         assert await wait_for(pilot, lambda: "max abs error" in step_text())
+        assert "tolerance" in step_text() and "agrees" in step_text()
         await pilot.press("f")
         assert "requires_grad=True" in step_text()
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ == "ValuesScreen"
+
+
+async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
+    app = make_app(screen="autograd")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        screen.load_example("mlp")
+        assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
+        box = screen.query_one("#ag-graph-box")
+        total = len(screen.recording.steps)
+        for _ in range(total):
+            await pilot.pause(0.05)
+            lines = static_text(screen.query_one("#ag-graph")).splitlines()
+            marked = next(i for i, line in enumerate(lines) if "▶" in line)
+            assert box.scroll_y <= marked < box.scroll_y + box.scrollable_content_region.height, screen.index
+            await pilot.press("n")
+        box.focus()  # even with the graph pane focused, Home and End go to the first and last step
+        await pilot.press("home")
+        assert screen.index == 0
+        await pilot.press("end")
+        assert screen.index == total - 1
+        steps = screen.query_one("#ag-step-box")
+        steps.focus()
+        await pilot.press("home", "pagedown")
+        await pilot.pause(0.05)
+        assert steps.max_scroll_y == 0 or steps.scroll_y > 0  # a step taller than its pane scrolls
 
 
 async def test_percent_autograd_opens_the_inspector_on_user_tensors():

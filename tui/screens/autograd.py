@@ -64,8 +64,11 @@ class AutogradScreen(BaseScreen):
     BINDINGS = [
         Binding("n,right", "step(1)", "ag.next", id="ag.next", tooltip="tip.ag.next"),
         Binding("p,left", "step(-1)", "ag.prev", id="ag.prev", tooltip="tip.ag.prev"),
-        Binding("home", "jump('first')", "ag.first", id="ag.first", tooltip="tip.ag.first", show=False),
-        Binding("end", "jump('last')", "ag.last", id="ag.last", tooltip="tip.ag.last", show=False),
+        # priority: a scrolled pane with focus would take Home/End for itself
+        Binding("home", "jump('first')", "ag.first", id="ag.first", tooltip="tip.ag.first", show=False,
+                priority=True),
+        Binding("end", "jump('last')", "ag.last", id="ag.last", tooltip="tip.ag.last", show=False,
+                priority=True),
         Binding("f", "view('forward')", "ag.forward", id="ag.forward", tooltip="tip.ag.forward"),
         Binding("b", "view('backward')", "ag.backward", id="ag.backward", tooltip="tip.ag.backward"),
         Binding("g", "check", "ag.check", id="ag.check", tooltip="tip.ag.check"),
@@ -101,6 +104,8 @@ class AutogradScreen(BaseScreen):
             self.load_example("scalar")
 
     def body_ready(self) -> None:
+        # the step pane has focus: ↑/↓ and PgUp/PgDn scroll a step whose tensors do not fit
+        self.query_one("#ag-step-box").focus()
         self.redraw()
 
     # --- loading ----------------------------------------------------------------------------
@@ -147,11 +152,23 @@ class AutogradScreen(BaseScreen):
                                (t("ag.step_of", index=self.index + 1, total=len(steps)), "cyan"))
         self.query_one("#ag-title", Static).update(header)
         graph = Text()
-        for line in graph_lines(self.recording.graph, current):
-            graph.append(line + "\n", style="bold reverse" if line.lstrip("│├└─ ").startswith("▶") else "")
+        marked = 0
+        for number, line in enumerate(graph_lines(self.recording.graph, current)):
+            here = line.lstrip("│├└─ ").startswith("▶")
+            marked = number if here else marked
+            graph.append(line + "\n", style="bold reverse" if here else "")
         self.query_one("#ag-graph", Static).update(graph)
         body = {"backward": self._step_text, "forward": self._forward_text, "check": self._check_text}
         self.query_one("#ag-step", Static).update(body[self.view_mode](step))
+        self.query_one("#ag-step-box", VerticalScroll).scroll_home(animate=False)
+        self.call_after_refresh(self._follow, marked)
+
+    def _follow(self, line: int) -> None:
+        """Keep the ▶ node in view in the graph pane (a third of the way down when it must move)."""
+        box = self.query_one("#ag-graph-box", VerticalScroll)
+        height = box.scrollable_content_region.height
+        if not box.scroll_y <= line < box.scroll_y + height:
+            box.scroll_to(y=max(0, line - height // 3), animate=False)
 
     def _tensor_line(self, label: str, view) -> Text:
         if view is None:
