@@ -44,9 +44,9 @@ OPTIMIZER_LINES = {
 
 SCRIPT = '''"""Linear regression with PyTorch, exported from torchtui: this reproduces one run exactly.
 
-Data: scikit-learn's make_regression; model: nn.Linear; loss: MSELoss; optimizer: {optimizer}.
-Run it with: python {filename}
+Data: scikit-learn's make_regression; model: nn.Linear; loss: MSELoss; optimizer: {optimizer}.{stopped}
 """
+# Run it with: python {filename}
 import torch
 from sklearn.datasets import make_regression
 from torch import nn, optim
@@ -106,17 +106,28 @@ TENSOR_LOOP = '''    order = torch.randperm(x.shape[0], generator=generator).to(
 '''
 
 
-def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py") -> str:
+def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", epochs_run: int | None = None) -> str:
+    """The script of a run; a run stopped early (`epochs_run` complete epochs) is reproduced as it
+    happened, and the docstring says so."""
+    import shlex
+
     dataloader = cfg.loader == "dataloader"
+    stopped = ""
+    epochs = cfg.epochs
+    if epochs_run is not None and epochs_run < cfg.epochs:
+        stopped = (f"\nThe run was stopped after {epochs_run} of its {cfg.epochs} epochs: EPOCHS is the "
+                   f"{epochs_run} it completed.")
+        epochs = epochs_run
     return SCRIPT.format(
-        optimizer=cfg.optimizer, filename=filename, samples=cfg.samples, features=cfg.features,
+        optimizer=cfg.optimizer, filename=shlex.quote(" ".join(filename.split())), stopped=stopped,
+        samples=cfg.samples, features=cfg.features,
         noise=float(cfg.noise), bias=float(cfg.bias), data_seed=cfg.data_seed, batch_size=cfg.batch_size,
-        shuffle=cfg.shuffle, epochs=cfg.epochs, lr=float(cfg.lr), seed=cfg.seed, device=device,
+        shuffle=cfg.shuffle, epochs=epochs, lr=float(cfg.lr), seed=cfg.seed, device=device,
         optimizer_line=OPTIMIZER_LINES[cfg.optimizer],
         loader_setup=DATALOADER_SETUP if dataloader else TENSOR_SETUP,
         loader_loop=DATALOADER_LOOP if dataloader else TENSOR_LOOP)
 
 
-def script(cfg: RunConfig, device: str, path: Path | None = None) -> Path:
+def script(cfg: RunConfig, device: str, path: Path | None = None, epochs_run: int | None = None) -> Path:
     path = Path(path) if path else default_dir() / "train_linear.py"
-    return paths.write_private(path, script_text(cfg, device, path.name))
+    return paths.write_private(path, script_text(cfg, device, path.name, epochs_run))

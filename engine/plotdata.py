@@ -48,3 +48,41 @@ def subsample_indices(n: int, limit: int) -> list[int]:
         return list(range(n))
     step = n / limit
     return [int(i * step) for i in range(limit)]
+
+
+def finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """The points whose y is a finite number (a diverged run ends in inf and NaN)."""
+    kept = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
+    return [x for x, _ in kept], [y for _, y in kept]
+
+
+def value_range(ys: list[float]) -> tuple[float, float] | None:
+    """The y-range a plot should show for `ys` (finite values only, a little margin), or None."""
+    values = [y for y in ys if math.isfinite(y)]
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
+    return lo - pad, hi + pad
+
+
+def clip(ys: list[float], lo: float, hi: float) -> list[float]:
+    """Values held inside [lo, hi], so a series drawn against another's scale cannot stretch it."""
+    return [min(max(y, lo), hi) for y in ys]
+
+
+def compact(value: float) -> str:
+    """An axis number in at most ~8 characters: 1786.5, 0.0123, 1.2e+27."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e5:
+        return f"{value:.5g}" if abs(value) >= 1 else f"{value:.3g}"
+    return f"{value:.2g}".replace("e+0", "e+").replace("e-0", "e-")
+
+
+def ticks(lo: float, hi: float, count: int = 4) -> tuple[list[float], list[str]]:
+    """Evenly spaced ticks over [lo, hi] with compact labels."""
+    if hi <= lo:
+        return [lo], [compact(lo)]
+    values = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
+    return values, [compact(v) for v in values]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable
 
 from textual import events
@@ -17,6 +18,8 @@ from tui.bindings import translate
 from tui.i18n import t
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
+
+KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
 
 
 class TorchTUI(App):
@@ -60,6 +63,8 @@ class TorchTUI(App):
         self._reading_memory = False
         self._memory_timer = None
         self._held_keys: list[events.Key | events.Paste] = []
+        self._key_in_flight: events.Event | None = None  # a key handed on and not yet handled
+        self._key_sent_at = 0.0
         self.status_text = t("status.loading") if existing is None else t("status.attaching")
         if theme:
             try:
@@ -69,14 +74,41 @@ class TorchTUI(App):
 
     # --- start-up -------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
-        # Keys and pastes that arrive while a screen is still building its body would go to the
-        # bare screen (nothing has focus yet) and be lost: they wait here, and BaseScreen hands
-        # them to the focused widget, in order, once it is ready. Priority keys (ctrl+q) act at once.
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self._holding_keys():
-            if isinstance(event, events.Paste) or not await self._check_bindings(event.key, priority=True):
-                self._held_keys.append(event)
+        # One key at a time. A key goes to the focused widget's queue and its bindings act when it
+        # bubbles back up to the app; keys arriving meanwhile (a burst over SSH) would go to the
+        # widget focused *before* it acted (Tab Tab Tab 3 0 0 0 typed into the first field). So a
+        # key waits here until the one before it has been handled all the way up.
+        # Keys and pastes that arrive while a screen is still building its body wait too (they
+        # would go to the bare screen and be lost); BaseScreen releases them once it is ready.
+        # Priority keys (ctrl+q) act at once.
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self._key_in_flight is not None and time.monotonic() - self._key_sent_at > KEY_FLIGHT_MAX_S:
+                self._key_in_flight = None  # lost with a widget that went away: do not wait for it
+            if self._holding_keys() or self._key_in_flight is not None or self._held_keys:
+                if isinstance(event, events.Paste) or not await self._check_bindings(event.key, priority=True):
+                    self._held_keys.append(event)
+                return
+            target = self.focused or self.screen
+            await super().on_event(event)
+            if event.is_forwarded:  # not taken by a priority binding: follow it until handled
+                self._track_key(event, target)
             return
         await super().on_event(event)
+
+    def _track_key(self, event: events.Event, target) -> None:
+        self._key_in_flight, self._key_sent_at = event, time.monotonic()
+        if not target.call_later(self._follow_key, event, target):  # its queue is closed
+            self._key_in_flight = None
+
+    def _follow_key(self, event: events.Event, widget) -> None:
+        """Called in `widget`'s queue after it handled `event`: done if it stopped there or reached
+        the app (whose bindings have then acted), else follow it to the parent it bubbled to."""
+        parent = widget.parent if widget is not self else None
+        if event._stop_propagation or parent is None or not parent.call_later(self._follow_key, event, parent):
+            if self._key_in_flight is event:
+                self._key_in_flight = None
+            if not self._holding_keys():
+                self.release_keys()
 
     def _holding_keys(self) -> bool:
         from tui.screens.base import BaseScreen
@@ -88,11 +120,13 @@ class TorchTUI(App):
         return isinstance(screen, BaseScreen) and not screen.keys_ready
 
     def release_keys(self) -> None:
-        """Hand the keys typed (and text pasted) while the screen was being built to whatever has
-        focus now."""
-        held, self._held_keys = self._held_keys, []
-        for event in held:
-            (self.focused or self.screen)._forward_event(event)
+        """Hand the keys that waited (typed while the screen was being built, or behind a key still
+        being handled) to whatever has focus now, one at a time, in order."""
+        while self._held_keys and self._key_in_flight is None:
+            event = self._held_keys.pop(0)
+            target = self.focused or self.screen
+            target._forward_event(event)
+            self._track_key(event, target)
 
     def on_mount(self) -> None:
         for warning in self.startup_warnings:

@@ -108,7 +108,8 @@ class TrainingRun:
             elif kind == "state_dict":
                 written = exports.state_dict(self.model, path)
             elif kind == "script":
-                written = exports.script(self.config, self.result.device, path)
+                epochs_run = self.result.epochs if self.result.stopped else None
+                written = exports.script(self.config, self.result.device, path, epochs_run)
             else:
                 raise RequestError(f"unknown export {kind!r}")
         except OSError as exc:

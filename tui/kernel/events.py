@@ -89,3 +89,10 @@ class InputRequested:
     cell: str
     prompt: str
     password: bool = False
+
+
+@dataclass(frozen=True)
+class NextInput:
+    """A cell asked for text to be put in the editor (%load FILE, IPython's set_next_input)."""
+
+    text: str

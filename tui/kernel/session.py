@@ -516,6 +516,8 @@ class KernelSession:
         for payload in content.get("payload", []):
             if payload.get("source") == "page":
                 self._emit(ev.CellDisplay(msg_id, payload.get("data", {}), page=True))
+            elif payload.get("source") == "set_next_input":
+                self._emit(ev.NextInput(str(payload.get("text", ""))))
         started = cell.started or cell.sent
         self._emit(ev.CellDone(msg_id, content.get("execution_count", cell.number),
                                   content.get("status", "ok"), time.monotonic() - started, cell.source))

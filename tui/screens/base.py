@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.bindings import translate
 from tui.i18n import t
@@ -68,8 +68,10 @@ class BaseScreen(Screen):
     async def build_body(self) -> None:
         if self.query("#body"):
             return
+        from tui.widgets.footer import FittingFooter
+
         await self.mount(Body(id="body"), before="#too-small")
-        await self.mount(Footer())
+        await self.mount(FittingFooter())
         self.ready = True
         self.body_ready()
         self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
@@ -89,4 +91,14 @@ class BaseScreen(Screen):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small == self.has_class("-too-small"):
+            return
+        if small:
+            # the body is hidden, and focus with it: remembered, to be given back
+            self._focus_before_small = self.focused
+        self.set_class(small, "-too-small")
+        if not small:
+            widget = getattr(self, "_focus_before_small", None)
+            if widget is not None and widget.is_attached:
+                self.call_after_refresh(widget.focus)

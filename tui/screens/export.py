@@ -40,7 +40,8 @@ class ExportScreen(ModalScreen):
             yield Static("", id="ex-result")
 
     def on_mount(self) -> None:
-        self.query_one("#ex-kinds", OptionList).focus()
+        # the path first: one typed at once goes there; Enter (or Tab) then moves to the kinds
+        self.query_one("#ex-folder", Input).focus()
 
     @on(Input.Submitted, "#ex-folder")
     def _folder_done(self) -> None:

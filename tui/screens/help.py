@@ -58,6 +58,7 @@ class HelpScreen(ModalScreen):
         with VerticalScroll(id="help-body"):
             yield Static(Text(t("help.title"), style="bold"))
             yield Static(help_table(self.app_bindings), id="help-table")
+            yield Static(t("help.editor_note"), id="help-editor")
             yield Static(t("help.close_hint"))
 
     def on_mount(self) -> None:

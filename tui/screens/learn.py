@@ -28,8 +28,9 @@ class LearnScreen(BaseScreen):
     TITLE_KEY = "screen.learn"
     BINDINGS = [
         Binding("1", "run_example(0)", "ln.run1", id="ln.run1", tooltip="tip.ln.run", key_display="1-3"),
-        Binding("2", "run_example(1)", "ln.run2", id="ln.run2", tooltip="tip.ln.run", show=False),
-        Binding("3", "run_example(2)", "ln.run3", id="ln.run3", tooltip="tip.ln.run", show=False),
+        # no description: "1-3" above names all three, in the footer and in F1
+        Binding("2", "run_example(1)", id="ln.run2", show=False),
+        Binding("3", "run_example(2)", id="ln.run3", show=False),
         Binding("c", "check", "ln.check", id="ln.check", tooltip="tip.ln.check"),
         Binding("o", "open('first')", "ln.open", id="ln.open", tooltip="tip.ln.open"),
         Binding("m", "open('matrix')", "ln.open_matrix", id="ln.open_matrix", tooltip="tip.ln.open_matrix",

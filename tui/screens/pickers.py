@@ -99,3 +99,22 @@ class SnippetPicker(Picker):
         low = text.lower()
         return [(f"{title}: {code.splitlines()[0][:50]}", code) for title, code in SNIPPETS
                 if low in title.lower() or low in code.lower()]
+
+
+class CopyPicker(Picker):
+    """What of a cell to copy: its input, its printed output, or its value."""
+
+    TITLE_KEY = "picker.copy"
+
+    def __init__(self, number: int, parts: dict[str, str]) -> None:
+        super().__init__()
+        self.number, self.parts = number, parts
+
+    def entries(self, text: str) -> list[tuple[str, str]]:
+        low = text.lower()
+        out = []
+        for kind, value in self.parts.items():
+            label = f"{t('pg.copy_' + kind)} [{self.number}]: {value.replace(chr(10), ' ⏎ ')[:60]}"
+            if low in label.lower():
+                out.append((label, kind))
+        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from rich.text import Text
@@ -13,6 +14,9 @@ from textual.widgets import Static
 from tui.i18n import t
 from tui.screens.base import BaseScreen
 
+KEPT_CELLS = 1_000  # cells %save and copy can reach
+SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb))$")  # one file, no range: the whole session
+VARS_MIN_WIDTH = 110  # narrower than this, the variables pane starts folded
 KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts the kernel
 
 # The editor, output and table widgets are imported in compose_body(): this module is imported
@@ -34,6 +38,7 @@ class PlaygroundScreen(BaseScreen):
     #pg-main { height: 1fr; }
     #pg-left { width: 1fr; }
     #pg-vars { width: 34; border-left: vkey $primary; }
+    PlaygroundScreen.-vars-folded #pg-vars { display: none; }
     #vars-title { text-style: bold; height: 1; }
     #vars { height: 1fr; }
     #var-details { height: auto; max-height: 8; color: $text-muted; }
@@ -55,6 +60,18 @@ class PlaygroundScreen(BaseScreen):
         Binding("ctrl+t", "cycle_focus", "pg.focus", id="pg.focus", tooltip="tip.pg.focus", show=False),
         Binding("ctrl+l", "clear", "pg.clear", id="pg.clear", tooltip="tip.pg.clear", show=False),
         Binding("f9", "restart", "pg.restart", id="pg.restart", tooltip="tip.pg.restart"),
+        # priority: the editor (a TextArea) has its own f6 and f7 (select line, select all)
+        Binding("f6", "toggle_variables", "pg.vars", id="pg.vars", tooltip="tip.pg.vars", priority=True),
+        Binding("f7", "copy", "pg.copy", id="pg.copy", tooltip="tip.pg.copy", priority=True),
+        # priority: the editor keeps focus while the output pages and jumps
+        Binding("pageup", "page(-1)", "pg.page_up", id="pg.page_up", tooltip="tip.pg.page", show=False,
+                priority=True),
+        Binding("pagedown", "page(1)", "pg.page_down", id="pg.page_down", tooltip="tip.pg.page", show=False,
+                priority=True),
+        Binding("ctrl+up", "jump(-1)", "pg.jump_prev", id="pg.jump_prev", tooltip="tip.pg.jump", show=False,
+                priority=True),
+        Binding("ctrl+down", "jump(1)", "pg.jump_next", id="pg.jump_next", tooltip="tip.pg.jump", show=False,
+                priority=True),
         Binding("escape", "focus_editor", show=False),
     ]
 
@@ -66,6 +83,8 @@ class PlaygroundScreen(BaseScreen):
         self._asking_cell = ""  # the cell whose input request the prompt line shows
         self._busy_shown = False
         self._variables_shown: tuple = ()
+        self._vars_chosen: bool | None = None  # shown or folded by f6; None: by the width
+        self.session_cells: dict[str, object] = {}  # msg id -> SessionCell, in the order they ran
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -114,6 +133,10 @@ class PlaygroundScreen(BaseScreen):
     def run_source(self, source: str) -> None:
         """Send a cell (from the editor, or sent by the Learn screen); it joins the history first."""
         self.app.history.append(source)
+        target = SAVE_COMMAND.match(source.strip())
+        if target:  # the session is here, outputs and all: written by the app, not the kernel
+            self._save(target.group(1))
+            return
         kernel = self.app.kernel
         kernel.execute(source)
         if kernel.dead:  # kept by the session, in order, for the next kernel
@@ -125,6 +148,7 @@ class PlaygroundScreen(BaseScreen):
         from tui.kernel import events as ev
 
         out = self.output
+        self._keep(event)
         if isinstance(event, ev.CellStarted):
             out.write_input(event.number, event.source)
         elif isinstance(event, ev.CellStream):
@@ -142,6 +166,9 @@ class PlaygroundScreen(BaseScreen):
             out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
         elif isinstance(event, ev.InputRequested):
             self._ask(event)
+        elif isinstance(event, ev.NextInput):  # %load FILE: the file comes into the editor
+            self.editor.set_source(event.text)
+            self.editor.focus()
         elif isinstance(event, ev.CellDone):
             out.finish_output(event.cell)
             if event.cell == self._asking_cell:  # interrupted, or the kernel went: no answer wanted
@@ -163,6 +190,92 @@ class PlaygroundScreen(BaseScreen):
             # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
             # comes or goes
             self._update_run_status()
+
+    # --- the session as cells: %save, copy ------------------------------------------------
+    def _keep(self, event) -> None:
+        from engine.repl.save import SessionCell
+        from tui.kernel import events as ev
+
+        if isinstance(event, ev.CellStarted):
+            self.session_cells[event.cell] = SessionCell(event.number, event.source)
+            while len(self.session_cells) > KEPT_CELLS:
+                self.session_cells.pop(next(iter(self.session_cells)))
+            return
+        cell = self.session_cells.get(getattr(event, "cell", ""))
+        if cell is None:
+            return
+        if isinstance(event, ev.CellStream):
+            if event.name == "stderr":
+                cell.stderr += event.text
+            else:
+                cell.stdout += event.text
+        elif isinstance(event, ev.CellDisplay) and not event.page:
+            if event.number is not None:
+                cell.value = event.data
+            else:
+                cell.displays.append(event.data)
+        elif isinstance(event, ev.CellError):
+            cell.error = (event.ename, event.evalue, event.traceback)
+
+    def _save(self, path: str) -> None:
+        from pathlib import Path
+
+        from engine.repl.save import SaveError, save
+
+        cells = list(self.session_cells.values())
+        try:
+            written = save(cells, Path(path))
+        except SaveError as exc:
+            self.output.write_note(str(exc), "bold red")
+            return
+        except Exception as exc:  # noqa: BLE001 - nbformat refusing an odd output, say
+            self.output.write_note(t("pg.save_failed", path=path, error=f"{type(exc).__name__}: {exc}"), "bold red")
+            return
+        self.output.write_note(t("pg.saved", cells=len(cells), path=written), "green")
+
+    def _current_cell(self):
+        """The cell at the top of the output when it is scrolled back, else the last one."""
+        cells = list(self.session_cells.values())
+        if not cells:
+            return None
+        number = None if self.output.auto_scroll else self.output.top_cell()
+        if number is not None:
+            for cell in cells:
+                if cell.number == number:
+                    return cell
+        return cells[-1]
+
+    def action_copy(self) -> None:
+        """f7: copy the input, output or value of the current cell (OSC 52: works over SSH, and in
+        tmux with set-clipboard on)."""
+        from engine.repl.save import ANSI
+        from tui.kernel.display import text_of
+        from tui.screens.pickers import CopyPicker
+
+        cell = self._current_cell()
+        if cell is None:
+            self.notify(t("pg.copy_nothing"), severity="warning")
+            return
+        error = ANSI.sub("", "\n".join(cell.error[2]) or f"{cell.error[0]}: {cell.error[1]}") if cell.error else ""
+        parts = {"input": cell.source, "output": (cell.stdout + cell.stderr + error).rstrip("\n"),
+                 "value": text_of(cell.value) if cell.value is not None else ""}
+
+        def chosen(kind: str | None) -> None:
+            if kind:
+                self.app.copy_to_clipboard(parts[kind])
+                self.notify(t("pg.copied", what=t(f"pg.copy_{kind}"), number=cell.number,
+                              chars=len(parts[kind])), timeout=4)
+            self.editor.focus()
+
+        self.app.push_screen(CopyPicker(cell.number, {k: v for k, v in parts.items() if v}), chosen)
+
+    def action_page(self, step: int) -> None:
+        self.output.page(step)
+
+    def action_jump(self, step: int) -> None:
+        number = self.output.jump(step)
+        if number is not None:
+            self.notify(t("pg.at_cell", number=number), timeout=1.5)
 
     # --- input(), getpass and debuggers ---------------------------------------------------
     def _ask(self, event) -> None:
@@ -334,6 +447,19 @@ class PlaygroundScreen(BaseScreen):
 
         self.app.push_screen(restart_attached(kernel.existing.name), answered)
 
+    def _fit(self, width: int, height: int) -> None:
+        """Below VARS_MIN_WIDTH columns the variables pane folds away (f6 brings it back), so that
+        tensor rows get the width: 78 columns of output at 80."""
+        super()._fit(width, height)
+        shown = self._vars_chosen if self._vars_chosen is not None else width >= VARS_MIN_WIDTH
+        self.set_class(not shown, "-vars-folded")
+
+    def action_toggle_variables(self) -> None:
+        self._vars_chosen = self.has_class("-vars-folded")
+        self.set_class(not self._vars_chosen, "-vars-folded")
+        if not self._vars_chosen and self.focused is self.query_one("#vars"):
+            self.editor.focus()
+
     def action_clear(self) -> None:
         self.output.clear()
 
@@ -343,7 +469,7 @@ class PlaygroundScreen(BaseScreen):
 
     def action_cycle_focus(self) -> None:
         first = self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor
-        order = [first, self.output, self.query_one("#vars")]
+        order = [first, self.output] + ([] if self.has_class("-vars-folded") else [self.query_one("#vars")])
         focused = self.focused
         index = next((i for i, w in enumerate(order) if w is focused), -1)
         order[(index + 1) % len(order)].focus()

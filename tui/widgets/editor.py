@@ -11,6 +11,7 @@ from textual.widgets import OptionList, Static, TextArea
 
 from engine.repl.complete_input import is_complete
 from engine.repl.completion import common_prefix
+from tui.i18n import t
 
 WORD_BEFORE = re.compile(r"[\w.]$")
 CALLED = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\($")
@@ -63,13 +64,15 @@ class CellEditor(TextArea):
                  hint: Static | None = None) -> None:
         # Highlighting is switched on after the first frame (see highlight()): loading the
         # tree-sitter grammar is the slowest part of drawing this screen.
-        super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent", show_line_numbers=False)
+        super().__init__("", id="editor", soft_wrap=True, tab_behavior="indent", show_line_numbers=False,
+                         placeholder=t("pg.editor_placeholder"))
         self.completions = completions
         self.history_entries = history if history is not None else []
         self.kernel = kernel  # the kernel session: completion is asked of it
         self.hint = hint  # a line above the editor for the signature of the function being called
         self._history_pos: int | None = None
         self._draft = ""
+        self._auto_indent: tuple[int, int] | None = None  # (row, spaces) the editor put after Enter
 
     def highlight(self) -> None:
         """Turn on Python highlighting; without the syntax extra it stays a plain editor."""
@@ -207,6 +210,23 @@ class CellEditor(TextArea):
         if before.endswith(":"):
             indent += 4
         self.insert("\n" + " " * indent)
+        self._auto_indent = (self.cursor_location[0], indent) if indent else None
+
+    def _typed_indent(self, key: str) -> bool:
+        """Indentation typed by hand: a space on a line that holds only the editor's auto-indent
+        replaces it (so tutorial code typed as printed is not indented twice, as in IPython);
+        Backspace in leading spaces removes one level (4 spaces). True when the key was used."""
+        row, col = self.cursor_location
+        before = self.document[row][:col]
+        auto, self._auto_indent = self._auto_indent, None
+        if key == "space" and auto == (row, col) and before == " " * col:
+            self.replace(" ", (row, 0), (row, col))
+            return True
+        if key == "backspace" and before and before == " " * col and not self.selected_text:
+            width = col % 4 or 4
+            self.delete((row, col - width), (row, col))
+            return True
+        return False
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
@@ -235,6 +255,12 @@ class CellEditor(TextArea):
             event.prevent_default()
             self._submit_or_newline()
             return
+        if key in ("space", "backspace") and self._typed_indent(key):
+            event.stop()
+            event.prevent_default()
+            return
+        if key not in ("space", "backspace"):
+            self._auto_indent = None
         if key == "tab":
             if self.complete_here():
                 event.stop()

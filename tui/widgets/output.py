@@ -12,13 +12,13 @@ import re
 from collections import deque
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual.widgets import RichLog, Static
 
 from tui.long_lived import freeze_long_lived
 
 MAX_LINES = 20_000
+MAX_MARKS = 2_000  # cells remembered for jumping
 MAX_OUTPUT = 200_000  # characters of one cell's printed text that are kept
 HEAD = MAX_OUTPUT // 2
 TAIL = MAX_OUTPUT - HEAD
@@ -111,22 +111,27 @@ class OutputLog(RichLog):
         self._budget = LINES_PER_TICK  # lines that may still be rendered in this tick
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
+        self.marks: list[tuple[int, object]] = []  # (cell number, the first line of its In [n])
 
-    def put(self, renderable, lines: int = 1) -> None:
+    def put(self, renderable, lines: int = 1, mark: int | None = None) -> None:
         """Write through a queue: rendering is paid per line, so at most LINES_PER_TICK lines are
-        drawn per tick and a flood of output leaves time for keys in between."""
-        self._waiting.append((renderable, lines))
+        drawn per tick and a flood of output leaves time for keys in between. `mark`: this one-line
+        renderable starts cell `mark` (for jumping between cells)."""
+        self._waiting.append((renderable, lines, mark))
         self._drain()
 
     def _drain(self) -> None:
         wrote = False
         while self._waiting and self._budget > 0:
-            renderable, lines = self._waiting.popleft()
+            renderable, lines, mark = self._waiting.popleft()
             self.write(renderable, scroll_end=False)
+            if mark is not None and self.lines:
+                self.marks.append((mark, self.lines[-1]))
+                del self.marks[:-MAX_MARKS]
             self._budget -= lines
             self._unfrozen += lines
             wrote = True
-        if wrote:
+        if wrote and self.auto_scroll:  # not while the user reads further up (PgUp, a jump)
             # Scrolled now, not after the next refresh (RichLog's own way): a new line at the
             # bottom is then on screen one frame sooner.
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -143,14 +148,49 @@ class OutputLog(RichLog):
 
     def clear(self):
         self._waiting.clear()
+        self.marks.clear()
         return super().clear()
+
+    def cell_rows(self) -> list[tuple[int, int]]:
+        """(cell number, row in the log) of each cell still in the log, in order."""
+        rows = {id(strip): row for row, strip in enumerate(self.lines)}
+        return [(number, rows[id(strip)]) for number, strip in self.marks if id(strip) in rows]
+
+    def jump(self, step: int) -> int | None:
+        """Scroll so that the next (step 1) or previous (-1) cell's In [n] is the top line; its number."""
+        cells = self.cell_rows()
+        top = round(self.scroll_y)
+        if step > 0:
+            later = [(n, row) for n, row in cells if row > top]
+            target = later[0] if later else None
+        else:
+            earlier = [(n, row) for n, row in cells if row < top]
+            target = earlier[-1] if earlier else (cells[0] if cells else None)
+        if target is None:
+            return None
+        self.auto_scroll = False
+        self.scroll_to(y=target[1], animate=False)
+        return target[0]
+
+    def page(self, step: int) -> None:
+        """Page up (-1) or down (1); back at the bottom, new output follows again."""
+        self.scroll_to(y=self.scroll_y + step * max(1, self.scrollable_content_region.height - 1), animate=False)
+        self.auto_scroll = self.scroll_y >= self.max_scroll_y
+
+    def top_cell(self) -> int | None:
+        """The cell whose input is at (or last above) the top of the view; None when none is."""
+        top = round(self.scroll_y)
+        shown = [n for n, row in self.cell_rows() if row <= top]
+        return shown[-1] if shown else None
 
     def write_input(self, number: int, source: str) -> None:
         from rich.syntax import Syntax
 
+        self.auto_scroll = True  # a new cell: follow the output again
         prompt = Text(f"In [{number}]: ", style="bold green")
         code = Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
-        self.put(Group(prompt, code), source.count("\n") + 2)
+        self.put(prompt, 1, mark=number)
+        self.put(code, source.count("\n") + 1)
 
     def write_output(self, cell: str, text: str, stream: str = "stdout") -> None:
         """Printed text of a running cell."""

@@ -8,7 +8,7 @@ import unicodedata
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from engine.plotdata import downsample, log10, smooth
+from engine.plotdata import clip, downsample, finite, log10, smooth, ticks, value_range
 from tui.i18n import t
 
 ANSI_OR_CHAR = re.compile(r"\x1b\[[0-9;]*m|.", re.S)
@@ -65,11 +65,11 @@ class LossPlot(Plot):
         self.redraw()
 
     def _series(self, ys: list[float]) -> tuple[list[float], list[float]]:
+        xs, ys = finite(list(range(1, len(ys) + 1)), ys)  # a diverged run's inf and NaN are not drawn
         if self.smoothing:
             ys = smooth(ys)
         if self.log_scale:
             ys = log10(ys)
-        xs = list(range(1, len(ys) + 1))
         return downsample(xs, ys, max(10, self.size.width))
 
     def redraw(self) -> None:
@@ -79,12 +79,18 @@ class LossPlot(Plot):
         label = self.title + (f" ({t('plot.log')})" if self.log_scale else "") + (
             f" · {t('plot.smoothed')}" if self.smoothing else "")
         plt.title(label)
-        if self.previous:
-            xs, ys = self._series(self.previous)
-            plt.plot(xs, ys, color="gray", label=t("plot.previous"))
-        if self.current:
-            xs, ys = self._series(self.current)
-            plt.plot(xs, ys, color="cyan", label=t("plot.this_run"))
+        current = self._series(self.current) if self.current else ([], [])
+        previous = self._series(self.previous) if self.previous else ([], [])
+        # The scale is this run's: the previous run (a diverged one, say) is held inside it.
+        span = value_range(current[1]) or value_range(previous[1])
+        if span is not None:
+            plt.ylim(*span)
+            plt.yticks(*ticks(*span))
+        if previous[1]:
+            ys = clip(previous[1], *span) if span is not None else previous[1]
+            plt.plot(previous[0], ys, color="gray", label=t("plot.previous"))
+        if current[1]:
+            plt.plot(current[0], current[1], color="cyan", label=t("plot.this_run"))
         plt.xlabel(t("plot.epoch"))
         self.refresh()
 

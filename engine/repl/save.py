@@ -1,0 +1,86 @@
+"""A Playground session kept as a file: the cells as a Python script, or as a Jupyter notebook
+(nbformat) with their outputs, which Jupyter opens as if it had run them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class SessionCell:
+    """One cell as the Playground saw it run."""
+
+    number: int
+    source: str
+    stdout: str = ""
+    stderr: str = ""
+    value: dict | None = None  # the execute_result's mime bundle
+    error: tuple[str, str, tuple[str, ...]] | None = None  # ename, evalue, traceback
+    displays: list[dict] = field(default_factory=list)
+
+
+class SaveError(Exception):
+    """The file cannot be written; the message says why."""
+
+
+def script_text(cells: list[SessionCell]) -> str:
+    parts = ["# Saved from a torchtui Playground session: each cell as it was run.\n"]
+    for cell in cells:
+        source = cell.source
+        if source.lstrip().startswith(("%", "!")):  # a magic or a shell line is not Python
+            source = "\n".join("# " + line for line in source.splitlines())
+        parts.append(f"# In [{cell.number}]:\n{source}\n")
+    return "\n".join(parts)
+
+
+def notebook(cells: list[SessionCell]):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in cells:
+        outputs = []
+        for name, text in (("stdout", cell.stdout), ("stderr", cell.stderr)):
+            if text:
+                outputs.append(new_output("stream", name=name, text=text))
+        for data in cell.displays:
+            outputs.append(new_output("display_data", data=_plain(data)))
+        if cell.value is not None:
+            outputs.append(new_output("execute_result", data=_plain(cell.value), execution_count=cell.number))
+        if cell.error is not None:
+            ename, evalue, traceback = cell.error
+            outputs.append(new_output("error", ename=ename, evalue=evalue, traceback=list(traceback)))
+        nb.cells.append(new_code_cell(cell.source, execution_count=cell.number, outputs=outputs))
+    nbformat.validate(nb)
+    return nb
+
+
+def _plain(data: dict) -> dict:
+    """The mime types a notebook knows: torchtui's own summary goes along as text."""
+    out = {k: v for k, v in data.items() if not k.startswith("application/vnd.torchtui")}
+    summary = data.get("application/vnd.torchtui.summary+json")
+    if isinstance(summary, dict) and summary.get("summary") and "text/plain" in out and not summary.get("in_text"):
+        out["text/plain"] = f"{out['text/plain']}\n# {summary['summary']}"
+    return out or {"text/plain": ""}
+
+
+def save(cells: list[SessionCell], path: Path) -> Path:
+    """Write the session to `path`: .ipynb as a notebook, anything else as a script."""
+    path = Path(path).expanduser()
+    try:
+        if path.suffix == ".ipynb":
+            import nbformat
+
+            text = nbformat.writes(notebook(cells))
+        else:
+            text = script_text(cells)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SaveError(f"could not write {path}: {exc.strerror or exc}") from None
+    return path

@@ -1,0 +1,210 @@
+"""At home in a terminal: resizes, key bursts as they arrive over SSH, and states said out loud."""
+
+from __future__ import annotations
+
+from textual import events
+
+from tests.helpers import log_text, wait_for
+from tui.app import make_app
+
+
+async def test_focus_comes_back_after_the_terminal_was_too_small():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        editor = app.screen.editor
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.1)
+        assert app.screen.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.1)
+        assert app.focused is editor
+        await pilot.press("1", "+", "1", "enter")
+        assert await wait_for(pilot, lambda: "Out[1]: 2" in log_text(app), 30)
+
+
+async def test_a_burst_of_keys_acts_on_the_widget_focused_after_the_keys_before_it():
+    app = make_app(screen="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready, 60)
+        await pilot.pause(0.2)
+        screen.query_one("#f-bias").focus()
+        await pilot.pause(0.1)
+        # all at once, as tmux send-keys or an SSH connection delivers them
+        for key, char in [("tab", None), ("tab", None), ("tab", None), ("ctrl+a", None), ("ctrl+k", None),
+                          ("3", "3"), ("0", "0"), ("0", "0"), ("0", "0")]:
+            app.post_message(events.Key(key, char))
+        assert await wait_for(pilot, lambda: screen.query_one("#f-epochs").value == "3000", 5)
+        assert screen.query_one("#f-bias").value == "1.5"
+        assert app.focused is screen.query_one("#f-epochs")
+
+
+async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
+    from tests.helpers import static_text
+
+    app = make_app(screen="train")
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        screen.query_one("#f-lr").value = "5"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: not screen.running and screen.latest is not None, 60)
+        await pilot.pause(0.5)  # redraw ticks come and go: the verdict stays
+        status = static_text(screen.query_one("#tr-status"))
+        assert "diverged" in status and "epoch" in status and "step" in status and "lower learning rate" in status
+        screen.query_one("#f-lr").value = "0.01"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.result is not None, 60)
+        await pilot.pause(0.3)
+        plot = screen.query_one("#loss-plot").render().plain.splitlines()
+        labels = [line.split("┤")[0].strip() for line in plot if "┤" in line]
+        assert labels and all(len(label) <= 8 for label in labels), labels
+        assert max(float(label) for label in labels) < 5000  # this run's scale, not the diverged one's
+
+
+def test_axis_numbers_are_compact_and_ranges_ignore_what_is_not_finite():
+    from engine.plotdata import clip, compact, finite, value_range
+
+    assert compact(5.75e26) == "5.8e+26" and compact(1786.5) == "1786.5" and compact(0.0123) == "0.0123"
+    assert finite([1, 2, 3], [1.0, float("inf"), float("nan")]) == ([1], [1.0])
+    low, high = value_range([10.0, 20.0, float("inf")])
+    assert low < 10 < 20 < high < 21
+    assert clip([1e27, 5.0], 0.0, 30.0) == [30.0, 5.0]
+
+
+async def test_export_dialog_takes_a_path_typed_at_once(tmp_path):
+    from tui.screens.export import ExportScreen
+
+    app = make_app(screen="learn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.screen.ready, 60)
+        app.push_screen(ExportScreen())
+        await pilot.pause(0.2)
+        field = app.screen.query_one("#ex-folder")
+        assert app.focused is field
+        await pilot.press("ctrl+u", *"/tmp/x")
+        assert field.value.endswith("/tmp/x")
+
+
+def test_the_script_of_a_stopped_run_runs_the_epochs_that_happened():
+    from engine.exports import script_text
+    from engine.training import RunConfig
+
+    text = script_text(RunConfig(epochs=3000), "cpu", 'odd "name".py', epochs_run=609)
+    assert "EPOCHS, LR, SEED = 16, True, 609," in text
+    assert "stopped after 609 of its 3000 epochs" in text
+    compile(text, "exported.py", "exec")  # a file name with quotes stays a comment, not code
+    assert "EPOCHS, LR, SEED = 16, True, 3000," in script_text(RunConfig(epochs=3000), "cpu")
+
+
+async def test_footers_show_whole_keys_only_in_both_languages():
+    from rich.cells import cell_len
+
+    from tui.screens import SCREENS
+
+    for lang in ("en", "zh"):
+        for mode in SCREENS:
+            app = make_app(screen=mode, lang=lang)
+            async with app.run_test(size=(80, 24)) as pilot:
+                assert await wait_for(pilot, lambda app=app: app.screen.ready, 60)
+                await pilot.pause(0.3)
+                footer = app.screen.query_one("FittingFooter")
+                keys = [w for w in footer.children if hasattr(w, "key_display")]
+                shown = {w.key for w in keys}
+                assert "f1" in shown, (lang, mode)
+                used = sum(w.region.width for w in keys)
+                assert used <= 80, (lang, mode)
+                for w in keys:  # each key drawn whole: its region holds its full label
+                    label = f"{w.key_display} {w.description}".strip()
+                    assert w.region.width >= cell_len(label), (lang, mode, label)
+
+
+def test_learn_keys_are_listed_once_in_help():
+    from tui.bindings import rows
+    from tui.screens.learn import LearnScreen
+
+    keys = [keys for keys, _, _ in rows(list(LearnScreen.BINDINGS))]
+    assert "1-3" in keys and "2" not in keys and "3" not in keys
+    assert len(keys) == len(set(keys))
+
+
+async def test_typed_indentation_replaces_the_auto_indent_and_backspace_removes_a_level():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        editor = app.screen.editor
+        assert "empty line ends a block" in str(editor.placeholder)
+        await pilot.press(*"for i in range(2):", "enter")
+        await pilot.press("space", "space", "space", "space", *"print(i * 5)")  # typed as the tutorial prints it
+        assert editor.text == "for i in range(2):\n    print(i * 5)"
+        await pilot.press("enter")
+        assert editor.text.endswith("\n    ")
+        await pilot.press("backspace")
+        assert editor.text.endswith("print(i * 5)\n")
+        await pilot.press("enter")  # an empty line ends the block
+        assert await wait_for(pilot, lambda: "\n5" in log_text(app), 30), log_text(app)
+        assert "IndentationError" not in log_text(app)
+
+
+async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies(tmp_path):
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # what OSC 52 would carry to the terminal
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        assert screen.has_class("-vars-folded")  # 80 columns: the output gets the width
+        assert output.scrollable_content_region.width >= 76
+        for i in range(4):
+            screen.run_source(f"for k in range(12): print('cell{i}', k)")
+        screen.run_source("6 * 7")
+        assert await wait_for(pilot, lambda: "Out[5]: 42" in log_text(app), 30)
+        await pilot.pause(0.2)
+        bottom = output.scroll_y
+        await pilot.press("pageup")
+        assert output.scroll_y < bottom and app.focused is screen.editor
+        await pilot.press("ctrl+up")
+        assert output.top_cell() is not None
+        number = output.top_cell()
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
+        await pilot.press("enter")  # the first choice: the cell's input
+        assert copied == [f"for k in range(12): print('cell{number - 1}', k)"]
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
+        await pilot.press(*"value", "enter")
+        assert copied[-1] == "42"
+        await pilot.press("f6")
+        assert not screen.has_class("-vars-folded")
+
+
+async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_the_editor(tmp_path):
+    import nbformat
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source("x = torch.arange(3.)\nprint('hello')")
+        screen.run_source("x * 2")
+        screen.run_source("1/0")
+        assert await wait_for(pilot, lambda: "ZeroDivisionError" in log_text(app), 30)
+        screen.run_source(f"%save {tmp_path}/s.ipynb")
+        screen.run_source(f"%save {tmp_path}/s.py")
+        assert await wait_for(pilot, lambda: (tmp_path / "s.py").exists(), 10)
+        nb = nbformat.read(tmp_path / "s.ipynb", as_version=4)
+        nbformat.validate(nb)
+        assert [c.source for c in nb.cells] == ["x = torch.arange(3.)\nprint('hello')", "x * 2", "1/0"]
+        assert nb.cells[0].outputs[0].text == "hello\n"
+        assert nb.cells[1].outputs[0].data["text/plain"].startswith("tensor([0., 2., 4.])")
+        assert nb.cells[2].outputs[0].ename == "ZeroDivisionError"
+        script = (tmp_path / "s.py").read_text()
+        compile(script, "s.py", "exec")
+        assert "x * 2" in script
+        (tmp_path / "snippet.py").write_text("y = 5\n")
+        screen.run_source(f"%load {tmp_path}/snippet.py")
+        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 20)
