@@ -83,6 +83,9 @@ def _parse(name: str, value):
     return str(value).strip().lower()
 
 
+MAX_LR = 1e6
+
+
 def make_config(**raw) -> RunConfig:
     """Build a RunConfig from strings or numbers, checking every field; raises ConfigError."""
     unknown = set(raw) - set(FIELD_TYPES)
@@ -97,6 +100,10 @@ def make_config(**raw) -> RunConfig:
         ("batch_size", cfg.batch_size >= 1, "batch size must be at least 1"),
         ("epochs", cfg.epochs >= 1, "needs at least 1 epoch"),
         ("lr", cfg.lr > 0, "the learning rate must be greater than 0"),
+        ("lr", cfg.lr <= MAX_LR, f"the learning rate must be at most {MAX_LR:g} (float32 holds the weights)"),
+        ("data_seed", 0 <= cfg.data_seed <= 2**32 - 1,
+         "the data seed must be between 0 and 4294967295 (scikit-learn's random_state)"),
+        ("seed", 0 <= cfg.seed <= 2**63 - 1, "the torch seed must be between 0 and 2**63 - 1"),
         ("optimizer", cfg.optimizer in OPTIMIZERS, f"choose one of {', '.join(OPTIMIZERS)}"),
         ("loader", cfg.loader in LOADERS, f"choose one of {', '.join(LOADERS)}"),
     ]
@@ -201,8 +208,8 @@ class Result:
     stopped: bool = False
 
     def as_json(self) -> dict:
-        keys = ("final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_loss", "epochs",
-                "steps", "seconds", "samples_per_s", "device")
+        keys = ("final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight", "optimal_bias",
+                "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device")
         data = asdict(self)
         return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in keys}
 

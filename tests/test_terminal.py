@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 
 from tests.helpers import log_text, wait_for
@@ -208,3 +209,32 @@ async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_
         (tmp_path / "snippet.py").write_text("y = 5\n")
         screen.run_source(f"%load {tmp_path}/snippet.py")
         assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 20)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--data-seed", "-1"], "between 0 and 4294967295"),
+    (["--data-seed", "4294967296"], "between 0 and 4294967295"),
+    (["--seed", str(2**64)], "2**63 - 1"),
+    (["--lr", "1e308"], "at most 1e+06"),
+    (["--export-script", ""], "needs a file path"),
+    (["--bias", "-inf"], "expected a finite number, got '-inf'"),
+])
+def test_every_bad_training_value_is_one_line_and_exit_2(args, needle, capsys):
+    from tui import cli
+
+    assert cli.main(["train", "--headless", "--epochs", "2", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err, err
+
+
+def test_negative_values_are_read_as_users_type_them_and_json_has_the_optimum(capsys):
+    import json
+
+    from tui import cli
+
+    assert cli.glue_negative_values(["train", "--bias", "-2.5", "--noise", "3"]) == \
+        ["train", "--bias=-2.5", "--noise", "3"]
+    assert cli.main(["train", "--headless", "--epochs", "2", "--bias", "-2.5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["true_bias"] == -2.5
+    assert len(result["optimal_weight"]) == 1 and isinstance(result["optimal_bias"], float)

@@ -154,8 +154,8 @@ def test_headless_cli_json_and_exit_codes():
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("Epoch [1/10], Loss: ")
     data = json.loads(lines[-1])
-    assert set(data) == {"final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_loss", "epochs",
-                         "steps", "seconds", "samples_per_s", "device"}
+    assert set(data) == {"final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
+                         "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
     bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
     boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],

@@ -7,6 +7,7 @@ Kept light on purpose: the app's process never imports torch (its kernel process
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 SCREENS = ("playground", "autograd", "train", "learn")
@@ -97,7 +98,23 @@ def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (),
     return app.return_code or 0
 
 
+NEGATIVE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
+def glue_negative_values(argv: list[str]) -> list[str]:
+    """`--bias -inf` as `--bias=-inf`: argparse takes a value starting with '-' for an option
+    unless it looks like a plain negative number, and -inf, -1e3 or -.5 are numbers too."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and NEGATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = glue_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     if args.version:
         return print_version()

@@ -37,6 +37,9 @@ def run_train(args, device: str, warnings: tuple[str, ...] = (), theme: str | No
     except ConfigError as exc:
         sys.stderr.write(f"torchtui train: bad config: {exc}\n")
         return 2
+    if args.export_script is not None and not args.export_script.strip():
+        sys.stderr.write("torchtui train: --export-script needs a file path\n")
+        return 2
     if not args.headless:
         from tui import i18n
         from tui.cli import run_app
