@@ -39,6 +39,8 @@ def load(path: Path | None = None) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return Config(warnings=(f"{path} is not valid TOML ({exc}); using defaults",))
+    except RecursionError:  # arrays nested thousands deep
+        return Config(warnings=(f"{path} nests too deeply to read; using defaults",))
     warnings: list[str] = []
     values: dict[str, str | None] = {}
     for key, allowed in (("device", None), ("theme", None), ("language", LANGUAGES)):

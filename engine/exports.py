@@ -11,7 +11,7 @@ from engine.training import Result, RunConfig
 
 
 def default_dir() -> Path:
-    return paths.ensure_private_dir(paths.state_dir() / "exports")
+    return paths.state_dir(create=False) / "exports"  # created when something is written there
 
 
 def loss_csv(result: Result, path: Path | None = None) -> Path:

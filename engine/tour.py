@@ -86,11 +86,12 @@ class Progress:
     """Lessons read and exercises passed, saved in the state folder as JSON."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path else paths.state_dir() / "progress.json"
+        self.path = Path(path) if path else paths.state_dir(create=False) / "progress.json"
         self.read: set[str] = set()
         self.passed: set[str] = set()
         self.current: str | None = None
         self.warning = ""
+        self._unsaved = False
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self.read = set(data.get("read", []))
@@ -98,15 +99,18 @@ class Progress:
             self.current = data.get("current")
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, AttributeError, TypeError):
+        except (OSError, ValueError, AttributeError, TypeError, RecursionError):
             self.warning = f"progress file {self.path} could not be read; starting the tour afresh"
 
     def save(self) -> None:
         data = {"read": sorted(self.read), "passed": sorted(self.passed), "current": self.current}
+        if self._unsaved:
+            return  # said once; the tour goes on in memory
         try:
             paths.write_private(self.path, json.dumps(data, indent=1))
         except OSError as exc:
-            self.warning = f"progress could not be saved: {exc.strerror}"
+            self._unsaved = True
+            self.warning = f"progress cannot be saved in {self.path.parent} ({exc.strerror or exc}): it is kept in memory"
 
     def mark_read(self, chapter_id: str) -> None:
         self.read.add(chapter_id)

@@ -267,9 +267,14 @@ class TorchTUI(App):
             from engine.repl.history import History
 
             self._history = History()
-            if self._history.warning:
-                self.notify(self._history.warning, severity="warning", timeout=10)
+            self.warn_history()
         return self._history
+
+    def warn_history(self) -> None:
+        """Say (once) that history cannot be saved: read-only state folder, full disk."""
+        warning = self.history.take_warning() if self._history is not None else None
+        if warning:
+            self.notify(warning, severity="warning", timeout=10)
 
     def open_autograd(self, inspection: dict) -> None:
         """Show a %autograd recording in the Autograd inspector."""

@@ -17,7 +17,8 @@ class History:
     """The list of submitted cells, oldest first, mirrored to a file."""
 
     def __init__(self, path: Path | None = None, max_entries: int = MAX_ENTRIES) -> None:
-        self.path = Path(path) if path else paths.state_dir() / "history"
+        # not created here: a read-only or broken state folder means a history kept in memory
+        self.path = Path(path) if path else paths.state_dir(create=False) / "history"
         self.max_entries = max_entries
         self.entries: list[str] = []
         self.warning: str | None = None
@@ -42,13 +43,17 @@ class History:
             try:
                 record = json.loads(line)
                 self.entries.append(str(record["src"]))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):  # [[[[… a hundred thousand deep
                 if torn and i == len(lines) - 1:
                     continue  # a write cut short by a kill: drop just that line
                 bad += 1
         if bad:
             aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
+            try:
+                os.replace(self.path, aside)
+            except OSError as exc:
+                self._cannot_write(exc)
+                return
             self.warning = f"history file had {bad} unreadable line(s); it was set aside as {aside.name}"
             self._rewrite()
         elif torn:
@@ -63,26 +68,71 @@ class History:
         os.fchmod(fd, 0o600)
         return fd
 
+    def _cannot_write(self, exc: OSError) -> None:
+        self._writable = False
+        self.warning = (f"history cannot be saved in {self.path.parent} ({exc.strerror or exc}): "
+                        "this session's cells are kept in memory only")
+
+    def take_warning(self) -> str | None:
+        """The warning not yet shown, once."""
+        warning, self.warning = self.warning, None
+        return warning
+
+    def _lock(self):
+        """An exclusive lock shared by every app using this history (appends and compaction)."""
+        import fcntl
+
+        paths.ensure_private_dir(self.path.parent)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
     def _append_raw(self, data: bytes) -> None:
         if not self._writable:
             return
         try:
-            fd = self._open()
+            lock = self._lock()
             try:
-                os.write(fd, data)
+                fd = self._open()
+                try:
+                    os.write(fd, data)
+                finally:
+                    os.close(fd)
             finally:
-                os.close(fd)
+                os.close(lock)
         except OSError as exc:
-            self._writable = False
-            self.warning = f"history could not be written to {self.path} ({exc.strerror}); it is kept in memory"
+            self._cannot_write(exc)
 
     def _rewrite(self) -> None:
-        body = "".join(json.dumps({"t": 0, "src": s}, ensure_ascii=False) + "\n" for s in self.entries)
+        """Compact the file to the newest max_entries cells. Read again under the lock first: another
+        app on this history may have added cells since this one loaded it, and they are kept."""
+        if not self._writable:
+            return
         try:
-            paths.write_private(self.path, body)
+            lock = self._lock()
+            try:
+                on_disk = self._read_entries()
+                entries = on_disk if on_disk is not None else self.entries
+                entries = entries[-self.max_entries:]
+                body = "".join(json.dumps({"t": 0, "src": s}, ensure_ascii=False) + "\n" for s in entries)
+                paths.write_private(self.path, body)
+            finally:
+                os.close(lock)
         except OSError as exc:
-            self._writable = False
-            self.warning = f"history could not be written to {self.path} ({exc.strerror})"
+            self._cannot_write(exc)
+
+    def _read_entries(self) -> list[str] | None:
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        out = []
+        for line in raw.split(b"\n"):
+            try:
+                out.append(str(json.loads(line)["src"]))
+            except (ValueError, KeyError, TypeError, RecursionError):
+                continue
+        return out
 
     def append(self, source: str) -> None:
         """Record a cell: one write, so a kill -9 right after loses nothing already submitted."""

@@ -17,8 +17,11 @@ def runtime_dir() -> Path:
     from engine import paths
 
     base = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(base) / paths.APP if base and os.path.isabs(base) else paths.state_dir() / "runtime"
-    return paths.ensure_private_dir(folder)
+    folder = Path(base) / paths.APP if base and os.path.isabs(base) else paths.state_dir(create=False) / "runtime"
+    try:
+        return paths.ensure_private_dir(folder)
+    except OSError:  # a read-only or broken state folder: the kernel's files go to a private temp folder
+        return Path(tempfile.mkdtemp(prefix=own_temp_prefix()))
 
 
 def _alive(pid: int) -> bool:
@@ -45,8 +48,14 @@ def sweep_stale(folder: Path) -> None:
                 pass
 
 
+def own_temp_prefix() -> str:
+    return f"torchtui-{os.getpid()}-"
+
+
 def sweep_stale_temp_folders() -> None:
     for folder in Path(tempfile.gettempdir()).glob("torchtui-*"):
+        if folder.name.startswith(own_temp_prefix()):
+            continue  # this app's own, maybe still empty
         if folder.is_dir() and folder.owner() == Path.home().owner():
             sweep_stale(folder)
             try:
@@ -64,7 +73,7 @@ def connection_paths() -> tuple[Path, Path, str]:
     sweep_stale(folder)
     sweep_stale_temp_folders()
     if len(str(folder / tag)) + 4 > MAX_SOCKET_PATH:
-        folder = Path(tempfile.mkdtemp(prefix="torchtui-"))  # 0700 by construction
+        folder = Path(tempfile.mkdtemp(prefix=own_temp_prefix()))  # 0700 by construction
     return folder / f"{tag}.json", folder / f"{tag}-ipc", "ipc"
 
 

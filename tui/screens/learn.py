@@ -55,8 +55,7 @@ class LearnScreen(BaseScreen):
                 yield Static("", id="ln-text")
 
     def body_ready(self) -> None:
-        if self.progress.warning:
-            self.notify(self.progress.warning, severity="warning")
+        self._say_progress_warning()
         ids = [c.id for c in self.chapters]
         self.index = ids.index(self.progress.current) if self.progress.current in ids else 0
         self._fill_list()
@@ -106,7 +105,14 @@ class LearnScreen(BaseScreen):
             lesson.scroll_home(animate=False)
         if ch.id not in self.progress.read or self.progress.current != ch.id:
             self.progress.mark_read(ch.id)
+            self._say_progress_warning()
             self._fill_list()
+
+    def _say_progress_warning(self) -> None:
+        """Once: progress that cannot be saved (read-only state folder, full disk) or read."""
+        if self.progress.warning:
+            self.notify(self.progress.warning, severity="warning", timeout=10)
+            self.progress.warning = ""
 
     # --- actions ----------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
@@ -140,6 +146,7 @@ class LearnScreen(BaseScreen):
     def _checked(self, chapter, result) -> None:
         if result.passed:
             self.progress.mark_passed(chapter.id)
+            self._say_progress_warning()
             self.feedback = Text(t("ln.passed"), style="bold green")
             self.notify(t("ln.passed"))
             self._fill_list()

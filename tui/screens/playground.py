@@ -133,6 +133,7 @@ class PlaygroundScreen(BaseScreen):
     def run_source(self, source: str) -> None:
         """Send a cell (from the editor, or sent by the Learn screen); it joins the history first."""
         self.app.history.append(source)
+        self.app.warn_history()
         target = SAVE_COMMAND.match(source.strip())
         if target:  # the session is here, outputs and all: written by the app, not the kernel
             self._save(target.group(1))
