@@ -1,4 +1,5 @@
-"""Pictures of each screen at 80x24 (pytest-textual-snapshot). Refresh with --snapshot-update."""
+"""Pictures of each screen at 80x24 (the size over SSH) and 120x40, in English and Chinese
+(pytest-textual-snapshot). Refresh with --snapshot-update."""
 
 import pytest
 
@@ -6,6 +7,8 @@ from tests.helpers import log_text, screen_ready, wait_for
 from tui.app import make_app
 
 SIZE = (80, 24)
+EVERY = pytest.mark.parametrize("size,lang", [((80, 24), "en"), ((80, 24), "zh"), ((120, 40), "en"),
+                                              ((120, 40), "zh")])
 
 
 async def settle(pilot) -> None:
@@ -24,7 +27,8 @@ async def settle(pilot) -> None:
     await pilot.pause(0.2)
 
 
-def test_playground(snap_compare):
+@EVERY
+def test_playground(snap_compare, size, lang):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("ctrl+l")
@@ -33,26 +37,28 @@ def test_playground(snap_compare):
         await wait_for(pilot, lambda: "Out[1]" in log_text(pilot.app))
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=run_before)
 
 
-def test_autograd_scalar(snap_compare):
+@EVERY
+def test_autograd_scalar(snap_compare, size, lang):
     async def run_before(pilot):
         await settle(pilot)
         await wait_for(pilot, lambda: pilot.app.screen.recording is not None)
         await pilot.press("n", "n", "n")
         await pilot.pause(0.2)
 
-    assert snap_compare(make_app(screen="autograd"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(screen="autograd", lang=lang), terminal_size=size, run_before=run_before)
 
 
-def test_training_form(snap_compare):
-    assert snap_compare(make_app(screen="train"), terminal_size=SIZE, run_before=settle)
+@EVERY
+def test_training_form(snap_compare, size, lang):
+    assert snap_compare(make_app(screen="train", lang=lang), terminal_size=size, run_before=settle)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_learn_chapter_list(snap_compare, lang):
-    assert snap_compare(make_app(screen="learn", lang=lang), terminal_size=SIZE, run_before=settle)
+@EVERY
+def test_learn_chapter_list(snap_compare, size, lang):
+    assert snap_compare(make_app(screen="learn", lang=lang), terminal_size=size, run_before=settle)
 
 
 def test_help(snap_compare):

@@ -238,3 +238,47 @@ def test_negative_values_are_read_as_users_type_them_and_json_has_the_optimum(ca
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["true_bias"] == -2.5
     assert len(result["optimal_weight"]) == 1 and isinstance(result["optimal_bias"], float)
+
+
+async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_the_time_left():
+    from engine.training import Progress
+    from tests.helpers import static_text
+    from tui.kernel.events import KernelNews
+
+    app = make_app(screen="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        screen.query_one("#f-samples").value = "20000"
+        screen.query_one("#f-epochs").value = "100000"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+        await pilot.pause(0.3)
+        assert screen.has_class("-form-folded")
+        assert "epochs 100000" in static_text(screen.query_one("#tr-summary"))
+        for plot in ("#loss-plot", "#fit-plot"):
+            assert screen.query_one(plot).size.height >= 8, plot
+        # a run past 5 s says how long it has left
+        screen.handle_kernel_news(KernelNews("train_progress", {
+            "run": screen.run_id, "progress": Progress(10, 100, 50, 1.0, (1.0,), 0.0, 100.0, 12.0, True)}))
+        screen._redraw()
+        assert "about 108 s left" in static_text(screen.query_one("#tr-status"))
+        await pilot.press("ctrl+b")
+        assert not screen.has_class("-form-folded") and app.focused is screen.query_one("#f-samples")
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: not screen.running, 30)
+
+
+async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half():
+    app = make_app(screen="autograd")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        await pilot.pause(0.2)
+        box = screen.query_one("#ag-graph-box")
+        assert box.outer_size.height == 5 + 2  # the scalar example: five nodes, and the frame
+        screen.load_example("mlp")
+        assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
+        await pilot.pause(0.2)
+        assert box.outer_size.height == 12  # ten nodes and the frame, within half of 24 rows

@@ -17,12 +17,33 @@ from bench.term import Terminal
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def start(tmp_path) -> Terminal:
+def start(tmp_path, **extra: str) -> Terminal:
     exe = Path(sys.executable).with_name("torchtui")
     command = str(exe) if exe.exists() else f"{sys.executable} -m tui"
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color"}
+           "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color", **extra}
     return Terminal(command, 80, 24, env)
+
+
+@pytest.mark.parametrize("env", [{"TERM": "xterm"}, {"TERM": "screen"}, {"TERM": "tmux-256color"},
+                                 {"TERM": "linux"}, {"NO_COLOR": "1"}, {"LANG": "C", "LC_ALL": "C"}])
+def test_terminals_and_locales(tmp_path, env):
+    """The app draws and runs cells under each TERM, without colour, and in the C locale (the
+    too-small notice and the way back are tested with Pilot, in test_terminal)."""
+    term = start(tmp_path, **env)
+    try:
+        assert term.wait("Playground", 30), term.screen()
+        assert term.wait("loaded", 60), term.screen()
+        term.type("6 * 7")
+        term.keys("Enter")
+        assert term.wait("Out[1]: 42"), term.screen()
+        term.type("6 * 8")
+        term.keys("Enter")
+        assert term.wait("Out[2]: 48"), term.screen()
+        assert "Traceback" not in term.screen()
+    finally:
+        term.keys("C-q")
+        term.close()
 
 
 def gone_within(pids: list[int], seconds: float) -> bool:

@@ -56,8 +56,8 @@ class AutogradScreen(BaseScreen):
 
     DEFAULT_CSS = """
     #ag-title { height: 1; padding: 0 1; }
-    #ag-graph-box { height: 2fr; border: round $primary; }
-    #ag-step-box { height: 3fr; border: round $accent; }
+    #ag-graph-box { height: 8; border: round $primary; }
+    #ag-step-box { height: 1fr; border: round $accent; }
     """
 
     TITLE_KEY = "screen.autograd"
@@ -153,7 +153,10 @@ class AutogradScreen(BaseScreen):
         self.query_one("#ag-title", Static).update(header)
         graph = Text()
         marked = 0
-        for number, line in enumerate(graph_lines(self.recording.graph, current)):
+        lines = graph_lines(self.recording.graph, current)
+        # the rows its graph needs (and its frame), up to half the screen; the step gets the rest
+        self.query_one("#ag-graph-box").styles.height = max(4, min(len(lines) + 2, self.app.size.height // 2))
+        for number, line in enumerate(lines):
             here = line.lstrip("│├└─ ").startswith("▶")
             marked = number if here else marked
             graph.append(line + "\n", style="bold reverse" if here else "")

@@ -19,6 +19,8 @@ FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "ep
 REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
+FOLD_BELOW_ROWS, FOLD_BELOW_COLUMNS = 34, 110  # a run on a smaller terminal folds the form away
+ETA_AFTER_S = 5.0  # runs longer than this show an estimate of the time left
 
 
 class TrainingScreen(BaseScreen):
@@ -36,7 +38,10 @@ class TrainingScreen(BaseScreen):
     #tr-buttons { height: 1; }
     #tr-buttons Button { margin-right: 1; min-width: 7; }
     #tr-right { width: 1fr; }
-    #tr-status { height: 5; padding: 0 1; }
+    #tr-summary { display: none; height: 1; padding: 0 1; color: $text-muted; }
+    TrainingScreen.-form-folded #tr-form { display: none; }
+    TrainingScreen.-form-folded #tr-summary { display: block; }
+    #tr-status { height: auto; max-height: 5; padding: 0 1; }
     #tr-progress { height: 1; padding: 0 1; }
     #loss-plot { height: 1fr; }
     #fit-plot { height: 1fr; }
@@ -51,6 +56,7 @@ class TrainingScreen(BaseScreen):
         Binding("ctrl+s", "toggle_smooth", "tr.smooth", id="tr.smooth", tooltip="tip.tr.smooth", priority=True,
                 show=False),
         Binding("f9", "export", "tr.export", id="tr.export", tooltip="tip.tr.export", priority=True),
+        Binding("ctrl+b", "toggle_form", "tr.form", id="tr.form", tooltip="tip.tr.form", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -99,6 +105,7 @@ class TrainingScreen(BaseScreen):
                     yield Button(t("tr.pause"), id="b-pause", compact=True)
                     yield Button(t("tr.stop"), id="b-stop", compact=True)
             with Vertical(id="tr-right"):
+                yield Static("", id="tr-summary")
                 yield Static(t("tr.idle"), id="tr-status")
                 yield ProgressBar(total=100, show_eta=False, id="tr-progress")
                 yield LossPlot()
@@ -167,6 +174,8 @@ class TrainingScreen(BaseScreen):
         self.query_one(FitPlot).points = None
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
         self.query_one("#tr-status", Static).update(t("tr.preparing"))
+        if self.app.size.height < FOLD_BELOW_ROWS or self.app.size.width < FOLD_BELOW_COLUMNS:
+            self._fold(True)  # the plots take the room while the run goes
         self.dirty = True
         self.running, self.paused = True, False
         self.run_worker(self._ask_start(cfg, self.run_id), group="train-start")
@@ -245,6 +254,10 @@ class TrainingScreen(BaseScreen):
                      device=self.config.device if self.config else "")
             if paused:
                 text += " · " + t("tr.paused")
+            elif p.elapsed > ETA_AFTER_S:
+                done = (p.epoch if p.epoch_done else p.epoch - 0.5) / max(1, p.epochs)
+                if 0 < done < 1:
+                    text += " · " + t("tr.eta", seconds=f"{p.elapsed * (1 - done) / done:.0f}")
             self.query_one("#tr-status", Static).update(text)
             self.query_one("#tr-progress", ProgressBar).update(progress=p.epoch - (0 if p.epoch_done else 1))
         now = time.monotonic()
@@ -284,6 +297,22 @@ class TrainingScreen(BaseScreen):
     def action_stop(self) -> None:
         if self.running:
             self.run_worker(self.app.kernel.request("train_stop"), group="train-control")
+
+    def _fold(self, folded: bool) -> None:
+        """Fold the settings to one line above the plots (ctrl+b brings the form back)."""
+        if folded and self.config is not None:
+            c = self.config
+            self.query_one("#tr-summary", Static).update(t(
+                "tr.summary", samples=c.samples, features=c.features, noise=c.noise, batch=c.batch_size,
+                epochs=c.epochs, lr=c.lr, optimizer=c.optimizer, device=c.device))
+        if folded and self.focused is not None and self.query_one("#tr-form") in self.focused.ancestors:
+            self.set_focus(None)
+        self.set_class(folded, "-form-folded")
+        if not folded:
+            self.query_one("#f-samples", Input).focus()
+
+    def action_toggle_form(self) -> None:
+        self._fold(not self.has_class("-form-folded"))
 
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
