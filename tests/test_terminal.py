@@ -208,7 +208,7 @@ async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_
         assert "x * 2" in script
         (tmp_path / "snippet.py").write_text("y = 5\n")
         screen.run_source(f"%load {tmp_path}/snippet.py")
-        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 20)
+        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40)
 
 
 @pytest.mark.parametrize("args,needle", [

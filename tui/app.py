@@ -87,6 +87,8 @@ class TorchTUI(App):
             if self._holding_keys() or self._key_in_flight is not None or self._held_keys:
                 if isinstance(event, events.Paste) or not await self._check_bindings(event.key, priority=True):
                     self._held_keys.append(event)
+                    if self._key_in_flight is not None:  # should it never be seen handled: not stuck
+                        self.set_timer(KEY_FLIGHT_MAX_S + 0.05, self._unstick)
                 return
             target = self.focused or self.screen
             await super().on_event(event)
@@ -94,6 +96,12 @@ class TorchTUI(App):
                 self._track_key(event, target)
             return
         await super().on_event(event)
+
+    def _unstick(self) -> None:
+        if self._key_in_flight is not None and time.monotonic() - self._key_sent_at > KEY_FLIGHT_MAX_S:
+            self._key_in_flight = None
+            if not self._holding_keys():
+                self.release_keys()
 
     def _track_key(self, event: events.Event, target) -> None:
         self._key_in_flight, self._key_sent_at = event, time.monotonic()
