@@ -99,6 +99,9 @@ def trivial_cells_and_echo(exe: str, env: dict) -> None:
         time.sleep(0.3)
         term.keys("C-r")
         term.wait("epoch 2/", 60)
+        term.keys("C-b")  # at 80x24 a run folds the form: bring it back to type into it
+        term.wait("samples", 10)
+        time.sleep(0.3)
         running = echo_times(term, "")
         term.keys("F7")
     print(f"Training form, keystroke echo, idle     {ms(form_idle)}")
