@@ -15,6 +15,7 @@ from tui.i18n import t
 from tui.screens.base import BaseScreen
 
 KEPT_CELLS = 1_000  # cells %save and copy can reach
+CELL_TEXT_KEPT = 200_000  # characters of a cell's printed output kept for them
 SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb))$")  # one file, no range: the whole session
 VARS_MIN_WIDTH = 110  # narrower than this, the variables pane starts folded
 KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts the kernel
@@ -205,11 +206,13 @@ class PlaygroundScreen(BaseScreen):
         cell = self.session_cells.get(getattr(event, "cell", ""))
         if cell is None:
             return
-        if isinstance(event, ev.CellStream):
-            if event.name == "stderr":
-                cell.stderr += event.text
-            else:
-                cell.stdout += event.text
+        if isinstance(event, ev.CellStream):  # kept up to a bound: a cell may print without end
+            name = "stderr" if event.name == "stderr" else "stdout"
+            kept = getattr(cell, name)
+            if len(kept) < CELL_TEXT_KEPT:
+                more = event.text[:CELL_TEXT_KEPT - len(kept)]
+                cut = "\n[… more output not kept]\n" if len(more) < len(event.text) else ""
+                setattr(cell, name, kept + more + cut)
         elif isinstance(event, ev.CellDisplay) and not event.page:
             if event.number is not None:
                 cell.value = event.data
