@@ -132,6 +132,13 @@ def test_irregular_gradients_are_recorded_and_the_check_says_why_not(setup, expr
     assert any(skipped in why for why in check.skipped.values()), check.skipped
 
 
+def test_an_expression_torch_cannot_compute_is_a_sentence():
+    warnings.simplefilter("ignore")
+    ns = run("a = torch.ones(2, requires_grad=True)\nnt = torch.nested.nested_tensor([a, torch.ones(3)])")
+    with pytest.raises(AutogradError, match="could not be computed: NotImplementedError"):
+        inspections.from_expression("nt.sum()", ns)
+
+
 def test_a_graph_torch_cannot_run_backward_on_is_a_sentence():
     ns = run("w = torch.ones(2, requires_grad=True)\nbad = (w * 2).sum()\nbad.backward()")
     with pytest.raises(AutogradError, match="already freed"):

@@ -158,6 +158,8 @@ def test_magics(kernel):
     assert kernel.run("w.grad is None").value == "True"  # the user's tensors are left as they were
     assert "%autograd EXPR" in kernel.run("%autograd").text()
     assert "no grad_fn" in kernel.run("%autograd torch.ones(2).sum()").text()
+    refused = kernel.run("%autograd not_defined * 2")  # one sentence, not a traceback of the magic
+    assert "could not be computed: NameError" in refused.text() and "Traceback" not in refused.text()
     kernel.run("%reset")
     assert kernel.run("w").error.ename == "NameError"
     assert kernel.run("torch.ones(1)").ok

@@ -71,10 +71,14 @@ def from_example(key: str) -> Inspection:
 def from_expression(expression: str, namespace: dict) -> Inspection:
     """%autograd EXPR over the user's namespace; no tensor of theirs is changed (see
     engine.autograd.record_backward), and the gradient check works on float64 copies."""
-    from engine.autograd import forward_rows, record_backward
+    from engine.autograd import AutogradError, forward_rows, record_backward
 
     code = compile(expression, "<autograd>", "eval")
-    root = eval(code, namespace)
+    try:
+        root = eval(code, namespace)
+    except Exception as exc:  # noqa: BLE001 - said in one sentence, as every refusal of %autograd is
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise AutogradError(f"{expression} could not be computed: {type(exc).__name__}: {first}") from None
     recording = record_backward(root, namespace)
     labels = [n.label for n in recording.graph.leaves()] + [label for label, _ in recording.graph.hidden_leaves]
     leaves = {label: value for label in labels if (value := _leaf(label, namespace)) is not None}

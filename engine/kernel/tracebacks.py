@@ -36,9 +36,15 @@ def own_frames(tb: types.TracebackType | None) -> tuple[types.TracebackType | No
 
 
 def install(ip) -> None:
+    from IPython.core.error import UsageError
+
     def show(shell, etype, value, tb, tb_offset=None):
         short, hidden = own_frames(tb)
-        stb = shell.InteractiveTB.structured_traceback(etype, value, short or tb, tb_offset=tb_offset)
+        if issubclass(etype, UsageError):  # a % command used wrongly: its message is all there is to say
+            stb = [f"UsageError: {value}"]
+            hidden = 0
+        else:
+            stb = shell.InteractiveTB.structured_traceback(etype, value, short or tb, tb_offset=tb_offset)
         if hidden and short is not None:
             stb = [*stb[:-1], f"({hidden} frame{'s' if hidden > 1 else ''} inside libraries not shown; "
                               "%tb shows them)", stb[-1]]
