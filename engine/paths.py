@@ -74,7 +74,8 @@ def write_private(path: Path, data: bytes | str) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (one of another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -89,7 +90,7 @@ def sweep_temp_files(path: Path) -> None:
     try:
         for tmp in path.parent.glob(f".{path.name}.*.tmp"):
             pid = tmp.name[len(path.name) + 2:-4]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
                 tmp.unlink()
     except OSError:
         pass

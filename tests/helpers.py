@@ -46,3 +46,21 @@ def run(coro):
 async def screen_ready(pilot, timeout: float = 30.0) -> bool:
     """Wait until the current screen's body (everything below the status line) is mounted."""
     return await wait_for(pilot, lambda: getattr(pilot.app.screen, "ready", True), timeout)
+
+
+async def type_cell(pilot, text: str) -> None:
+    """Type a line as keys (spaces included), then Enter."""
+    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
+    await pilot.press("enter")
+
+
+async def start_long_run(pilot):
+    """On the Training screen: a run long enough to still be going when the test looks at it."""
+    app, screen = pilot.app, pilot.app.screen
+    assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+    screen.query_one("#f-samples").value = "20000"
+    screen.query_one("#f-epochs").value = "100000"
+    await pilot.pause(0.05)
+    await pilot.press("ctrl+r")
+    assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+    return screen

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import log_text, static_text, wait_for
+from tests.helpers import log_text, static_text, type_cell, wait_for
 from tui import cli
 from tui.app import make_app
 
@@ -67,10 +67,6 @@ def notebook_kernel(jupyter_dirs):
     km.shutdown_kernel(now=True)
 
 
-async def type_line(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
-    await pilot.press("enter")
-
 
 async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running(notebook_kernel):
     km = notebook_kernel
@@ -82,15 +78,15 @@ async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running
         name = Path(km.connection_file).name
         assert await wait_for(pilot, lambda: f"attached to {name[:15]}" in app.status_text, 10), app.status_text
         assert await wait_for(pilot, lambda: "Attached to the running kernel" in log_text(app))
-        await type_line(pilot, "loss = (w * w).sum()")
+        await type_cell(pilot, "loss = (w * w).sum()")
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: table.row_count == 3, 20)
         assert sorted(str(table.get_row_at(i)[0]) for i in range(3)) == ["loss", "t", "w"]
         check = await app.kernel.request("tour_check", chapter="create")  # Learn, on the notebook's t
         assert check.passed, check
-        await type_line(pilot, "F")  # the notebook's own F is not replaced by torch.nn.functional
+        await type_cell(pilot, "F")  # the notebook's own F is not replaced by torch.nn.functional
         assert await wait_for(pilot, lambda: "'mine'" in log_text(app), 20)
-        await type_line(pilot, "%autograd loss")
+        await type_cell(pilot, "%autograd loss")
         assert await wait_for(pilot, lambda: app.current_mode == "autograd", 30)
         grad = app.screen
         assert await wait_for(pilot, lambda: grad.recording is not None, 20)
@@ -122,13 +118,13 @@ async def test_a_kernel_without_the_engine_runs_plain(jupyter_dirs, tmp_path):
             assert await wait_for(pilot, lambda: app.kernel.ready, 60)
             assert "plain Jupyter" in app.status_text
             assert await wait_for(pilot, lambda: "no torchtui engine" in log_text(app))
-            await type_line(pilot, "print(6 * 7)")
+            await type_cell(pilot, "print(6 * 7)")
             assert await wait_for(pilot, lambda: "42" in log_text(app), 20)
             with pytest.raises(Exception, match="no torchtui engine"):
                 await app.kernel.request("details", name="x")
             start, _, words = await app.kernel.complete("import jso", 10)
             assert "json" in words
-            await type_line(pilot, "import time; time.sleep(30)")
+            await type_cell(pilot, "import time; time.sleep(30)")
             assert await wait_for(pilot, lambda: app.kernel.running is not None, 20)
             await pilot.press("ctrl+c")
             assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 20)
@@ -159,20 +155,20 @@ async def test_restart_of_an_attached_kernel_is_confirmed_and_its_owner_brings_i
         app = make_app(existing=connection)
         async with app.run_test(size=(100, 30)) as pilot:
             assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-            await type_line(pilot, "before = 1")
+            await type_cell(pilot, "before = 1")
             assert await wait_for(pilot, lambda: app.kernel.running is None and "In [1]" in log_text(app), 20)
             await pilot.press("f9")
             assert await wait_for(pilot, lambda: type(app.screen).__name__ == "Confirm")
             await pilot.press("tab", "enter")  # from "Cancel" to "Restart it"
             assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 90), log_text(app)
-            await type_line(pilot, "'before' in dir(), torch.ones(1).sum().item()")
+            await type_cell(pilot, "'before' in dir(), torch.ones(1).sum().item()")
             assert await wait_for(pilot, lambda: "(False, 1.0)" in log_text(app), 30), log_text(app)
             # a kernel that dies is said so (the heartbeat stops, or a new process answers); once
             # its owner has started it again, torchtui attaches again
-            await type_line(pilot, "import os; os._exit(1)")
+            await type_cell(pilot, "import os; os._exit(1)")
             assert await wait_for(pilot, lambda: log_text(app).count("fresh kernel is ready") == 2, 90), log_text(app)
             assert not app.screen.query_one("#kernel-banner").has_class("-shown")
-            await type_line(pilot, "6 * 7")
+            await type_cell(pilot, "6 * 7")
             assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30), log_text(app)
     finally:
         owner.terminate()

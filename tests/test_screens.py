@@ -3,13 +3,8 @@ import os
 
 import pytest
 
-from tests.helpers import log_text, screen_ready, static_text, wait_for
+from tests.helpers import log_text, screen_ready, start_long_run, static_text, type_cell, wait_for
 from tui.app import make_app
-
-
-async def type_cell(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
-    await pilot.press("enter")
 
 
 async def test_playground_runs_cells_and_shows_values_errors_and_variables():
@@ -264,13 +259,7 @@ async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
 async def test_a_run_ends_with_its_kernel():
     app = make_app(screen="train")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
-        screen.query_one("#f-samples").value = "20000"
-        screen.query_one("#f-epochs").value = "100000"
-        await pilot.pause(0.05)
-        await pilot.press("ctrl+r")
-        assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+        screen = await start_long_run(pilot)
         await app.kernel.restart()
         assert await wait_for(pilot, lambda: not screen.running, 30)
         assert "ended with its kernel" in static_text(screen.query_one("#tr-status"))

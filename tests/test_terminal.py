@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from tests.helpers import log_text, wait_for
+from tests.helpers import log_text, start_long_run, wait_for
 from tui.app import make_app
 
 
@@ -208,7 +208,7 @@ async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_
         assert "x * 2" in script
         (tmp_path / "snippet.py").write_text("y = 5\n")
         screen.run_source(f"%load {tmp_path}/snippet.py")
-        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40)
+        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40), (log_text(app)[-800:], screen.editor.text)
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -247,13 +247,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
 
     app = make_app(screen="train")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
-        screen.query_one("#f-samples").value = "20000"
-        screen.query_one("#f-epochs").value = "100000"
-        await pilot.pause(0.05)
-        await pilot.press("ctrl+r")
-        assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+        screen = await start_long_run(pilot)
         await pilot.pause(0.3)
         assert screen.has_class("-form-folded")
         assert "epochs 100000" in static_text(screen.query_one("#tr-summary"))

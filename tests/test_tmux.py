@@ -32,8 +32,7 @@ def test_terminals_and_locales(tmp_path, env):
     too-small notice and the way back are tested with Pilot, in test_terminal)."""
     term = start(tmp_path, **env)
     try:
-        assert term.wait("Playground", 30), term.screen()
-        assert term.wait("loaded", 60), term.screen()
+        wait_ready(term)
         term.type("6 * 7")
         term.keys("Enter")
         assert term.wait("Out[1]: 42"), term.screen()
@@ -44,6 +43,12 @@ def test_terminals_and_locales(tmp_path, env):
     finally:
         term.keys("C-q")
         term.close()
+
+
+def wait_ready(term: Terminal) -> None:
+    """The first frame, then the kernel: cells can run."""
+    assert term.wait("Playground", 30), term.screen()
+    assert term.wait("loaded", 60), term.screen()
 
 
 def gone_within(pids: list[int], seconds: float) -> bool:
@@ -58,8 +63,7 @@ def gone_within(pids: list[int], seconds: float) -> bool:
 def test_real_terminal_session(tmp_path):
     term = start(tmp_path)
     try:
-        assert term.wait("Playground", 30), term.screen()
-        assert term.wait("loaded", 60), term.screen()
+        wait_ready(term)
         term.type("torch.ones(2) * 3")
         term.keys("Enter")
         assert term.wait("tensor([3., 3.])"), term.screen()

@@ -24,24 +24,16 @@ def runtime_dir() -> Path:
         return Path(tempfile.mkdtemp(prefix=own_temp_prefix()))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale(folder: Path) -> None:
     """Remove the files of kernels whose app is gone (killed, so it could not clean up)."""
+    from engine import paths
+
     for path in folder.glob("kernel-*"):
         try:
             pid = int(path.name.split("-")[1])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _alive(pid):
+        if pid != os.getpid() and not paths.process_alive(pid):
             try:
                 path.unlink()
             except OSError:

@@ -343,10 +343,7 @@ class KernelSession:
             return
         if self.km is None or self._busy_restart:
             return
-        self._busy_restart = True
-        self.ready = False
-        self._emit(ev.KernelRestarting())
-        self._fail_pending("restarted")
+        self._begin_restart()
         try:
             if self.dead or not await self.km.is_alive():
                 await self.km.start_kernel(stdout=self._log, stderr=self._log, env=kernel_env())
@@ -369,10 +366,7 @@ class KernelSession:
         file), wait for its heartbeat to come back, then attach again."""
         if self._busy_restart or self.kc is None:
             return
-        self._busy_restart = True
-        self.ready = False
-        self._emit(ev.KernelRestarting())
-        self._fail_pending("restarted")
+        self._begin_restart()
         try:
             if not self.dead:
                 self.kc.control_channel.send(self.kc.session.msg("shutdown_request", {"restart": True}))
@@ -413,6 +407,13 @@ class KernelSession:
             if old is not None and old is not self.kc:
                 old.stop_channels()
         await self._hello(restarted=True)
+
+    def _begin_restart(self) -> None:
+        """Whichever way a kernel restarts: busy, not ready, said, and what waited on it failed."""
+        self._busy_restart = True
+        self.ready = False
+        self._emit(ev.KernelRestarting())
+        self._fail_pending("restarted")
 
     def _fail_pending(self, status: str) -> None:
         now = time.monotonic()
@@ -530,10 +531,7 @@ class KernelSession:
             return False
         if msg.get("header", {}).get("session", self.kernel_session) == self.kernel_session:
             return False
-        self._busy_restart = True
-        self.ready = False
-        self._emit(ev.KernelRestarting())
-        self._fail_pending("restarted")
+        self._begin_restart()
 
         async def again() -> None:
             try:

@@ -37,9 +37,10 @@ class FittingFooter(Footer):
         room -= sum(key_width(w, self.compact) for w in helps)  # F1 always shows: it lists the rest
         kept = []
         for item in items:
-            if item in palette or item in helps:
-                if item in helps:
-                    kept.append(item)
+            if item in palette:
+                continue
+            if item in helps:
+                kept.append(item)
                 continue
             need = key_width(item, self.compact) if hasattr(item, "key_display") else width
             if need > room:
