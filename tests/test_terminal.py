@@ -17,11 +17,14 @@ async def test_focus_comes_back_after_the_terminal_was_too_small():
         await pilot.resize_terminal(60, 20)
         await pilot.pause(0.1)
         assert app.screen.has_class("-too-small")
+        await pilot.press("7", "*", "6", "enter")  # typed while too small: kept for the editor
         await pilot.resize_terminal(80, 24)
+        await pilot.press("2", "*")  # typed at once after the resize back: kept too
         await pilot.pause(0.1)
         assert app.focused is editor
         await pilot.press("1", "+", "1", "enter")
-        assert await wait_for(pilot, lambda: "Out[1]: 2" in log_text(app), 30)
+        assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30), log_text(app)
+        assert await wait_for(pilot, lambda: "Out[2]: 3" in log_text(app), 30), log_text(app)  # 2*1+1
 
 
 async def test_a_burst_of_keys_acts_on_the_widget_focused_after_the_keys_before_it():

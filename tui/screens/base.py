@@ -95,10 +95,16 @@ class BaseScreen(Screen):
         if small == self.has_class("-too-small"):
             return
         if small:
-            # the body is hidden, and focus with it: remembered, to be given back
+            # the body is hidden, and focus with it: remembered, to be given back; keys typed
+            # meanwhile wait (as at start-up) and go to it then, none lost
             self._focus_before_small = self.focused
+            if self.ready:
+                self.keys_ready = False
         self.set_class(small, "-too-small")
         if not small:
             widget = getattr(self, "_focus_before_small", None)
             if widget is not None and widget.is_attached:
-                self.call_after_refresh(widget.focus)
+                widget.focus()
+            if self.ready and not self.keys_ready:
+                # focus() takes effect through the app's queue: the waiting keys follow it there
+                self.app.call_later(self._accept_keys)
