@@ -186,6 +186,36 @@ async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies
         assert not screen.has_class("-vars-folded")
 
 
+async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f7_copies_it():
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        screen.run_source("print('alpha beta')\nprint('gamma 你好 delta')")
+        assert await wait_for(pilot, lambda: "gamma" in log_text(app), 30)
+        await pilot.pause(0.2)
+        rows = [strip.text.rstrip() for strip in output.lines]
+        first = rows.index("alpha beta")
+        top = first - round(output.scroll_y)
+        left = output.region.x - output.content_region.x  # the log's padding is not text
+        # press on "beta", drag to the end of "你好" on the next line, release
+        await pilot.mouse_down(output, offset=(6 - left, top))
+        end = len("gamma 你") + 1  # the column where 好 starts (你 takes two)
+        await pilot.hover(output, offset=(end - left, top + 1))
+        await pilot.mouse_up(output, offset=(end - left, top + 1))
+        await pilot.pause(0.1)
+        assert screen.get_selected_text() == "beta\ngamma 你好"
+        picked = output.render_line(top)  # the selection is drawn
+        styles = {seg.text: seg.style for seg in picked if seg.text.strip()}
+        assert any("beta" in text for text in styles) and not any("alpha beta" in text for text in styles)
+        await pilot.press("f7")
+        await pilot.pause(0.1)
+        assert copied == ["beta\ngamma 你好"]
+        assert app.focused is screen.editor and not screen.selections
+
+
 async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_the_editor(tmp_path):
     import nbformat
 

@@ -250,12 +250,19 @@ class PlaygroundScreen(BaseScreen):
         return cells[-1]
 
     def action_copy(self) -> None:
-        """f7: copy the input, output or value of the current cell (OSC 52: works over SSH, and in
-        tmux with set-clipboard on)."""
+        """f7: copy the text selected with the mouse in the output log, or else the input, output or
+        value of the current cell (OSC 52: works over SSH, and in tmux with set-clipboard on)."""
         from engine.repl.save import ANSI
         from tui.kernel.display import text_of
         from tui.screens.pickers import CopyPicker
 
+        if self.output in self.selections and (selected := self.get_selected_text()):
+            # text picked with the mouse in the output log
+            self.app.copy_to_clipboard(selected)
+            self.notify(t("pg.copied_selection", chars=len(selected)), timeout=4)
+            self.clear_selection()
+            self.editor.focus()
+            return
         cell = self._current_cell()
         if cell is None:
             self.notify(t("pg.copy_nothing"), severity="warning")

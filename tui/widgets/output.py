@@ -12,7 +12,11 @@ import re
 from collections import deque
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.widgets import RichLog, Static
 
 from tui.long_lived import freeze_long_lived
@@ -94,6 +98,25 @@ class CellText:
         return overwrite(self.partial)
 
 
+def stylize(strip: Strip, span: tuple[int, int], style: Style) -> Strip:
+    """`strip` with characters start..end (end -1: to the end of the line) drawn in `style`."""
+    start, end = span
+    segments: list[Segment] = []
+    x = 0
+    for text, seg_style, control in strip:
+        n = len(text)
+        a = min(max(start - x, 0), n)
+        b = n if end == -1 else min(max(end - x, 0), n)
+        if a >= b or control:
+            segments.append(Segment(text, seg_style, control))
+        else:
+            picked = (seg_style + style) if seg_style else style
+            segments.extend(Segment(part, part_style) for part, part_style in
+                            ((text[:a], seg_style), (text[a:b], picked), (text[b:], seg_style)) if part)
+        x += n
+    return Strip(segments, strip.cell_length)
+
+
 class OutputLog(RichLog):
     """A RichLog that knows how to write cells; the oldest lines drop off past MAX_LINES."""
 
@@ -112,6 +135,24 @@ class OutputLog(RichLog):
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
         self.marks: list[tuple[int, object]] = []  # (cell number, the first line of its In [n])
+
+    # --- selecting text with the mouse (RichLog has no selection of its own) -------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        strip = self._render_line(row, scroll_x, self.scrollable_content_region.width)
+        selection = self.text_selection
+        if selection is not None and row < len(self.lines) and (span := selection.get_span(row)) is not None:
+            strip = stylize(strip, span, self.screen.get_component_rich_style("screen--selection"))
+        # (column, row) of each character: how the screen tells which text the mouse went over
+        return strip.apply_offsets(scroll_x, row).apply_style(self.rich_style)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join(strip.text.rstrip() for strip in self.lines)
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def put(self, renderable, lines: int = 1, mark: int | None = None) -> None:
         """Write through a queue: rendering is paid per line, so at most LINES_PER_TICK lines are
