@@ -244,6 +244,23 @@ async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_
         assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40), (log_text(app)[-800:], screen.editor.text)
 
 
+async def test_run_runs_a_script_in_the_namespace_with_its_output_live(tmp_path):
+    script = tmp_path / "train step.py"  # a space in the name, as people's files have
+    script.write_text("import time\nimport torch\nw = torch.ones(2) * 3\nprint('first line', flush=True)\n"
+                      "time.sleep(1.5)\nprint('second line')\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source(f'%run "{script}"')
+        assert await wait_for(pilot, lambda: "first line" in log_text(app), 30), log_text(app)
+        # shown while the script still runs
+        assert app.kernel.running is not None and "second line" not in log_text(app)
+        assert await wait_for(pilot, lambda: "second line" in log_text(app), 30), log_text(app)
+        screen.run_source("w.sum().item()")  # the script's names are in the namespace
+        assert await wait_for(pilot, lambda: "6.0" in log_text(app), 30), log_text(app)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--data-seed", "-1"], "between 0 and 4294967295"),
     (["--data-seed", "4294967296"], "between 0 and 4294967295"),
