@@ -102,14 +102,22 @@ def test_real_terminal_session(tmp_path):
     assert "while True: pass" in history
 
 
-def test_killing_the_app_takes_its_kernel_along(tmp_path):
+@pytest.mark.parametrize("cell", [None, "sum(range(10**11))"])
+def test_killing_the_app_takes_its_kernel_along(tmp_path, cell):
+    """Idle, or stuck in a C call that holds the GIL (where a thread watching the parent never
+    gets to run)."""
     term = start(tmp_path)
     try:
         assert term.wait("loaded", 60), term.screen()
         kernels = term.descendants("engine.kernel.launcher")
         assert len(kernels) == 1
+        if cell:
+            term.type(cell)
+            term.keys("Enter")
+            assert term.wait("running [1]", 20), term.screen()
+            time.sleep(1)
         os.kill(term.pid(), signal.SIGKILL)
-        assert gone_within(kernels, 10)  # the kernel's parent poller notices and exits
+        assert gone_within(kernels, 10)
     finally:
         term.close()
 

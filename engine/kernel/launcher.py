@@ -71,7 +71,29 @@ def use_unix_pipe() -> bool:
     return True
 
 
+def die_with_the_app() -> None:
+    """On Linux, ask the kernel to be killed the moment the app that started it dies.
+
+    ipykernel's own parent poller is a thread: a cell stuck in one C call that holds the GIL
+    (`sum(range(10**10))`) never lets it run, and the orphaned kernel would burn a core for
+    minutes. The kernel's state dies with the app either way: no one could reach it again."""
+    parent = os.environ.get("JPY_PARENT_PID")
+    if not sys.platform.startswith("linux") or not parent or not parent.isdigit():
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):  # the app died before the request took effect
+        os._exit(1)
+
+
 def main() -> None:
+    die_with_the_app()
     use_unix_pipe()
     from ipykernel.kernelapp import launch_new_instance
 
