@@ -4,13 +4,26 @@ namespace as `trained_model` (and the run's numbers as `trained_result`) for the
 
 from __future__ import annotations
 
+import os
 import threading
 
 from engine.kernel.bridge import RequestError
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
 SCATTER_POINTS = 400
+TRAINING_NICENESS = 10
 MODEL_NAME, RESULT_NAME = "trained_model", "trained_result"
+
+
+def yield_to_the_screen() -> None:
+    """Run this thread at a lower priority (Linux: niceness is per thread): where cores are few,
+    the app drawing keys and plots, and the terminal, come before the next training step. Where
+    a core is free, training goes as fast as before."""
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+        except OSError:
+            pass
 
 
 class TrainingRun:
@@ -50,6 +63,7 @@ class TrainingRun:
         from engine.training import ConfigError, Diverged, Trainer, make_data
 
         emit = self.bridge.emit
+        yield_to_the_screen()
         try:
             data = make_data(cfg)
             trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
