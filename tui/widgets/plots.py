@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -31,6 +32,19 @@ def narrow_line(line: str) -> str:
             continue
         out.append(tok)
     return "".join(out)
+
+
+LINE_POINTS = 60
+
+
+def line_within(w: float, b: float, lo: float, hi: float,
+                span: tuple[float, float] | None) -> tuple[list[float], list[float]]:
+    """Points of y = w·x + b for x in [lo, hi], only those inside the y-range `span`."""
+    xs = [lo + (hi - lo) * i / (LINE_POINTS - 1) for i in range(LINE_POINTS)]
+    points = [(x, w * x + b) for x in xs]
+    if span is not None:
+        points = [(x, y) for x, y in points if math.isfinite(y) and span[0] <= y <= span[1]]
+    return [x for x, _ in points], [y for _, y in points]
 
 
 class Plot(PlotextPlot):
@@ -118,18 +132,30 @@ class FitPlot(Plot):
             self.refresh()
             return
         xs, ys = self.points
+        # The scale is the data's: a learned line that ran off (a diverged run) is drawn where it
+        # crosses the data's range and nowhere else, so the axes stay readable.
+        span = value_range(ys)
+        if span is not None:
+            plt.ylim(*span)
+            plt.yticks(*ticks(*span))
         if self.features == 1:
             plt.title(self.title)
             plt.scatter(xs, ys, marker="dot", color="gray", label=t("plot.data"))
             lo, hi = min(xs), max(xs)
             tw, tb = self.true_line
-            plt.plot([lo, hi], [tw * lo + tb, tw * hi + tb], color="red", label=t("plot.true"))
-            plt.plot([lo, hi], [weight[0] * lo + bias, weight[0] * hi + bias], color="orange", label=t("plot.learned"))
+            for (w, b), color, label in (((tw, tb), "red", "plot.true"), ((weight[0], bias), "orange", "plot.learned")):
+                line = line_within(w, b, lo, hi, span)
+                if line[0]:  # (plotext fails on an empty series with a legend)
+                    plt.plot(*line, color=color, label=t(label))
             plt.xlabel("x")
         else:
             plt.title(f"{self.title}: {t('plot.pred_vs_true')}")
             if predicted is not None:
-                plt.scatter(ys, predicted, marker="dot", color="orange", label=t("plot.predicted"))
+                kept = [(y, p) for y, p in zip(ys, predicted, strict=False)
+                        if span is None or span[0] <= p <= span[1]]
+                if kept:
+                    plt.scatter([y for y, _ in kept], [p for _, p in kept], marker="dot", color="orange",
+                                label=t("plot.predicted"))
             lo, hi = min(ys), max(ys)
             plt.plot([lo, hi], [lo, hi], color="red", label=t("plot.perfect"))
             plt.xlabel(t("plot.true_y"))
