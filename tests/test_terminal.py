@@ -58,6 +58,11 @@ async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
         await pilot.pause(0.5)  # redraw ticks come and go: the verdict stays
         status = static_text(screen.query_one("#tr-status"))
         assert "diverged" in status and "epoch" in status and "step" in status and "lower learning rate" in status
+        # the fit keeps the data's scale: the runaway line does not stretch it
+        fit = screen.query_one("#fit-plot").render().plain.splitlines()
+        labels = [line.split("┤")[0].strip() for line in fit if "┤" in line]
+        assert labels and all(len(label) <= 8 for label in labels), labels
+        assert max(abs(float(label)) for label in labels) < 1000, labels
         screen.query_one("#f-lr").value = "0.01"
         await pilot.pause(0.05)
         await pilot.press("ctrl+r")
@@ -214,6 +219,32 @@ async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f
         await pilot.pause(0.1)
         assert copied == ["beta\ngamma 你好"]
         assert app.focused is screen.editor and not screen.selections
+
+
+async def test_tensors_are_printed_to_the_width_of_the_output_log():
+    from tui.kernel.display import text_of
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+
+        async def value_lines(number: int) -> list[str]:
+            screen.run_source("torch.arange(24.).reshape(2, 12) * 1000")
+            assert await wait_for(pilot, lambda: f"Out[{number}]:" in log_text(app), 30), log_text(app)
+            cell = list(screen.session_cells.values())[-1]
+            return text_of(cell.value).split("\n")
+
+        await pilot.pause(0.5)  # the width reaches the kernel
+        narrow = await value_lines(1)
+        width = output.scrollable_content_region.width
+        assert len(narrow) == 4 and max(map(len, narrow)) <= width, (width, narrow)
+        # a value of several lines starts under Out[n], so its rows line up in the log
+        assert f"Out[1]:\n{narrow[0]}" in log_text(app)
+        await pilot.resize_terminal(180, 30)
+        await pilot.pause(0.8)
+        wide = await value_lines(2)
+        assert len(wide) == 2, wide  # each row of 12 on one line
 
 
 async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_the_editor(tmp_path):

@@ -9,6 +9,8 @@ from engine.kernel import inspections
 from engine.kernel.bridge import RequestError
 from engine.kernel.training_run import TrainingRun
 
+MIN_PRINT_WIDTH = 40
+
 
 def register(bridge, ip) -> None:
     training = TrainingRun(bridge, lambda: ip.user_ns)
@@ -48,6 +50,21 @@ def register(bridge, ip) -> None:
 
         return find(name, ip.user_ns)
 
+    def display_width(width: int) -> bool:
+        """Print tensors and arrays to the app's log width (own kernel only: a notebook's print
+        options are its owner's)."""
+        from engine.kernel.extension import own_kernel
+
+        if not own_kernel():
+            return False
+        import numpy as np
+        import torch
+
+        columns = max(MIN_PRINT_WIDTH, int(width))
+        torch.set_printoptions(linewidth=columns)
+        np.set_printoptions(linewidth=columns)
+        return True
+
     def grad_example(key: str) -> dict:
         return inspections.from_example(key).payload()
 
@@ -58,6 +75,7 @@ def register(bridge, ip) -> None:
         "signature": signature,
         "tour_check": tour_check,
         "grad_example": grad_example,
+        "display_width": display_width,
         "grad_check": lambda token: inspections.check(token),
         "grad_values": lambda token, index: inspections.values(token, index),
         "train_start": lambda config, tag=0: training.start(config, tag),

@@ -15,6 +15,7 @@ from tui.i18n import t
 from tui.screens.base import BaseScreen
 
 KEPT_CELLS = 1_000  # cells %save and copy can reach
+WIDTH_SETTLE_S = 0.3  # the log's width is sent to the kernel once it stops changing
 CELL_TEXT_KEPT = 200_000  # characters of a cell's printed output kept for them
 SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb))$")  # one file, no range: the whole session
 VARS_MIN_WIDTH = 110  # narrower than this, the variables pane starts folded
@@ -86,6 +87,9 @@ class PlaygroundScreen(BaseScreen):
         self._variables_shown: tuple = ()
         self._vars_chosen: bool | None = None  # shown or folded by f6; None: by the width
         self.session_cells: dict[str, object] = {}  # msg id -> SessionCell, in the order they ran
+        self._log_width = 0  # the output log's text width, and the last one the kernel was told
+        self._width_sent = 0
+        self._width_timer = None
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -126,6 +130,28 @@ class PlaygroundScreen(BaseScreen):
         self.call_after_refresh(lambda: self.set_timer(0.1, self.editor.highlight))
         self.set_interval(0.2, self._update_run_status)
         self._update_run_status()
+
+    # --- tensors printed to the log's width -------------------------------------------------
+    def on_output_log_width(self, message) -> None:
+        self._log_width = message.width
+        if self._width_timer is not None:
+            self._width_timer.stop()
+        self._width_timer = self.set_timer(WIDTH_SETTLE_S, self._send_width)  # a drag sends once
+
+    def _send_width(self) -> None:
+        self._width_timer = None
+        width, kernel = self._log_width, self.app.kernel
+        if width < 1 or width == self._width_sent or not kernel.ready or kernel.plain:
+            return
+        self._width_sent = width
+
+        async def send() -> None:
+            try:
+                await kernel.request("display_width", width=width, timeout=10)
+            except Exception:  # busy, restarting: the next resize or restart sends it again
+                self._width_sent = 0
+
+        self.run_worker(send(), group="display-width")
 
     # --- running cells --------------------------------------------------------------------
     def on_cell_editor_submitted(self, message) -> None:
@@ -338,6 +364,8 @@ class PlaygroundScreen(BaseScreen):
 
     def _kernel_ready(self, event) -> None:
         self._show_death("")
+        self._width_sent = 0  # a new kernel prints at 80 columns until told
+        self._send_width()
         if event.error:
             self.output.write_note(t("pg.kernel_failed", error=event.error), "bold red")
             return

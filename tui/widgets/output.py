@@ -15,6 +15,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.message import Message
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import RichLog, Static
@@ -124,6 +125,16 @@ class OutputLog(RichLog):
     OutputLog { height: 1fr; border: none; background: $surface; padding: 0 1; overflow-x: hidden; }
     OutputLog:focus { background: $boost; }
     """
+
+    class Width(Message):
+        """The log's text width changed (the kernel prints tensors to fit it)."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    def on_resize(self, event) -> None:
+        self.post_message(self.Width(self.scrollable_content_region.width))
 
     def __init__(self) -> None:
         super().__init__(id="output", max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, min_width=20)
@@ -272,7 +283,12 @@ class OutputLog(RichLog):
 
         text = text_of(data)
         lines = text.count("\n") + 1
-        if number is not None:
+        if number is not None and "\n" in text:
+            # as IPython does: a value of several lines starts on its own line, so that each row
+            # of a tensor printed to the log's width fits on one line
+            self.put(Text(f"Out[{number}]:", style="bold red"))
+            self.put(ansi_text(text), lines)
+        elif number is not None:
             self.put(Text.assemble((f"Out[{number}]: ", "bold red"), ansi_text(text)), lines)
         elif text:
             self.put(ansi_text(text), lines)
