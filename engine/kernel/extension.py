@@ -206,9 +206,10 @@ def load(ip) -> None:
     fill_namespace(ip)
     _install_formatters(ip)
     _install_completion(ip)
-    from engine.kernel import magics, requests
+    from engine.kernel import figures, magics, requests
 
     magics.register(ip)
+    figures.install(ip)
     ip.events.register("post_run_cell", _after_cell(ip))
     try:
         from comm import get_comm_manager

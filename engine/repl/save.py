@@ -74,13 +74,23 @@ def save(cells: list[SessionCell], path: Path) -> Path:
     """Write the session to `path`: .ipynb as a notebook, anything else as a script."""
     path = Path(path).expanduser()
     try:
-        if path.suffix == ".ipynb":
+        if path.suffix.lower() == ".ipynb":
             import nbformat
 
             text = nbformat.writes(notebook(cells))
         else:
             text = script_text(cells)
         path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SaveError(f"could not write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def save_figure(png: bytes, path: Path) -> Path:
+    """Write a figure's PNG as it came from the kernel."""
+    path = Path(path).expanduser()
+    try:
+        path.write_bytes(png)
     except OSError as exc:
         raise SaveError(f"could not write {path}: {exc.strerror or exc}") from None
     return path

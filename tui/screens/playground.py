@@ -17,7 +17,7 @@ from tui.screens.base import BaseScreen
 KEPT_CELLS = 1_000  # cells %save and copy can reach
 WIDTH_SETTLE_S = 0.3  # the log's width is sent to the kernel once it stops changing
 CELL_TEXT_KEPT = 200_000  # characters of a cell's printed output kept for them
-SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb))$")  # one file, no range: the whole session
+SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb|png))$", re.IGNORECASE)  # one file, no range: the whole session
 VARS_MIN_WIDTH = 110  # narrower than this, the variables pane starts folded
 KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts the kernel
 
@@ -65,6 +65,7 @@ class PlaygroundScreen(BaseScreen):
         # priority: the editor (a TextArea) has its own f6 and f7 (select line, select all)
         Binding("f6", "toggle_variables", "pg.vars", id="pg.vars", tooltip="tip.pg.vars", priority=True),
         Binding("f7", "copy", "pg.copy", id="pg.copy", tooltip="tip.pg.copy", priority=True),
+        Binding("f8", "figure", "pg.figure", id="pg.figure", tooltip="tip.pg.figure", priority=True),
         # priority: the editor keeps focus while the output pages and jumps
         Binding("pageup", "page(-1)", "pg.page_up", id="pg.page_up", tooltip="tip.pg.page", show=False,
                 priority=True),
@@ -247,10 +248,31 @@ class PlaygroundScreen(BaseScreen):
         elif isinstance(event, ev.CellError):
             cell.error = (event.ename, event.evalue, event.traceback)
 
+    def action_figure(self) -> None:
+        """f8: the newest figure over the whole screen (← → the others)."""
+        from tui.screens.figure import FigureView
+
+        if not self.output.figures:
+            self.notify(t("pg.no_figure"), severity="warning")
+            return
+        self.app.push_screen(FigureView(list(self.output.figures)), lambda _: self.editor.focus())
+
     def _save(self, path: str) -> None:
         from pathlib import Path
 
-        from engine.repl.save import SaveError, save
+        from engine.repl.save import SaveError, save, save_figure
+
+        if path.lower().endswith(".png"):
+            if not self.output.figures:
+                self.output.write_note(t("pg.no_figure"), "bold red")
+                return
+            try:
+                written = save_figure(self.output.figures[-1], Path(path))
+            except SaveError as exc:
+                self.output.write_note(str(exc), "bold red")
+                return
+            self.output.write_note(t("pg.saved_figure", path=written), "green")
+            return
 
         cells = list(self.session_cells.values())
         try:

@@ -24,6 +24,8 @@ from tui.long_lived import freeze_long_lived
 
 MAX_LINES = 20_000
 MAX_MARKS = 2_000  # cells remembered for jumping
+MAX_FIGURES = 50  # figures kept for the full-screen view and for saving
+FIGURE_MAX_ROWS = 30
 MAX_OUTPUT = 200_000  # characters of one cell's printed text that are kept
 HEAD = MAX_OUTPUT // 2
 TAIL = MAX_OUTPUT - HEAD
@@ -146,6 +148,7 @@ class OutputLog(RichLog):
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
         self.marks: list[tuple[int, object]] = []  # (cell number, the first line of its In [n])
+        self.figures: list[bytes] = []  # the PNGs drawn, newest last (for the full-screen view)
 
     # --- selecting text with the mouse (RichLog has no selection of its own) -------------------
     def render_line(self, y: int) -> Strip:
@@ -280,7 +283,20 @@ class OutputLog(RichLog):
     def write_value(self, number: int | None, data: dict) -> None:
         """A value (Out[n]) or other display data, with the tensor summary when there is one."""
         from tui.kernel.display import summary_line, text_of
+        from tui.widgets.figure import HalfBlocks, png_of
 
+        png = png_of(data)
+        if png is not None:
+            try:
+                picture = HalfBlocks(png, max_rows=FIGURE_MAX_ROWS)
+            except Exception:  # not a picture Pillow can read: said as text below
+                picture = None
+            if picture is not None:
+                self.figures.append(png)
+                del self.figures[:-MAX_FIGURES]
+                rows = picture.size_for(self.scrollable_content_region.width or 76)[1]
+                self.put(picture, rows)
+                return
         text = text_of(data)
         lines = text.count("\n") + 1
         if number is not None and "\n" in text:
