@@ -1,4 +1,4 @@
-"""torchtui's % commands in the kernel: %autograd, %who, %reset, %timeit and %help.
+"""torchtui's % commands in the kernel: %autograd, %plot, %who, %reset, %timeit and %help.
 
 IPython's own magics (%time, %run, %debug, %history, …) stay; %who, %reset and a line %timeit are
 replaced by versions that speak about tensors, never ask for confirmation and, for %timeit,
@@ -14,6 +14,9 @@ HELP = """Playground commands
   %who            list tensors, arrays and modules with shape, dtype, device and bytes
   %reset          clear the namespace (torch, np, nn, optim and F come back)
   %autograd EXPR  step through EXPR's backward pass (EXPR must give a scalar with grad_fn)
+  %plot EXPR      draw a tensor: 1-D as a line, 2-D as a heatmap; --hist for a histogram
+  live(loss=...)  plot named numbers from your own loop, live (F4 shows them)
+  %save NAME.py   the session as a script (.ipynb: a notebook; .png: the newest figure)
   %help           this list
   obj? / obj??    documentation / source of obj;  %time, %run FILE, %debug, %history and
                   IPython's other magics work too (%lsmagic lists them)
@@ -115,10 +118,50 @@ def autograd_magic(line: str) -> None:
         print("\n".join(walk_lines(rec)))
 
 
+PLOT_USAGE = ("usage: %plot EXPR [--hist] [--bins N], e.g. %plot torch.sin(torch.linspace(0, 6.3, 100)) "
+              "(1-D: a line, 2-D: a heatmap, --hist: a histogram of any shape)")
+COLUMNS = [80]  # the width %plot draws at: the app's output log tells it (requests.display_width)
+
+
+def plot_magic(line: str) -> None:
+    import re
+
+    from IPython import get_ipython
+
+    from engine.tensorplot import PlotError, plot_text
+
+    hist = bool(re.search(r"(?:^|\s)--hist(?=\s|$)", line))
+    source = re.sub(r"(?:^|\s)--hist(?=\s|$)", " ", line)
+    bins = 40
+    found = re.search(r"(?:^|\s)--bins\s+(\d+)(?=\s|$)", source)
+    if found:
+        bins = max(1, int(found.group(1)))
+        source = source[:found.start()] + " " + source[found.end():]
+    source = source.strip()
+    if not source:
+        raise _usage(PLOT_USAGE)
+    try:
+        code = compile(source, "<plot>", "eval")
+    except SyntaxError as exc:
+        unknown = re.search(r"(?:^|\s)(--[A-Za-z][\w-]*)", source)
+        if unknown:
+            raise _usage(f"%plot: unknown option {unknown.group(1)}. {PLOT_USAGE}") from None
+        raise _usage(f"%plot: {source!r} is not an expression ({exc.msg})") from None
+    try:
+        value = eval(code, get_ipython().user_ns)  # noqa: S307 - the learner's own expression
+    except Exception as exc:
+        raise _usage(f"%plot: {source} failed: {type(exc).__name__}: {exc}") from None
+    try:
+        print(plot_text(value, source, columns=COLUMNS[0], hist=hist, bins=bins))
+    except PlotError as exc:
+        raise _usage(f"%plot: {exc}") from None
+
+
 def register(ip) -> None:
     from engine.kernel.extension import own_kernel
 
-    magics = [("help", help_magic), ("timeit", timeit_magic), ("who", who_magic), ("autograd", autograd_magic)]
+    magics = [("help", help_magic), ("timeit", timeit_magic), ("who", who_magic), ("autograd", autograd_magic),
+              ("plot", plot_magic)]
     if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
         magics.append(("reset", reset_magic))
     for name, func in magics:

@@ -51,10 +51,12 @@ def register(bridge, ip) -> None:
         return find(name, ip.user_ns)
 
     def display_width(width: int) -> bool:
-        """Print tensors and arrays to the app's log width (own kernel only: a notebook's print
-        options are its owner's)."""
+        """Draw %plot, and print tensors and arrays (own kernel only: a notebook's print options
+        are its owner's), at the app's log width."""
+        from engine.kernel import magics
         from engine.kernel.extension import own_kernel
 
+        magics.COLUMNS[0] = max(MIN_PRINT_WIDTH, int(width))  # %plot draws at the log's width
         if not own_kernel():
             return False
         import numpy as np
