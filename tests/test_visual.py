@@ -85,3 +85,47 @@ def test_plot_counts_nan_and_inf_and_handles_ints_empty_and_bad_input(kernel):
         cell = kernel.run(source)
         assert needle in cell.error_text, (source, cell.text())
         assert "Traceback" not in cell.error_text and cell.error_text.count("\n") <= 2, cell.error_text
+
+
+async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_the_log(tmp_path):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source("w = torch.zeros(1, requires_grad=True)\n"
+                          "for step in range(10_000):\n"
+                          "    loss = ((w - 3) ** 2).sum()\n"
+                          "    live(loss=loss, half=step / 2)\n")
+        assert await wait_for(pilot, lambda: screen.live is not None and "loss" in screen.live.series
+                              and screen.live.series["loss"].count == 10_000, 60), log_text(app)[-1500:]
+        panel = screen.live
+        assert panel.series["half"].count == 10_000 and panel.series["half"].last == 4999.5
+        assert panel.series["loss"].last == 9.0  # the last value, read from the tensor
+        assert panel.shown and app.focused is screen.editor  # shown without taking the keys
+        await pilot.pause(0.3)
+        titles = [str(plot.title) for plot in panel.query("LossPlot")]
+        assert titles == ["loss", "half"]  # two plots side by side at 80 columns
+        # a new cell is a new run; the one before stays as the faint curve
+        screen.run_source("for step in range(50):\n    live(loss=float(step))")
+        assert await wait_for(pilot, lambda: panel.series.get("loss") and panel.series["loss"].count == 50, 30)
+        assert panel.previous["loss"].count == 10_000
+        await pilot.press("ctrl+g")
+        assert app.focused is panel
+        await pilot.press("l")
+        assert panel.log_scale
+        await pilot.press("e")
+        from engine.exports import default_dir
+
+        csv = default_dir() / f"live_run{panel.run}.csv"
+        assert await wait_for(pilot, csv.exists, 10)
+        lines = csv.read_text().splitlines()
+        assert lines[0] == "step,loss" and len(lines) == 51 and lines[-1] == "50,49.0"
+        await pilot.press("ctrl+g")
+        assert not panel.shown and app.focused is screen.editor
+
+
+def test_live_says_what_it_takes(kernel):
+    for source, needle in [("live(loss=torch.ones(3))", "pass loss.mean() or loss.item()"),
+                           ("live(name='text')", "not str")]:
+        cell = kernel.run(source)
+        assert needle in cell.error_text, cell.text()

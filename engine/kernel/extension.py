@@ -25,7 +25,10 @@ def own_kernel() -> bool:
 
 
 def fill_namespace(ip) -> None:
+    from engine.kernel.live import live_function
+
     names = starting_names()
+    names["live"] = live_function(ip, bridge.emit)
     if own_kernel():
         from engine.kernel import guards
 
@@ -210,6 +213,12 @@ def load(ip) -> None:
 
     magics.register(ip)
     figures.install(ip)
+    import builtins
+
+    from engine.kernel.live import live_function
+
+    if not hasattr(builtins, "live"):  # a script run with %run, or a module, sees it too
+        builtins.live = live_function(ip, bridge.emit)
     ip.events.register("post_run_cell", _after_cell(ip))
     try:
         from comm import get_comm_manager

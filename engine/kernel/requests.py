@@ -67,6 +67,16 @@ def register(bridge, ip) -> None:
         np.set_printoptions(linewidth=columns)
         return True
 
+    def live_export(path: str) -> str:
+        from engine.kernel.live import LiveError, live_function
+
+        try:
+            return live_function(ip, bridge.emit).export(path)
+        except LiveError as exc:
+            raise RequestError(str(exc)) from None
+        except OSError as exc:
+            raise RequestError(f"could not write {path}: {exc.strerror or exc}") from None
+
     def grad_example(key: str) -> dict:
         return inspections.from_example(key).payload()
 
@@ -78,6 +88,7 @@ def register(bridge, ip) -> None:
         "tour_check": tour_check,
         "grad_example": grad_example,
         "display_width": display_width,
+        "live_export": live_export,
         "grad_check": lambda token: inspections.check(token),
         "grad_values": lambda token, index: inspections.values(token, index),
         "train_start": lambda config, tag=0: training.start(config, tag),

@@ -4,11 +4,15 @@ the frames inside installed libraries (torch's nn.Module plumbing, say) left out
 
 from __future__ import annotations
 
+import os
 import sys
 import sysconfig
 import types
 
-LIBRARY_ROOTS = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")})
+# the engine's own frames (live(), say) are plumbing too, wherever it is installed
+ENGINE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+LIBRARY_ROOTS = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+                      | {ENGINE_ROOT})
 
 
 def is_library(filename: str) -> bool:

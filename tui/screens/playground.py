@@ -66,6 +66,7 @@ class PlaygroundScreen(BaseScreen):
         Binding("f6", "toggle_variables", "pg.vars", id="pg.vars", tooltip="tip.pg.vars", priority=True),
         Binding("f7", "copy", "pg.copy", id="pg.copy", tooltip="tip.pg.copy", priority=True),
         Binding("f8", "figure", "pg.figure", id="pg.figure", tooltip="tip.pg.figure", priority=True),
+        Binding("ctrl+g", "live", "pg.live", id="pg.live", tooltip="tip.pg.live", priority=True),
         # priority: the editor keeps focus while the output pages and jumps
         Binding("pageup", "page(-1)", "pg.page_up", id="pg.page_up", tooltip="tip.pg.page", show=False,
                 priority=True),
@@ -91,6 +92,7 @@ class PlaygroundScreen(BaseScreen):
         self._log_width = 0  # the output log's text width, and the last one the kernel was told
         self._width_sent = 0
         self._width_timer = None
+        self.live = None  # the live plots' panel, made when a cell first calls live()
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -205,6 +207,8 @@ class PlaygroundScreen(BaseScreen):
             self._cell_done(event)
         elif isinstance(event, ev.KernelNews) and event.name == "variables":
             self._show_variables(event.data.get("rows", ()))
+        elif isinstance(event, ev.KernelNews) and event.name == "live":
+            self._live_news(event.data)
         elif isinstance(event, ev.KernelReady):
             self._kernel_ready(event)
         elif isinstance(event, ev.KernelDied):
@@ -528,9 +532,33 @@ class PlaygroundScreen(BaseScreen):
         self.completions.close()
         (self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor).focus()
 
+    def _live_news(self, data: dict) -> None:
+        if self.live is None:  # made at the first live() call: plotext is not loaded before
+            from tui.widgets.live_panel import LivePanel
+
+            self.live = LivePanel()
+            self.query_one("#pg-left").mount(self.live, after="#live-line")
+        first = not self.live.shown
+        self.live.take(data)
+        if first:
+            self.notify(t("live.appeared"), timeout=6)
+
+    def action_live(self) -> None:
+        """ctrl+g: to the live plots (showing them); from them, hide them and back to the editor."""
+        if self.live is None or not self.live.series:
+            self.notify(t("live.nothing"), severity="warning")
+        elif self.focused is self.live:
+            self.live.remove_class("-shown")
+            self.editor.focus()
+        else:
+            self.live.add_class("-shown")
+            self.live.dirty = True
+            self.live.focus()
+
     def action_cycle_focus(self) -> None:
         first = self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor
         order = [first, self.output] + ([] if self.has_class("-vars-folded") else [self.query_one("#vars")])
+        order += [self.live] if self.live is not None and self.live.shown else []
         focused = self.focused
         index = next((i for i, w in enumerate(order) if w is focused), -1)
         order[(index + 1) % len(order)].focus()

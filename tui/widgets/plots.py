@@ -66,20 +66,27 @@ class Plot(PlotextPlot):
 class LossPlot(Plot):
     """Loss per epoch, with the previous run as a faint overlay; log scale and smoothing toggles."""
 
-    def __init__(self) -> None:
-        super().__init__(id="loss-plot")
+    def __init__(self, id: str = "loss-plot", title: str = "loss", x_label: str = "plot.epoch") -> None:
+        super().__init__(id=id)
         self.current: list[float] = []
         self.previous: list[float] = []
+        self.current_x: list[float] | None = None  # None: 1, 2, 3, …
+        self.previous_x: list[float] | None = None
         self.log_scale = False
         self.smoothing = False
-        self.title = "loss"
+        self.title = title
+        self.x_label = x_label
 
-    def set_data(self, current: list[float], previous: list[float]) -> None:
+    def set_data(self, current: list[float], previous: list[float],
+                 current_x: list[float] | None = None, previous_x: list[float] | None = None) -> None:
         self.current, self.previous = current, previous
+        self.current_x, self.previous_x = current_x, previous_x
         self.redraw()
 
-    def _series(self, ys: list[float]) -> tuple[list[float], list[float]]:
-        xs, ys = finite(list(range(1, len(ys) + 1)), ys)  # a diverged run's inf and NaN are not drawn
+    def _series(self, ys: list[float], xs: list[float] | None = None) -> tuple[list[float], list[float]]:
+        if xs is None:
+            xs = list(range(1, len(ys) + 1))
+        xs, ys = finite(xs, ys)  # a diverged run's inf and NaN are not drawn
         if self.smoothing:
             ys = smooth(ys)
         if self.log_scale:
@@ -93,8 +100,8 @@ class LossPlot(Plot):
         label = self.title + (f" ({t('plot.log')})" if self.log_scale else "") + (
             f" · {t('plot.smoothed')}" if self.smoothing else "")
         plt.title(label)
-        current = self._series(self.current) if self.current else ([], [])
-        previous = self._series(self.previous) if self.previous else ([], [])
+        current = self._series(self.current, self.current_x) if self.current else ([], [])
+        previous = self._series(self.previous, self.previous_x) if self.previous else ([], [])
         # The scale is this run's: the previous run (a diverged one, say) is held inside it.
         span = value_range(current[1]) or value_range(previous[1])
         if span is not None:
@@ -105,7 +112,7 @@ class LossPlot(Plot):
             plt.plot(previous[0], ys, color="gray", label=t("plot.previous"))
         if current[1]:
             plt.plot(current[0], current[1], color="cyan", label=t("plot.this_run"))
-        plt.xlabel(t("plot.epoch"))
+        plt.xlabel(t(self.x_label))
         self.refresh()
 
 
