@@ -87,8 +87,10 @@ def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (),
             train_config=None, existing=None) -> int:
     """Run the full-screen app; its kernel process goes with it however it ends (an attached
     kernel, someone else's, is left running)."""
+    from tui import graphics
     from tui.app import make_app
 
+    graphics.prepare()  # before the app reads keys: the terminal's answer comes on stdin
     app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
                    train_config=train_config, existing=existing)
     try:

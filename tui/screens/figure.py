@@ -1,5 +1,6 @@
 """The figures a session drew, one at a time over the whole screen: ← and → walk them, Escape
-goes back to the Playground. `%save NAME.png` writes the newest one."""
+goes back to the Playground. `%save NAME.png` writes the newest one. Drawn with pixels in the
+terminals that can (tui.graphics), else with half-block characters."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class FigureView(ModalScreen[None]):
     DEFAULT_CSS = """
     FigureView { background: $surface; }
     FigureView #figure-title { height: 1; padding: 0 1; text-style: bold; }
-    FigureView #figure { height: 1fr; content-align: center middle; }
+    FigureView #figure { width: 1fr; height: 1fr; content-align: center middle; }
     """
     BINDINGS = [
         Binding("escape,q,f8", "dismiss", "key.close", id="figure.close"),
@@ -33,8 +34,11 @@ class FigureView(ModalScreen[None]):
         self.index = len(figures) - 1
 
     def compose(self) -> ComposeResult:
+        from tui.graphics import pixel_widget
+
         yield Static("", id="figure-title")
-        yield Static("", id="figure")
+        pixels = pixel_widget()  # Kitty graphics or Sixel where the terminal draws them
+        yield pixels(id="figure") if pixels is not None else Static("", id="figure")
         yield FittingFooter()
 
     def on_mount(self) -> None:
@@ -48,9 +52,17 @@ class FigureView(ModalScreen[None]):
         self._show()
 
     def _show(self) -> None:
-        view = self.query_one("#figure", Static)
-        height = max(1, view.size.height or self.size.height - 2)
-        picture = HalfBlocks(self.figures[self.index], max_rows=height)
+        if not self.is_mounted:  # a resize before the view is built
+            return
+        view = self.query_one("#figure")
         self.query_one("#figure-title", Static).update(
             t("figure.title", number=self.index + 1, count=len(self.figures)))
-        view.update(picture)
+        png = self.figures[self.index]
+        if isinstance(view, Static):
+            view.update(HalfBlocks(png, max_rows=max(1, view.size.height or self.size.height - 2)))
+        else:
+            import io
+
+            from PIL import Image
+
+            view.image = Image.open(io.BytesIO(png))
