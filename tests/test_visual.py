@@ -170,3 +170,16 @@ def tiny_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (240, 80), (200, 30, 30)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+async def test_a_script_run_with_percent_run_can_call_live(tmp_path):
+    script = tmp_path / "loop.py"
+    script.write_text("import torch\nfor i in range(200):\n    live(acc=torch.tensor(i / 200))\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source(f"%run {script}")
+        assert await wait_for(pilot, lambda: screen.live is not None and "acc" in screen.live.series
+                              and screen.live.series["acc"].count == 200, 30), log_text(app)[-800:]
+        assert abs(screen.live.series["acc"].last - 199 / 200) < 1e-6  # a float32 tensor
