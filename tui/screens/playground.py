@@ -15,6 +15,7 @@ from tui.i18n import t
 from tui.screens.base import BaseScreen
 
 KEPT_CELLS = 1_000  # cells %save and copy can reach
+FOOTER_INTERRUPT_AFTER_S = 0.3  # a cell running this long gets ctrl+c shown in the footer
 WIDTH_SETTLE_S = 0.3  # the log's width is sent to the kernel once it stops changing
 CELL_TEXT_KEPT = 200_000  # characters of a cell's printed output kept for them
 SAVE_COMMAND = re.compile(r"^%save\s+(\S.*\.(?:py|ipynb|png))$", re.IGNORECASE)  # one file, no range: the whole session
@@ -105,6 +106,7 @@ class PlaygroundScreen(BaseScreen):
         app = self.app
         self.signature = Static("", id="signature")
         self.editor = CellEditor(self.completions, app.history.entries, app.kernel, self.signature)
+        self.editor.submit = self.run_source
         self.stdin = StdinPrompt()
         with Horizontal(id="pg-main"):
             with Vertical(id="pg-left"):
@@ -437,9 +439,11 @@ class PlaygroundScreen(BaseScreen):
         text = " · ".join(parts) if parts else t("pg.idle")
         if text != self._run_status_text:  # an unchanged line is not redrawn
             self._run_status_text = text
-            status.update(Text(text, style=style if parts else "dim"))
-        busy = running is not None or queued > 0
-        if busy != self._busy_shown:  # ctrl+c is in the footer only while there is a cell to stop
+            status.update(Text(text, style=style if parts else "dim"), layout=False)  # one line, always
+        # ctrl+c is in the footer only while a cell has run a moment (it works at once either way):
+        # rebuilding the footer twice for every quick cell cost ~10 ms of styling before its output
+        busy = running is not None and time.monotonic() - running.sent >= FOOTER_INTERRUPT_AFTER_S
+        if busy != self._busy_shown:
             self._busy_shown = busy
             self.refresh_bindings()
 

@@ -69,6 +69,7 @@ class CellEditor(TextArea):
         self.completions = completions
         self.history_entries = history if history is not None else []
         self.kernel = kernel  # the kernel session: completion is asked of it
+        self.submit = None  # called with a complete cell's source (else a Submitted message is posted)
         self.hint = hint  # a line above the editor for the signature of the function being called
         self._history_pos: int | None = None
         self._draft = ""
@@ -87,8 +88,7 @@ class CellEditor(TextArea):
     def _show_history(self, pos: int | None) -> None:
         self._history_pos = pos
         text = self._draft if pos is None else self.history_entries[pos]
-        self.load_text(text)
-        self.move_cursor(self.document.end)
+        self._replace_all(text)
 
     def history_prev(self) -> None:
         if not self.history_entries:
@@ -109,7 +109,12 @@ class CellEditor(TextArea):
 
     def set_source(self, text: str) -> None:
         self._history_pos = None
-        self.load_text(text)
+        self._replace_all(text)
+
+    def _replace_all(self, text: str) -> None:
+        # an edit of the document, not a new one: load_text would build the highlighter's query
+        # again (~15 ms), which delayed the output of every cell (and each step through history)
+        self.replace(text, (0, 0), self.document.end)
         self.move_cursor(self.document.end)
 
     # --- completion -------------------------------------------------------------------------
@@ -200,10 +205,15 @@ class CellEditor(TextArea):
             if ready:
                 # Clear now, not when the screen gets the message: keys typed meanwhile belong
                 # to the next cell.
+                if self.submit is not None:
+                    # sent at once, inside this key's handling: the kernel starts on the cell while
+                    # the screen redraws (a message would wait behind that redraw, ~15 ms)
+                    self.submit(source.rstrip())
+                else:
+                    self.post_message(self.Submitted(source.rstrip()))
                 self.set_source("")
                 self.completions.close()
                 self.hide_signature()
-                self.post_message(self.Submitted(source.rstrip()))
                 return
         indent = len(line) - len(line.lstrip(" "))
         before = self._line_before_cursor().rstrip()
