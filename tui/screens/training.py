@@ -19,6 +19,7 @@ FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "ep
 REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
+TYPING_STATUS_S = 1.0  # while typing during a run, the status line is redrawn this often
 FOLD_BELOW_ROWS, FOLD_BELOW_COLUMNS = 34, 110  # a run on a smaller terminal folds the form away
 ETA_AFTER_S = 5.0  # runs longer than this show an estimate of the time left
 
@@ -72,6 +73,7 @@ class TrainingScreen(BaseScreen):
         self.config = None
         self._plotted_at = 0.0
         self._key_at = 0.0
+        self._status_at = 0.0  # when the status line was last redrawn
         self._plotted_loss: tuple = ()
         self._plotted_fit: tuple | None = ()
 
@@ -244,6 +246,10 @@ class TrainingScreen(BaseScreen):
     def _redraw(self) -> None:
         if not self.dirty:
             return
+        now = time.monotonic()
+        if self.running and now - self._key_at < TYPING_PAUSE_S and now - self._status_at < TYPING_STATUS_S:
+            return  # keys first: while typing, the status line too is redrawn only now and then
+        self._status_at = now
         self.dirty = False
         p = self.latest
         if p is not None and self.running:  # once a run ends, its result or error stays on show
