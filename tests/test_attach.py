@@ -243,3 +243,18 @@ def test_load_ext_in_ipython_prints_summaries_and_the_autograd_walk(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "# shape (2, 3) · float32 · cpu · min 0 max 5 mean 2.5" in done.stdout
     assert "Step 1/3" in done.stdout and "x.grad = tensor([3., 3.])" in done.stdout
+
+
+def test_load_ext_in_ipython_gives_plot_and_a_live_that_keeps_its_run_for_export(tmp_path):
+    """In IPython or a notebook (no app to draw them) %plot prints, and live() keeps the run in the
+    kernel, for live.export."""
+    csv = tmp_path / "run.csv"
+    cells = ("%load_ext engine.kernel\n%plot torch.arange(5.) ** 2\n"
+             "for i in range(3): live(loss=torch.tensor(float(i)))\n"
+             f"print(live.export({str(csv)!r}))\n")
+    done = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--colors=NoColor",
+                           "--HistoryManager.enabled=False"], input=cells, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "IPYTHONDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert "torch.arange(5.) ** 2 · (5,) float32 cpu · 0 … 16" in done.stdout, done.stdout
+    assert csv.read_text().splitlines() == ["step,loss", "1,0.0", "2,1.0", "3,2.0"]
