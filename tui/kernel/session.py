@@ -33,6 +33,7 @@ COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
 REQUEST_TIMEOUT_S = 30.0
 SHUTDOWN_WAIT_S = 3.0
+OWN_REQUESTS_KEPT = 500  # ids of this app's recent non-cell messages to the kernel
 HEARTBEAT_MISSES = 3  # death polls without a heartbeat before an attached kernel counts as gone
 ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take to start it again
 PLAIN = ("this kernel's Python has no torchtui engine ({why}): cells, output, interrupt and completion "
@@ -74,6 +75,7 @@ class KernelSession:
         self.subshell: str | None = None
         self.comm_id = ""
         self._replies: dict[str, asyncio.Future] = {}  # shell replies by msg_id
+        self._own_requests: dict[str, None] = {}  # msg ids of requests and completions sent, oldest first
         self._requests: dict[int, asyncio.Future] = {}  # comm replies by request id
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task] = []
@@ -99,6 +101,15 @@ class KernelSession:
     def queued(self) -> list[Cell]:
         waiting = [Cell(source, 0.0) for source in self.unsent]
         return [c for c in self.cells.values() if c.started is None] + waiting
+
+    @property
+    def next_to_run(self) -> Cell | None:
+        """The first cell sent to the kernel when none has started: the kernel is on it, or about
+        to be (a C call holding the GIL from its first instruction keeps even the kernel's
+        "started" message from going out)."""
+        if self.running is not None or not self.ready:
+            return None
+        return next((c for c in self.cells.values() if c.started is None), None)
 
     # --- start and stop ----------------------------------------------------------------------
     @property
@@ -434,7 +445,11 @@ class KernelSession:
         if self.subshell:
             msg["header"]["subshell_id"] = self.subshell
         self.kc.shell_channel.send(msg)
-        return msg["header"]["msg_id"]
+        msg_id = msg["header"]["msg_id"]
+        self._own_requests[msg_id] = None
+        while len(self._own_requests) > OWN_REQUESTS_KEPT:
+            self._own_requests.pop(next(iter(self._own_requests)))
+        return msg_id
 
     async def request(self, op: str, timeout: float = REQUEST_TIMEOUT_S, **args):
         """Ask the extension for something (see engine.kernel.requests); returns its result as
@@ -551,6 +566,12 @@ class KernelSession:
             if content.get("comm_id") == self.comm_id:
                 self._on_comm(content.get("data") or {})
             return
+        if parent not in self.cells and kind == "stream" and parent in self._own_requests:
+            # Output a cell's child process wrote to its fd 1 or 2 (os.system, a C library): the
+            # kernel's fd watcher sends it with the parent of the last message any of its threads
+            # took, which is this app's request on its subshell when one came in meanwhile. It is
+            # the running cell's.
+            parent = self._cell_for_stray_output()
         if parent not in self.cells:
             return  # requests, completions and other clients' traffic
         cell = self.cells[parent]
@@ -570,6 +591,10 @@ class KernelSession:
         elif kind == "error":
             self._emit(ev.CellError(parent, content.get("ename", ""), content.get("evalue", ""),
                                        tuple(content.get("traceback", []))))
+
+    def _cell_for_stray_output(self) -> str:
+        running = [msg_id for msg_id, cell in self.cells.items() if cell.started is not None]
+        return running[-1] if running else (next(reversed(self.cells)) if self.cells else "")
 
     def _on_comm(self, data: dict) -> None:
         if "reply" in data:
