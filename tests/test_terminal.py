@@ -357,3 +357,26 @@ async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half
         assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
         await pilot.pause(0.2)
         assert box.outer_size.height == 12  # ten nodes and the frame, within half of 24 rows
+
+
+async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says_so():
+    """A C call that takes the GIL at once (sum(range(10**11))) can keep even the kernel's "it
+    started" message from going out: the first cell sent to an idle kernel is still running."""
+    import time
+
+    from tests.helpers import static_text
+    from tui.kernel.session import Cell
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        app.kernel.cells["unannounced"] = Cell("sum(range(10**11))", time.monotonic() - 2)
+        try:
+            screen._update_run_status()
+            await pilot.pause(0.1)
+            status = static_text(screen.query_one("#run-status"))
+            assert "● running 2." in status and "queued" not in status, status
+            assert screen.check_action("interrupt", ()) is True  # ctrl+c stops it
+        finally:
+            app.kernel.cells.pop("unannounced")

@@ -419,6 +419,9 @@ class PlaygroundScreen(BaseScreen):
         status = self.query_one("#run-status", Static)
         parts, style = [], "bold yellow"
         running = kernel.running
+        unannounced = kernel.next_to_run if running is None else None
+        if unannounced is not None and time.monotonic() - unannounced.sent < FOOTER_INTERRUPT_AFTER_S:
+            unannounced = None
         if self.dead_cause:
             parts.append(t("pg.dead_status"))
             style = "bold red"
@@ -430,10 +433,13 @@ class PlaygroundScreen(BaseScreen):
                 parts.append(t("pg.waiting_input", number=running.number))
             else:
                 parts.append(t("pg.running", number=running.number, seconds=f"{elapsed:.1f}"))
-            if self.interrupt_sent_at is not None and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
-                parts.append(t("pg.kill_offer"))
-                style = "bold red"
-        queued = len(kernel.queued)
+        elif unannounced is not None:  # sent first in line, not yet said to run: it runs
+            parts.append(t("pg.running_unannounced", seconds=f"{time.monotonic() - unannounced.sent:.1f}"))
+        if (running is not None or unannounced is not None) and self.interrupt_sent_at is not None \
+                and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
+            parts.append(t("pg.kill_offer"))
+            style = "bold red"
+        queued = len(kernel.queued) - (unannounced is not None)
         if queued:
             parts.append(t("pg.queued", cells=queued))
         text = " · ".join(parts) if parts else t("pg.idle")
@@ -442,7 +448,8 @@ class PlaygroundScreen(BaseScreen):
             status.update(Text(text, style=style if parts else "dim"), layout=False)  # one line, always
         # ctrl+c is in the footer only while a cell has run a moment (it works at once either way):
         # rebuilding the footer twice for every quick cell cost ~10 ms of styling before its output
-        busy = running is not None and time.monotonic() - running.sent >= FOOTER_INTERRUPT_AFTER_S
+        busy = unannounced is not None or (
+            running is not None and time.monotonic() - running.sent >= FOOTER_INTERRUPT_AFTER_S)
         if busy != self._busy_shown:
             self._busy_shown = busy
             self.refresh_bindings()
