@@ -333,3 +333,4 @@ def test_shell_output_of_a_cell_is_its_own_even_when_a_request_came_in_meanwhile
     clock.sleep(0.3)
     printed = "".join(e.text for e in kernel.events if isinstance(e, ev.CellStream) and e.cell == cell)
     assert "fd-9" in printed, printed
+

@@ -380,3 +380,17 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
             assert screen.check_action("interrupt", ()) is True  # ctrl+c stops it
         finally:
             app.kernel.cells.pop("unannounced")
+
+
+async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():
+    """The app's shell reader never loses a reply: a send on the same socket could take its
+    wake-up, and it stopped for good after some dozens of quick cells."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        kernel = app.kernel
+        for i in range(400):
+            kernel.execute(f"{i} * 3")
+        assert await wait_for(pilot, lambda: not kernel.cells and not kernel.unsent, 90), \
+            f"{len(kernel.cells) + len(kernel.unsent)} cells never answered"
+        assert await wait_for(pilot, lambda: f"Out[400]: {399 * 3}" in log_text(app), 30)

@@ -18,6 +18,7 @@ import asyncio
 import importlib
 import itertools
 import os
+import queue
 import shutil
 import signal
 import sys
@@ -33,6 +34,8 @@ COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
 REQUEST_TIMEOUT_S = 30.0
 SHUTDOWN_WAIT_S = 3.0
+READ_POLL_S = 0.1  # the longest a kernel message can wait for its reader (see _read)
+MAX_IN_FLIGHT = 100  # cells sent to the kernel and not yet answered; more wait in `unsent`
 OWN_REQUESTS_KEPT = 500  # ids of this app's recent non-cell messages to the kernel
 HEARTBEAT_MISSES = 3  # death polls without a heartbeat before an attached kernel counts as gone
 ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take to start it again
@@ -321,17 +324,26 @@ class KernelSession:
     def execute(self, source: str) -> str:
         """Run a cell after those sent before; returns its id. Until the kernel is ready (starting,
         restarting, or dead until F9 brings a new one) cells wait here, in order, and the id is ''."""
-        if not self.ready:
+        if not self.ready or self.unsent or len(self.cells) >= MAX_IN_FLIGHT:
             self.unsent.append(source)
             return ""
+        return self._send_cell(source)
+
+    def _send_cell(self, source: str) -> str:
         msg_id = self.kc.execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
         self.cells[msg_id] = Cell(source, time.monotonic())
         return msg_id
 
     def _send_unsent(self) -> None:
-        waiting, self.unsent = self.unsent, []
+        """Send waiting cells, in order, while the kernel is ready and has room: ipykernel drops
+        what passes its sockets' queue of 1000 messages, so a burst of thousands of cells (a
+        script feeding the Playground) would leave some never answered."""
+        free = MAX_IN_FLIGHT - len(self.cells)
+        if not self.ready or free <= 0 or not self.unsent:
+            return
+        waiting, self.unsent[:free] = self.unsent[:free], []
         for source in waiting:
-            self.execute(source)
+            self._send_cell(source)
 
     def answer(self, value: str) -> None:
         """Reply to the cell's input request ("\x04" is end of file: EOFError in the cell)."""
@@ -494,9 +506,14 @@ class KernelSession:
     async def _read(self, channel, name: str) -> None:
         while True:
             try:
-                msg = await channel.get_msg()
+                # With a timeout: a message whose wake-up was taken by a send on the same socket
+                # (zmq's edge-triggered descriptor) is still read on the next round. Without it,
+                # the shell reader stopped for good after some dozens of quick cells.
+                msg = await channel.get_msg(timeout=READ_POLL_S)
             except asyncio.CancelledError:
                 raise
+            except queue.Empty:
+                continue
             except Exception:  # a socket closed by a restart: the new reader takes over
                 await asyncio.sleep(0.05)
                 continue
@@ -528,6 +545,7 @@ class KernelSession:
         if cell.reply is None or not cell.idle:
             return
         del self.cells[msg_id]
+        self._send_unsent()  # a place is free for a waiting cell
         content = cell.reply
         for payload in content.get("payload", []):
             if payload.get("source") == "page":
