@@ -335,9 +335,9 @@ class KernelSession:
         return msg_id
 
     def _send_unsent(self) -> None:
-        """Send waiting cells, in order, while the kernel is ready and has room: ipykernel drops
-        what passes its sockets' queue of 1000 messages, so a burst of thousands of cells (a
-        script feeding the Playground) would leave some never answered."""
+        """Send waiting cells, in order, while the kernel is ready and has room: a burst of
+        thousands of cells (a script feeding the Playground) stays out of the kernel's socket
+        queues (zmq's hold 1,000 messages each by default) and waits here, counted as queued."""
         free = MAX_IN_FLIGHT - len(self.cells)
         if not self.ready or free <= 0 or not self.unsent:
             return
@@ -611,8 +611,9 @@ class KernelSession:
                                        tuple(content.get("traceback", []))))
 
     def _cell_for_stray_output(self) -> str:
+        """The running cell's id, or '' (then the output is dropped, as before)."""
         running = [msg_id for msg_id, cell in self.cells.items() if cell.started is not None]
-        return running[-1] if running else (next(reversed(self.cells)) if self.cells else "")
+        return running[-1] if running else ""
 
     def _on_comm(self, data: dict) -> None:
         if "reply" in data:
