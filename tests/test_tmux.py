@@ -33,12 +33,8 @@ def test_terminals_and_locales(tmp_path, env):
     term = start(tmp_path, **env)
     try:
         wait_ready(term)
-        term.type("6 * 7")
-        term.keys("Enter")
-        assert term.wait("Out[1]: 42"), term.screen()
-        term.type("6 * 8")
-        term.keys("Enter")
-        assert term.wait("Out[2]: 48"), term.screen()
+        run_cell(term, "6 * 7", "Out[1]: 42")
+        run_cell(term, "6 * 8", "Out[2]: 48")
         assert "Traceback" not in term.screen()
     finally:
         term.keys("C-q")
@@ -49,6 +45,13 @@ def wait_ready(term: Terminal) -> None:
     """The first frame, then the kernel: cells can run."""
     assert term.wait("Playground", 30), term.screen()
     assert term.wait("loaded", 60), term.screen()
+
+
+def run_cell(term: Terminal, source: str, shows: str) -> None:
+    """Type a cell, press Enter, and wait until `shows` is on screen."""
+    term.type(source)
+    term.keys("Enter")
+    assert term.wait(shows), term.screen()
 
 
 def gone_within(pids: list[int], seconds: float) -> bool:
@@ -64,24 +67,14 @@ def test_real_terminal_session(tmp_path):
     term = start(tmp_path)
     try:
         wait_ready(term)
-        term.type("torch.ones(2) * 3")
-        term.keys("Enter")
-        assert term.wait("tensor([3., 3.])"), term.screen()
-        term.type("torch.ones(2) @ torch.ones(3)")
-        term.keys("Enter")
-        assert term.wait("RuntimeError"), term.screen()
-        term.type("while True: pass")
-        term.keys("Enter")
-        assert term.wait("running [3]"), term.screen()
+        run_cell(term, "torch.ones(2) * 3", "tensor([3., 3.])")
+        run_cell(term, "torch.ones(2) @ torch.ones(3)", "RuntimeError")
+        run_cell(term, "while True: pass", "running [3]")
         term.keys("C-c")
         assert term.wait("KeyboardInterrupt"), term.screen()
-        term.type("41 + 1")
-        term.keys("Enter")
-        assert term.wait("Out[4]: 42"), term.screen()
+        run_cell(term, "41 + 1", "Out[4]: 42")
         # a subprocess writing to its stdout lands in the cell's output, not over the screen
-        term.type("import os; os.system('echo FROM-SHELL')")
-        term.keys("Enter")
-        assert term.wait("FROM-SHELL"), term.screen()
+        run_cell(term, "import os; os.system('echo FROM-SHELL')", "FROM-SHELL")
         assert term.wait("Out[5]: 0"), term.screen()
         assert term.screen().splitlines()[0].startswith("torchtui · Playground")
         kernels = term.descendants("engine.kernel.launcher")

@@ -56,13 +56,13 @@ def register(bridge, ip) -> None:
         from engine.kernel import magics
         from engine.kernel.extension import own_kernel
 
-        magics.COLUMNS[0] = max(MIN_PRINT_WIDTH, int(width))  # %plot draws at the log's width
+        columns = max(MIN_PRINT_WIDTH, int(width))
+        magics.COLUMNS[0] = columns  # %plot draws at the log's width
         if not own_kernel():
             return False
         import numpy as np
         import torch
 
-        columns = max(MIN_PRINT_WIDTH, int(width))
         torch.set_printoptions(linewidth=columns)
         np.set_printoptions(linewidth=columns)
         return True
