@@ -4,7 +4,7 @@ A call only queues its values: a tensor is detached (so no autograd graph is kep
 device; a Python number is kept as it is. Ten times a second a thread takes what was queued,
 stacks the tensors of each device and dtype and reads them with one copy (one sync per device per
 redraw, never one per call), and sends the new points to the app. Each cell that calls live()
-starts a new run; the previous run stays for comparison. The whole run stays in the kernel, for
+starts a new run; the app keeps the previous run for comparison. The whole run stays in the kernel, for
 `live_export` (CSV).
 """
 
@@ -43,7 +43,6 @@ class Live:
         # this run's values, whole; arrays of doubles, which the garbage collector never walks
         # (a list of millions of floats would make every full collection of the kernel slow)
         self.series: dict[str, array] = {}
-        self.previous: dict[str, array] = {}
         self.sent: dict[str, int] = {}
 
     def __call__(self, **values) -> None:
@@ -91,7 +90,6 @@ class Live:
         new_run = False
         for (run, name, _), number in zip(taken, numbers, strict=True):
             if run != self.run:
-                self.previous = self.series if self.series else self.previous
                 self.series, self.sent, self.run, new_run = {}, {}, run, True
             if name not in self.series and len(self.series) >= MAX_SERIES:
                 continue
