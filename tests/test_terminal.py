@@ -394,3 +394,26 @@ async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():
         assert await wait_for(pilot, lambda: not kernel.cells and not kernel.unsent, 90), \
             f"{len(kernel.cells) + len(kernel.unsent)} cells never answered"
         assert await wait_for(pilot, lambda: f"Out[400]: {399 * 3}" in log_text(app), 30)
+
+
+async def test_the_footer_drops_ctrl_c_once_the_cells_are_done():
+    """A long cell shows ctrl+c in the footer, and it goes when the cell is done; a footer rebuilt
+    for another reason while a quick cell runs must not keep it either."""
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+
+        def footer_keys() -> list[str]:
+            footer = screen.query_one("FittingFooter")
+            return [w.key for w in footer.children if hasattr(w, "key_display")]
+
+        screen.run_source("import time; time.sleep(0.8)")
+        assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 10)
+        assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 10), footer_keys()
+        screen.run_source("time.sleep(0.25); 1 + 1")  # too quick to be shown as long-running itself
+        await pilot.pause(0.05)
+        screen.refresh_bindings()  # rebuilt meanwhile, as a focus change or a dialog does
+        assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 5)
+        assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
+        assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 5), footer_keys()

@@ -86,7 +86,6 @@ class PlaygroundScreen(BaseScreen):
         self.interrupt_sent_at: float | None = None
         self.dead_cause = ""
         self._asking_cell = ""  # the cell whose input request the prompt line shows
-        self._busy_shown = False
         self._variables_shown: tuple = ()
         self._vars_chosen: bool | None = None  # shown or folded by f6; None: by the width
         self.session_cells: dict[str, object] = {}  # msg id -> SessionCell, in the order they ran
@@ -450,9 +449,14 @@ class PlaygroundScreen(BaseScreen):
         # rebuilding the footer twice for every quick cell cost ~10 ms of styling before its output
         busy = unannounced is not None or (
             running is not None and time.monotonic() - running.sent >= FOOTER_INTERRUPT_AFTER_S)
-        if busy != self._busy_shown:
-            self._busy_shown = busy
+        if busy != self._footer_shows("ctrl+c"):
+            # compared with what the footer shows: it may have been rebuilt for another reason
+            # (focus, a dialog) while a quick cell ran, and must not keep ctrl+c after it
             self.refresh_bindings()
+
+    def _footer_shows(self, key: str) -> bool:
+        footer = self.query("FittingFooter")
+        return bool(footer) and any(getattr(item, "key", None) == key for item in footer.first().children)
 
     # --- variables pane -------------------------------------------------------------------
     def _show_variables(self, variables) -> None:
