@@ -14,13 +14,14 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from engine.formulas import formula_for
+from engine.i18n import Said, SaidError, said, text
 from engine.tensors import TensorSummary, shape_text, short_repr, summarize
 
 MAX_NODES = 400  # nodes kept for display; the rest are counted
 
 
-class AutogradError(ValueError):
-    """A tensor or graph the inspector cannot use; the message says why and what to do."""
+class AutogradError(SaidError, ValueError):
+    """A tensor or graph the inspector cannot use; what it says is why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,11 @@ class GraphNode:
     feeds: tuple[int, ...] = ()  # aligned with inputs: which output of that input node this edge is
     outputs: tuple[tuple[int, ...], ...] = ()  # the shape of each of this node's outputs
 
-    def output_of(self, nr: int) -> str:
+    def output_of(self, nr: int, lang: str = "en") -> str:
         """How an edge into this node reads: `output 2 of 3, (4,)` for a node of several outputs."""
         shape = self.outputs[nr] if nr < len(self.outputs) else self.shape
         if len(self.outputs) > 1:
-            return f"output {nr + 1} of {len(self.outputs)}, {shape_text(shape)}"
+            return text("graph.output_of", lang, n=nr + 1, count=len(self.outputs), shape=shape_text(shape))
         return shape_text(shape)
 
     def title(self) -> str:
@@ -113,7 +114,7 @@ class Step:
     node: int
     grad_in: tuple[TensorView | None, ...]  # grad_outputs: the gradient w.r.t. this node's output
     grad_out: tuple[TensorView | None, ...]  # grad_inputs: sent to next_functions, aligned with inputs
-    formula: str
+    formula: Said
     grad_before: TensorView | None = None  # leaves: .grad before this step
     grad_after: TensorView | None = None  # leaves: .grad after this step
     backward_pass: int = 1
@@ -128,8 +129,7 @@ class Recording:
     leaf_grads: dict[str, object] = field(default_factory=dict)  # label -> final .grad tensor
 
 
-FREED = ("this graph was already freed by an earlier backward(): compute the forward pass again, "
-         "or call backward(retain_graph=True)")
+FREED = "err.autograd.freed"
 
 
 def _is_freed_graph(exc: RuntimeError) -> bool:
@@ -164,16 +164,13 @@ def check_root(root, gradient=None):
     import torch
 
     if not isinstance(root, torch.Tensor):
-        raise AutogradError(f"expected a tensor, got {type(root).__name__}: autograd works on tensors")
+        raise AutogradError("err.autograd.not_tensor", got=type(root).__name__)
     if root.grad_fn is None:
         if root.requires_grad:
-            raise AutogradError("this tensor is a leaf (made by you, with requires_grad=True): it has no "
-                                "graph above it. Compute something from it, e.g. loss = (w * 2).sum()")
-        raise AutogradError("this tensor has no grad_fn: none of its inputs required grad, so no graph "
-                            "was recorded. Create an input with requires_grad=True, then compute again")
+            raise AutogradError("err.autograd.leaf")
+        raise AutogradError("err.autograd.no_graph")
     if root.numel() != 1 and gradient is None:
-        raise AutogradError(f"backward() needs a scalar, but this tensor has shape {shape_text(root.shape)}: "
-                            "reduce it first (.sum() or .mean()) or pass a gradient of the same shape")
+        raise AutogradError("err.autograd.not_scalar", shape=shape_text(root.shape))
 
 
 def _saved_values(fn) -> tuple[tuple[str, object], ...]:
@@ -379,7 +376,7 @@ def record_backward(root, namespace: dict | None = None, passes: int = 1, gradie
                 if _is_freed_graph(exc):
                     raise AutogradError(FREED) from None
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise AutogradError(f"torch could not run backward on this graph: {first}") from None
+                raise AutogradError("err.autograd.backward", error=first) from None
             for node_id, k in drawn_leaf.items():  # a leaf fed only by nodes past the cap
                 if waiting.get(node_id):
                     steps.append((k, node_id))
@@ -412,7 +409,7 @@ class ForwardRow:
     shape: tuple[int, ...]
     requires_grad: bool
     grad_fn: str | None
-    why: str
+    why: Said
 
 
 def forward_rows(namespace: dict) -> list[ForwardRow]:
@@ -424,13 +421,13 @@ def forward_rows(namespace: dict) -> list[ForwardRow]:
         if not isinstance(t, torch.Tensor) or name.startswith("_"):
             continue
         if t.grad_fn is not None:
-            why = f"made by {type(t.grad_fn).__name__} from an input that requires grad: it joins the graph"
+            why = said("forward.joins", fn=type(t.grad_fn).__name__)
         elif t.requires_grad:
-            why = "a leaf created with requires_grad=True: backward() will fill its .grad"
+            why = said("forward.leaf")
         elif _shares_storage_with_graph(t, namespace):
-            why = "cut from the graph by detach(): same numbers, but nothing flows back through it"
+            why = said("forward.detached")
         else:
-            why = "no grad: no input required grad, or it was computed under torch.no_grad()"
+            why = said("forward.no_grad")
         rows.append(ForwardRow(name, tuple(t.shape), bool(t.requires_grad),
                                type(t.grad_fn).__name__ if t.grad_fn is not None else None, why))
     return rows
@@ -462,7 +459,7 @@ class GradCheck:
     tolerance: dict[str, float] = field(default_factory=dict)  # the error allowed per leaf
     scale: dict[str, float] = field(default_factory=dict)  # the largest |gradient| per leaf
     rtol: dict[str, float] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # leaf -> why it was not checked
+    skipped: dict[str, str] = field(default_factory=dict)  # leaf -> why it was not checked (a catalog key)
 
     @property
     def worst(self) -> float:
@@ -476,15 +473,15 @@ class GradCheck:
     def passed(self) -> bool:
         return not self.failing
 
-    def lines(self) -> list[str]:
+    def lines(self, lang: str = "en") -> list[str]:
         """Per leaf: the error, the tolerance and where it comes from."""
         out = []
         for name, err in self.max_abs_error.items():
-            verdict = "ok" if name not in self.failing else "DIFFERS"
-            out.append(f"{name}: max error {err:.2e} over {self.checked[name]} elements, tolerance "
-                       f"{self.tolerance[name]:.1e} ({self.rtol[name]:.0e} × largest |grad| "
-                       f"{self.scale[name]:.3g}) → {verdict}")
-        out += [f"{name}: not checked ({why})" for name, why in self.skipped.items()]
+            verdict = text("check.agrees" if name not in self.failing else "check.differs", lang)
+            out.append(text("check.line", lang, name=name, error=f"{err:.2e}", count=self.checked[name],
+                            tolerance=f"{self.tolerance[name]:.1e}", rtol=f"{self.rtol[name]:.0e}",
+                            scale=f"{self.scale[name]:.3g}", verdict=verdict))
+        out += [text("check.skipped", lang, name=name, why=said(why)) for name, why in self.skipped.items()]
         return out
 
 
@@ -492,11 +489,11 @@ def _why_not_checkable(value, grad) -> str:
     from engine.tensors import regular
 
     if not regular(value) or not regular(grad):
-        return "a sparse, nested or meta tensor"
+        return "check.skip.layout"
     if value.is_complex() or grad.is_complex():
-        return "complex: finite differences here are for real numbers"
+        return "check.skip.complex"
     if not value.is_floating_point():
-        return "not a floating-point tensor"
+        return "check.skip.integer"
     return ""
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-
-LANGUAGES = ("en", "zh")
+from .i18n import LANGUAGES, Said, said
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,7 @@ class Config:
     device: str = "auto"
     theme: str = "textual-dark"
     language: str | None = None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Said, ...] = field(default=())
 
 
 def load(path: Path | None = None) -> Config:
@@ -29,7 +28,7 @@ def load(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config()
     except OSError as exc:
-        return Config(warnings=(f"could not read {path}: {exc.strerror}; using defaults",))
+        return Config(warnings=(said("warn.config.unreadable", path=str(path), error=exc.strerror or str(exc)),))
     # imported only when there is a file to read: most starts have none, and each ms counts there
     if sys.version_info >= (3, 11):
         import tomllib
@@ -38,21 +37,24 @@ def load(path: Path | None = None) -> Config:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return Config(warnings=(f"{path} is not valid TOML ({exc}); using defaults",))
+        return Config(warnings=(said("warn.config.toml", path=str(path), error=str(exc)),))
     except RecursionError:  # arrays nested thousands deep
-        return Config(warnings=(f"{path} nests too deeply to read; using defaults",))
-    warnings: list[str] = []
+        return Config(warnings=(said("warn.config.deep", path=str(path)),))
+    warnings: list[Said] = []
     values: dict[str, str | None] = {}
     for key, allowed in (("device", None), ("theme", None), ("language", LANGUAGES)):
         if key not in data:
             continue
         value = data[key]
         if not isinstance(value, str) or (allowed and value not in allowed):
-            hint = f" (one of {', '.join(allowed)})" if allowed else ""
-            warnings.append(f"{path}: '{key}' must be a string{hint}; ignoring {value!r}")
+            if allowed:
+                warnings.append(said("warn.config.choose", path=str(path), key=key, choices=", ".join(allowed),
+                                     value=repr(value)))
+            else:
+                warnings.append(said("warn.config.string", path=str(path), key=key, value=repr(value)))
             continue
         values[key] = value
     unknown = sorted(set(data) - {"device", "theme", "language"})
     if unknown:
-        warnings.append(f"{path}: unknown keys ignored: {', '.join(unknown)}")
+        warnings.append(said("warn.config.unknown", path=str(path), keys=", ".join(unknown)))
     return Config(**values, warnings=tuple(warnings))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.i18n import SaidError, said
+
 SPEC = re.compile(r"^(auto|cpu|mps|cuda(?::(\d+))?)$")
 
 
-class DeviceError(ValueError):
+class DeviceError(SaidError, ValueError):
     """A device the user asked for that is malformed or not present; the message says which are."""
 
 
@@ -34,7 +36,7 @@ def check_syntax(spec: str) -> str:
     """Normalise a device spec without importing torch; raise DeviceError if it is malformed."""
     spec = spec.strip().lower()
     if not SPEC.match(spec):
-        raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda, cuda:N or mps")
+        raise DeviceError("err.device.unknown", spec=repr(spec))
     return spec
 
 
@@ -71,12 +73,12 @@ def resolve(spec: str = "auto") -> str:
     present = [d.name for d in list_devices()]
     if spec not in present:
         if spec.startswith("cuda") and not torch.cuda.is_available():
-            why = "CUDA is not available here"
+            why = said("err.device.no_cuda")
         elif spec == "mps":
-            why = "MPS is not available here"
+            why = said("err.device.no_mps")
         else:
-            why = f"{spec} is not present"
-        raise DeviceError(f"device {spec!r}: {why}; available: {', '.join(present)}")
+            why = said("err.device.absent", spec=spec)
+        raise DeviceError("err.device.refused", spec=repr(spec), why=why, present=", ".join(present))
     return spec
 
 
@@ -87,7 +89,7 @@ def info(name: str) -> DeviceInfo:
             if name.startswith("cuda"):
                 return DeviceInfo(dev.name, dev.label, dev.total_bytes, memory_used(name))
             return dev
-    raise DeviceError(f"device {name!r} is not present")
+    raise DeviceError("err.device.absent", spec=repr(name))
 
 
 def memory_used(name: str) -> int | None:

@@ -1,8 +1,9 @@
 """The chain-rule line for each step of backward: the op's local derivative, with the real numbers
 when everything involved is a scalar. Ops not listed get their name and shapes, never a made-up formula.
 
-One table, RULES: for each grad_fn (by name prefix) the words and, when the saved values are
-numbers, the local derivative for each input as numbers (with how to show it, if not as a number).
+One table, RULES: for each grad_fn (by name prefix) the catalog key of its words and, when the
+saved values are numbers, the local derivative for each input as numbers (with how to show it, if
+not as a number). The line itself is a Said: the screen words it in the reader's language.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.i18n import Said, said
 from engine.tensors import fmt, shape_text
 
 Local = float | str | None  # a local derivative: a number, a number in words ("2·(8 − 0)"), or unknown
@@ -18,11 +20,11 @@ Local = float | str | None  # a local derivative: a number, a number in words ("
 
 @dataclass(frozen=True)
 class Rule:
-    words: Callable[[object], str] | str
+    words: Callable[[object], str] | str  # the catalog key of the rule's words (or how to pick it)
     locals: Callable[[object], list[Local] | None] | None = None
 
-    def text(self, node) -> str:
-        return self.words(node) if callable(self.words) else self.words
+    def said(self, node) -> Said:
+        return said(self.words(node) if callable(self.words) else self.words)
 
 
 def _saved(node, key):
@@ -84,10 +86,7 @@ def _from_result(derivative):
 
 
 def _mse_words(node) -> str:
-    reduction = _saved(node, "reduction")
-    if reduction == 2:  # sum
-        return "mse(reduction='sum') = Σ(a − y)²: ∂/∂a = 2(a − y), ∂/∂y = −2(a − y)"
-    return "mse = mean((a − y)²): ∂mse/∂a = 2(a − y)/n, ∂mse/∂y = −2(a − y)/n"
+    return "formula.MseLossBackward.sum" if _saved(node, "reduction") == 2 else "formula.MseLossBackward"
 
 
 def _mse(node):
@@ -103,41 +102,40 @@ def _ones(node):
 
 
 RULES: dict[str, Rule] = {
-    "AddBackward": Rule("∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1: the gradient passes through unchanged",
+    "AddBackward": Rule("formula.AddBackward",
                         lambda n: [1.0, _alpha(n)]),
-    "SubBackward": Rule("∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1", lambda n: [1.0, -_alpha(n)]),
-    "RsubBackward0": Rule("rsub(a, b) = b − a: ∂/∂a = −1, ∂/∂b = 1", lambda n: [-_alpha(n), 1.0]),
-    "RsubBackward1": Rule("c − a (c a number): ∂/∂a = −1", lambda n: [-_alpha(n)]),
-    "MulBackward": Rule("∂(a·b)/∂a = b, ∂(a·b)/∂b = a", _mul),
-    "DivBackward": Rule("∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²", _div),
-    "NegBackward": Rule("∂(−a)/∂a = −1", lambda n: [-1.0]),
-    "PowBackward0": Rule("∂(aⁿ)/∂a = n·aⁿ⁻¹", _pow_scalar_exponent),
-    "PowBackward1": Rule("∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a", _pow_tensors),
-    "PowBackward2": Rule("∂(cˣ)/∂x = cˣ·ln c", _pow_scalar_base),
-    "ExpBackward": Rule("∂(eᵃ)/∂a = eᵃ (the result itself)", _from_result(lambda r: r)),
-    "LogBackward": Rule("∂(ln a)/∂a = 1/a",
+    "SubBackward": Rule("formula.SubBackward", lambda n: [1.0, -_alpha(n)]),
+    "RsubBackward0": Rule("formula.RsubBackward0", lambda n: [-_alpha(n), 1.0]),
+    "RsubBackward1": Rule("formula.RsubBackward1", lambda n: [-_alpha(n)]),
+    "MulBackward": Rule("formula.MulBackward", _mul),
+    "DivBackward": Rule("formula.DivBackward", _div),
+    "NegBackward": Rule("formula.NegBackward", lambda n: [-1.0]),
+    "PowBackward0": Rule("formula.PowBackward0", _pow_scalar_exponent),
+    "PowBackward1": Rule("formula.PowBackward1", _pow_tensors),
+    "PowBackward2": Rule("formula.PowBackward2", _pow_scalar_base),
+    "ExpBackward": Rule("formula.ExpBackward", _from_result(lambda r: r)),
+    "LogBackward": Rule("formula.LogBackward",
                         lambda n: [1 / a] if (a := _num(_saved(n, "self"))) else None),
-    "SqrtBackward": Rule("∂(√a)/∂a = 1/(2√a)", _from_result(lambda r: 1 / (2 * r) if r else None)),
-    "SumBackward": Rule("∂(Σa)/∂aᵢ = 1: the gradient is copied to every element", _ones),
-    "MeanBackward": Rule("∂(mean a)/∂aᵢ = 1/n: the gradient is shared equally by the n elements", _ones),
-    "MmBackward": Rule("∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad"),
-    "MvBackward": Rule("∂(A@v)/∂A = grad ⊗ v, ∂(A@v)/∂v = Aᵀ @ grad"),
-    "DotBackward": Rule("∂(a·b)/∂a = b, ∂(a·b)/∂b = a (dot product)", _mul),
-    "BmmBackward": Rule("∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad, per batch"),
-    "MatmulBackward": Rule("∂(A@B)/∂A = grad @ Bᵀ, ∂(A@B)/∂B = Aᵀ @ grad"),
-    "AddmmBackward": Rule("addmm(b, A, B) = b + A@B: ∂/∂b = grad summed over rows, ∂/∂A = grad @ Bᵀ, "
-                          "∂/∂B = Aᵀ @ grad"),
-    "TBackward": Rule("transpose: the gradient is transposed back", _ones),
-    "TransposeBackward": Rule("transpose: the gradient is transposed back", _ones),
-    "PermuteBackward": Rule("permute: the gradient's dims are put back in the original order", _ones),
-    "ViewBackward": Rule("view: the gradient is reshaped back to the input's shape", _ones),
-    "ReshapeAliasBackward": Rule("reshape: the gradient is reshaped back to the input's shape", _ones),
-    "UnsafeViewBackward": Rule("reshape: the gradient is reshaped back to the input's shape", _ones),
-    "ExpandBackward": Rule("expand (broadcast): the gradient is summed over the broadcast dims", _ones),
-    "ReluBackward": Rule("∂relu(a)/∂a = 1 where a > 0, else 0",
+    "SqrtBackward": Rule("formula.SqrtBackward", _from_result(lambda r: 1 / (2 * r) if r else None)),
+    "SumBackward": Rule("formula.SumBackward", _ones),
+    "MeanBackward": Rule("formula.MeanBackward", _ones),
+    "MmBackward": Rule("formula.MmBackward"),
+    "MvBackward": Rule("formula.MvBackward"),
+    "DotBackward": Rule("formula.DotBackward", _mul),
+    "BmmBackward": Rule("formula.BmmBackward"),
+    "MatmulBackward": Rule("formula.MatmulBackward"),
+    "AddmmBackward": Rule("formula.AddmmBackward"),
+    "TBackward": Rule("formula.TBackward", _ones),
+    "TransposeBackward": Rule("formula.TransposeBackward", _ones),
+    "PermuteBackward": Rule("formula.PermuteBackward", _ones),
+    "ViewBackward": Rule("formula.ViewBackward", _ones),
+    "ReshapeAliasBackward": Rule("formula.ReshapeAliasBackward", _ones),
+    "UnsafeViewBackward": Rule("formula.UnsafeViewBackward", _ones),
+    "ExpandBackward": Rule("formula.ExpandBackward", _ones),
+    "ReluBackward": Rule("formula.ReluBackward",
                          _from_result(lambda r: 1.0 if r > 0 else 0.0)),
-    "SigmoidBackward": Rule("∂σ(a)/∂a = σ(a)·(1 − σ(a))", _from_result(lambda r: r * (1 - r))),
-    "TanhBackward": Rule("∂tanh(a)/∂a = 1 − tanh²(a)", _from_result(lambda r: 1 - r * r)),
+    "SigmoidBackward": Rule("formula.SigmoidBackward", _from_result(lambda r: r * (1 - r))),
+    "TanhBackward": Rule("formula.TanhBackward", _from_result(lambda r: 1 - r * r)),
     "MseLossBackward": Rule(_mse_words, _mse),
 }
 
@@ -152,36 +150,36 @@ def find(name: str) -> Rule | None:
     return None
 
 
-def rule(name: str) -> str | None:
+def rule(name: str) -> Said | None:
     """The words of an op's rule, when it has one (for nodes without saved values to read)."""
     found = find(name)
-    return found.words if found is not None and isinstance(found.words, str) else None
+    return said(found.words) if found is not None and isinstance(found.words, str) else None
 
 
-def formula_for(node, grad_in, grad_out, before=None, after=None) -> str:
+def formula_for(node, grad_in, grad_out, before=None, after=None) -> Said:
     """The step's explanation: local derivative, then `grad × local = result` for scalars."""
     if node.is_leaf:
         was = before.value if before is not None else "None"
         now = after.value if after is not None else "None"
-        return (f"leaf {node.label}: backward() adds the incoming gradient to .grad ({was} → {now}); "
-                f"the inspector leaves {node.label}.grad as it is")
+        return said("formula.leaf", label=node.label, was=was, now=now)
     found = find(node.name)
     if found is None:
         shapes = ", ".join(shape_text(g.shape) if g is not None else "—" for g in grad_out)
         outputs = getattr(node, "outputs", ()) or (node.shape,)
-        made = ("outputs " + ", ".join(shape_text(o) for o in outputs)) if len(outputs) > 1 else \
-            f"output {shape_text(outputs[0])}"
-        return f"{node.name}: {made} → gradients for inputs {shapes}"
-    text = found.text(node)
+        if len(outputs) > 1:
+            return said("formula.unknown_outputs", name=node.name, outputs=", ".join(shape_text(o) for o in outputs),
+                        shapes=shapes)
+        return said("formula.unknown", name=node.name, output=shape_text(outputs[0]), shapes=shapes)
+    words = found.said(node)
     incoming = grad_in[0] if grad_in else None
     locals_ = found.locals(node) if found.locals is not None else None
     if incoming is None or incoming.scalar is None or locals_ is None:
-        return text
+        return words
     parts = []
     for i, out in enumerate(grad_out):
         local = locals_[i] if i < len(locals_) else None
         if out is None or out.scalar is None or local is None:
             continue
         shown = local.split(" = ")[0] if isinstance(local, str) else fmt(local)
-        parts.append(f"input {i + 1}: {fmt(incoming.scalar)} × {shown} = {fmt(out.scalar)}")
-    return text + ("\n" + "; ".join(parts) if parts else "")
+        parts.append(said("formula.input", n=i + 1, grad=fmt(incoming.scalar), local=shown, result=fmt(out.scalar)))
+    return said("formula.with_numbers", rule=words, numbers=tuple(parts)) if parts else words

@@ -20,7 +20,7 @@ class Built:
 
 @dataclass(frozen=True)
 class Example:
-    """A named example: what it teaches and how to build it."""
+    """A named example: what it teaches (catalog keys of its words) and how to build it."""
 
     key: str
     title: str
@@ -127,22 +127,9 @@ def detach() -> Built:
                  forward, code=code)
 
 
-EXAMPLES: dict[str, Example] = {
-    "scalar": Example("scalar", "z = x·w + b, loss = (z − y)²",
-                      "With x = 5, w = 1, b = 3 and y = 0: z = 8, dloss/dz = 16, w.grad = 80, b.grad = 16.",
-                      scalar),
-    "matrix": Example("matrix", "z = x @ w + b on a 2×5 batch",
-                      "The same chain rule with matrices: w.grad has w's shape (5, 3), b.grad has b's (3,).",
-                      matrix),
-    "mlp": Example("mlp", "a two-layer net with tanh",
-                   "Gradients flow back through tanh: each layer's weights get grad @ input-transposed.",
-                   mlp),
-    "accumulate": Example("accumulate", "two backward passes, no zero_grad()",
-                          "backward() adds to .grad: a second pass doubles it. Training calls zero_grad() "
-                          "before each backward for this reason.", accumulate),
-    "detach": Example("detach", "detach() and no_grad(): where the graph stops",
-                      "a_cut and frozen carry values but no graph: w.grad only counts the path through a.",
-                      detach,
-                      "Finite differences see every path, including the ones detach() and no_grad() hide "
-                      "from autograd: the difference (16 here) is exactly the hidden paths."),
+EXAMPLES: dict[str, Example] = {  # title, lesson and check note are catalog keys: ag.example.KEY.*
+    key: Example(key, f"ag.example.{key}.title", f"ag.example.{key}.lesson", build,
+                 "ag.detach_note" if key == "detach" else "")
+    for key, build in (("scalar", scalar), ("matrix", matrix), ("mlp", mlp), ("accumulate", accumulate),
+                       ("detach", detach))
 }

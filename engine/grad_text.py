@@ -1,12 +1,14 @@
-"""The recorded backward walk as plain text, for `torchtui grad` and for scripts."""
+"""The recorded backward walk as plain text, in either language, for the Autograd screen,
+`torchtui grad`, %grad and scripts."""
 
 from __future__ import annotations
 
 from engine.autograd import HIDDEN, Graph, Recording
+from engine.i18n import text
 from engine.tensors import shape_text
 
 
-def graph_lines(graph: Graph, current: int | None = None) -> list[str]:
+def graph_lines(graph: Graph, current: int | None = None, lang: str = "en") -> list[str]:
     """The graph from the root down to the leaves, one node a line; a node reached twice is
     drawn once and referred to by its number afterwards."""
     lines: list[str] = []
@@ -17,15 +19,15 @@ def graph_lines(graph: Graph, current: int | None = None) -> list[str]:
         branch = "" if top else ("└─ " if last else "├─ ")
         mark = "▶ " if node_id == current else ""
         shape = shape_text(node.shape) if len(node.outputs) <= 1 else \
-            "outputs " + ", ".join(shape_text(o) for o in node.outputs)
+            text("graph.outputs", lang, shapes=", ".join(shape_text(o) for o in node.outputs))
         if node_id in drawn:
-            lines.append(f"{prefix}{branch}{mark}#{node_id} {node.title()} (see above)")
+            lines.append(f"{prefix}{branch}{mark}#{node_id} {node.title()} {text('graph.see_above', lang)}")
             return
         drawn.add(node_id)
         skipped = sum(1 for c in node.inputs if c is None)
         beyond = sum(1 for c in node.inputs if c == HIDDEN)
-        note = f" · {skipped} input(s) without grad" if skipped else ""
-        note += f" · {beyond} input(s) not drawn" if beyond else ""
+        note = " · " + text("graph.without_grad", lang, n=skipped) if skipped else ""
+        note += " · " + text("graph.not_drawn", lang, n=beyond) if beyond else ""
         lines.append(f"{prefix}{branch}{mark}#{node_id} {node.title()} {shape}{note}")
         children = [c for c in node.inputs if c is not None and c != HIDDEN]
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))
@@ -34,38 +36,39 @@ def graph_lines(graph: Graph, current: int | None = None) -> list[str]:
 
     draw(graph.root, "", True, True)
     if graph.hidden:
-        lines.append(f"… and {graph.hidden} more nodes not shown"
-                     + (f"; their leaves: {', '.join(label for label, _ in graph.hidden_leaves)}"
-                        if graph.hidden_leaves else ""))
+        leaves = ", ".join(label for label, _ in graph.hidden_leaves)
+        lines.append(text("graph.more_leaves" if leaves else "graph.more", lang, n=graph.hidden, leaves=leaves))
     return lines
 
 
-def destination(graph: Graph, node, i: int) -> str:
+def destination(graph: Graph, node, i: int, lang: str = "en") -> str:
     """Where a node's i-th gradient goes: the input node, and which of its outputs that is when it
     has several (split, unbind, max(dim)), with that output's shape."""
     target = node.inputs[i] if i < len(node.inputs) else None
     if target is None:
-        return "(input without grad)"
+        return text("graph.to_no_grad", lang)
     if target == HIDDEN:
-        return "(a node not drawn)"
+        return text("graph.to_hidden", lang)
     child = graph.node(target)
     nr = node.feeds[i] if i < len(node.feeds) else 0
-    where = f" [{child.output_of(nr)}]" if len(child.outputs) > 1 else ""
+    where = f" [{child.output_of(nr, lang)}]" if len(child.outputs) > 1 else ""
     return f"#{target} {child.title()}{where}"
 
 
-def walk_lines(rec: Recording) -> list[str]:
+def walk_lines(rec: Recording, lang: str = "en") -> list[str]:
     """Each step of backward, then each leaf's final .grad as torch prints it."""
-    lines = ["Graph (from the loss down to the leaves):", *("  " + ln for ln in graph_lines(rec.graph)), ""]
+    lines = [text("walk.graph", lang), *("  " + ln for ln in graph_lines(rec.graph, None, lang)), ""]
     for step in rec.steps:
         node = rec.graph.node(step.node)
-        pass_note = f" (backward pass {step.backward_pass})" if rec.steps[-1].backward_pass > 1 else ""
-        lines.append(f"Step {step.index + 1}/{len(rec.steps)}{pass_note}: #{node.id} {node.title()}")
+        pass_note = " " + text("walk.pass", lang, n=step.backward_pass) if rec.steps[-1].backward_pass > 1 else ""
+        lines.append(text("walk.step", lang, n=step.index + 1, total=len(rec.steps), note=pass_note,
+                          node=f"#{node.id} {node.title()}"))
         incoming = ", ".join(g.value if g is not None else "None" for g in step.grad_in)
-        lines.append(f"  gradient in:  {incoming}")
+        lines.append("  " + text("walk.in", lang, values=incoming))
         for i, g in enumerate(step.grad_out):
-            lines.append(f"  to {destination(rec.graph, node, i)}: {g.value if g is not None else 'None'}")
-        for ln in step.formula.splitlines():
+            lines.append("  " + text("walk.to", lang, dest=destination(rec.graph, node, i, lang),
+                                     value=g.value if g is not None else "None"))
+        for ln in step.formula.words(lang).splitlines():
             lines.append(f"  {ln}")
     lines.append("")
     for name, grad in rec.leaf_grads.items():

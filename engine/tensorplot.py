@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from engine.i18n import SaidError
 from engine.plotdata import compact, downsample
 
 ROWS = 15  # plot height: fits the output log of an 80x24 terminal
@@ -15,7 +16,7 @@ MIN_COLUMNS = 30
 HEATMAP_FRAME_ROWS = 5  # title, two frame lines, tick labels, axis names
 
 
-class PlotError(ValueError):
+class PlotError(SaidError, ValueError):
     """The value cannot be plotted; the message says why and what to do."""
 
 
@@ -28,9 +29,9 @@ def as_tensor(value, name: str):
         try:
             tensor = torch.as_tensor(value)
         except (TypeError, ValueError, RuntimeError):
-            raise PlotError(f"{name} is a {type(value).__name__}, not a tensor, array or list of numbers") from None
+            raise PlotError("plot.err.type", name=name, kind=type(value).__name__) from None
     if tensor.is_complex():
-        raise PlotError(f"{name} is complex: plot {name}.real or {name}.abs()")
+        raise PlotError("plot.err.complex", name=name)
     return tensor.detach().to("cpu")
 
 
@@ -45,17 +46,16 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
     shape = tuple(tensor.shape)
     dtype = str(tensor.dtype).replace("torch.", "")
     if tensor.numel() == 0:
-        raise PlotError(f"{name} is empty (shape {shape}): nothing to plot")
+        raise PlotError("plot.err.empty", name=name, shape=str(shape))
     if not hist and tensor.dim() == 0:
-        raise PlotError(f"{name} is a single number ({tensor.item()!r}): plot a tensor with at least one dimension")
+        raise PlotError("plot.err.scalar", name=name, value=repr(tensor.item()))
     if not hist and tensor.dim() > 2:
-        raise PlotError(f"{name} has shape {shape}: %plot draws 1-D (a line) or 2-D (a heatmap); "
-                        f"pick a slice such as {name}[0], or add --hist")
+        raise PlotError("plot.err.dims", name=name, shape=str(shape))
     values = tensor.to(torch.float64)
     finite = torch.isfinite(values)
     left_out = int((~finite).sum())
     if left_out == values.numel():
-        raise PlotError(f"{name} holds only NaN or Inf ({left_out} values): nothing to plot")
+        raise PlotError("plot.err.nonfinite", name=name, count=left_out)
     kept = values[finite]
     low, high = float(kept.min()), float(kept.max())
     facts = f" · {shape} {dtype} {device} · {compact(low)} … {compact(high)}"
@@ -87,13 +87,15 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
     plt.title(title)
     text = plt.build()
     plt.clear_figure()
+    from engine.i18n import say
+
     notes = []
     if left_out:
-        notes.append(f"{left_out} NaN/Inf value{'s' if left_out != 1 else ''} left out")
+        notes.append(say("plot.left_out", n=left_out))
     if device != "cpu":
-        notes.append(f"copied from {device}")
+        notes.append(say("plot.copied", device=device))
     if not hist and values.dim() == 2:
-        notes.append(f"rows {shape[0]} × columns {shape[1]}; darker is lower, lighter is higher")
+        notes.append(say("plot.heatmap", rows=shape[0], columns=shape[1]))
     return text + ("\n" + " · ".join(notes) if notes else "")
 
 

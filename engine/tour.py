@@ -1,5 +1,5 @@
-"""The Learn tour without a UI: chapters (from JSON data files), exercise checks against a
-namespace, and saved progress."""
+"""The Learn tour without a UI: chapters (code and checks from lessons/tour.json, words from the
+catalog in engine.i18n), exercise checks against a namespace, and saved progress."""
 
 from __future__ import annotations
 
@@ -9,41 +9,47 @@ from functools import cache
 from pathlib import Path
 
 from engine import paths
+from engine.i18n import Said, said, text
 
 DATA = Path(__file__).parent / "lessons"
+BIGGEST_ANSWER = 10**6  # elements: every exercise's answer is far smaller; a bigger tensor is not read
 
 
 @dataclass(frozen=True)
 class Example:
-    """A runnable example of a chapter."""
+    """A runnable example of a chapter; `varies` says why its output differs from run to run."""
 
     id: str
     title: str
     code: str
+    varies: str = ""
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """One lesson: its text, examples, exercise, and the screen it can open."""
+    """One lesson: its text, examples, shell commands to read (never run), exercise, and the
+    screen it can open."""
 
     id: str
     title: str
     body: str
     examples: tuple[Example, ...]
     exercise: str
-    checks: tuple[tuple[str, str], ...]  # (expression over the namespace, hint key)
-    hints: dict
+    names: tuple[tuple[str, str], ...]  # (variable, kind) the exercise asks for
+    checks: tuple[tuple[str, str], ...]  # (expression over the namespace, hint id)
     solution: str
     wrong: str
     opens: str | None = None
+    shell: tuple[str, ...] = ()
+    any_device: bool = False
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Whether an exercise passed, and the hint for the first check that failed."""
+    """Whether an exercise passed, and what to say about the first check that failed."""
 
     passed: bool
-    hint: str = ""
+    hint: Said | None = None
 
 
 @cache
@@ -52,36 +58,94 @@ def _load(name: str) -> dict:
 
 
 def chapters(lang: str = "en") -> list[Chapter]:
-    tour = _load("tour.json")["chapters"]
-    text = _load(f"{lang}.json")
     out = []
-    for ch in tour:
-        words = text[ch["id"]]
-        examples = tuple(Example(e["id"], words["examples"][e["id"]], e["code"]) for e in ch["examples"])
+    for ch in _load("tour.json")["chapters"]:
+        key = f"tour.{ch['id']}."
+        examples = tuple(Example(e["id"], text(key + "example." + e["id"], lang), e["code"],
+                                 text(key + "varies." + e["id"], lang) if e.get("varies") else "")
+                         for e in ch["examples"])
         ex = ch["exercise"]
-        out.append(Chapter(ch["id"], words["title"], words["body"], examples, words["exercise"],
-                           tuple((c, h) for c, h in ex["checks"]), words["hints"], ex["solution"], ex["wrong"],
-                           ch.get("opens")))
+        out.append(Chapter(ch["id"], text(key + "title", lang), text(key + "body", lang), examples,
+                           text(key + "exercise", lang), tuple((n, k) for n, k in ex["names"].items()),
+                           tuple((c, h) for c, h in ex["checks"]), ex["solution"], ex["wrong"],
+                           ch.get("opens"), tuple(ch.get("shell", ())), bool(ex.get("any_device"))))
     return out
 
 
+def chapter(chapter_id: str) -> Chapter | None:
+    return next((c for c in chapters() if c.id == chapter_id), None)
+
+
+def _kind_of(value, torch, np) -> str:
+    """What a value is, without running any of its code (no isinstance: it may ask __class__)."""
+    kind = type(value)
+    if issubclass(kind, torch.Tensor):
+        return "tensor"
+    if issubclass(kind, torch.nn.Module):
+        return "module"
+    if issubclass(kind, torch.optim.Optimizer):
+        return "optimizer"
+    if issubclass(kind, np.ndarray):
+        return "array"
+    if issubclass(kind, torch.utils.data.DataLoader):
+        return "loader"
+    if issubclass(kind, torch.utils.data.Dataset):
+        return "dataset"
+    if issubclass(kind, str):
+        return "string"
+    if issubclass(kind, (int, float)):
+        return "number"
+    return kind.__name__
+
+
+def _screen(chapter: Chapter, namespace: dict, torch, np) -> Said | None:
+    """The checks every exercise shares, made before any of its own: each name is there, is
+    what the exercise asks for, and (a tensor) is small and on the CPU, so that the exercise's
+    own checks read only a few plain numbers."""
+    for name, wanted in chapter.names:
+        if name not in namespace:
+            return said("tour.check.missing", name=name)
+        value = namespace[name]
+        kind = _kind_of(value, torch, np)
+        if wanted != "any" and kind != wanted:
+            return said("tour.check.kind", name=name, wanted=said("tour.kind." + wanted),
+                        got=type(value).__name__)
+        if kind == "tensor":
+            if type(value) not in (torch.Tensor, torch.nn.Parameter) or value.layout != torch.strided:
+                return said("tour.check.plain", name=name, got=type(value).__name__)
+            if value.device.type == "meta":
+                return said("tour.check.meta", name=name)
+            if value.device.type != "cpu" and not chapter.any_device:
+                return said("tour.check.device", name=name, device=str(value.device))
+            if value.numel() > BIGGEST_ANSWER:
+                return said("tour.check.huge", name=name, count=f"{value.numel():,}",
+                            shape=str(tuple(value.shape)))
+    return None
+
+
 def check(chapter: Chapter, namespace: dict) -> CheckResult:
-    """Run the exercise's checks over `namespace`; the first failing one gives the hint."""
+    """Run the exercise's checks over `namespace`; the first failing one gives the hint. Nothing
+    in the namespace is run: names are read, their values checked."""
     import numpy as np
     import torch
     from torch import nn
 
-    scope = {**namespace, "torch": torch, "np": np, "nn": nn, "ns": namespace}
+    found = _screen(chapter, namespace, torch, np)
+    if found is not None:
+        return CheckResult(False, found)
+    scope = {**{n: namespace[n] for n, _ in chapter.names}, "torch": torch, "np": np, "nn": nn,
+             "F": torch.nn.functional}
+    for name, kind in chapter.names:
+        if kind == "tensor" and namespace[name].device.type != "cpu":
+            scope[name] = namespace[name].detach().cpu()  # small (screened above): read on the CPU
     for expression, hint in chapter.checks:
         try:
             ok = bool(eval(expression, {"__builtins__": __builtins__}, scope))
         except Exception:
             ok = False
         if not ok:
-            return CheckResult(False, chapter.hints.get(hint, hint))
+            return CheckResult(False, said(f"tour.{chapter.id}.hint.{hint}"))
     return CheckResult(True)
-
-
 class Progress:
     """Lessons read and exercises passed, saved in the state folder as JSON."""
 

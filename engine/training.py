@@ -1,5 +1,7 @@
-"""Linear regression training without a UI: config and its checks, data, a pausable trainer that
-yields events, and the result compared with the closed-form least-squares optimum."""
+"""Training without a UI, for two tasks: the linear regression (nn.Linear, MSELoss) compared with
+the closed-form least-squares optimum, and classification of scikit-learn's two moons (a small
+MLP, cross-entropy, accuracy, the decision boundary). Config and its checks, data, and a pausable
+trainer that yields events."""
 
 from __future__ import annotations
 
@@ -10,32 +12,37 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from engine.i18n import Said, SaidError, said
+
+TASKS = ("regression", "moons")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LOADERS = ("dataloader", "tensor")
 EVENTS_PER_SECOND = 20
+BOUNDARY_GRID = (48, 24)  # columns, rows of the decision boundary the moons task reports
+MAX_HIDDEN = 4096
 
 
-class ConfigError(ValueError):
-    """A config field the user got wrong; `field` names it."""
+class ConfigError(SaidError, ValueError):
+    """A config field the user got wrong; `field` names it, `reason` (a Said) says what is wrong."""
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
+    def __init__(self, field_name: str, reason: Said) -> None:
+        super().__init__("err.config.field", field=field_name, reason=reason)
         self.field = field_name
 
 
-class Diverged(RuntimeError):
+class Diverged(SaidError, RuntimeError):
     """The loss became NaN or Inf; says where, and suggests a lower learning rate."""
 
     def __init__(self, epoch: int, step: int, lr: float) -> None:
-        super().__init__(f"training diverged: the loss became NaN/Inf in epoch {epoch} (by step {step}); "
-                         f"try a lower learning rate than {lr:g}")
+        super().__init__("err.train.diverged", epoch=epoch, step=step, lr=f"{lr:g}")
         self.epoch, self.step = epoch, step
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One training run; the defaults are the classic tutorial's."""
+    """One training run; the defaults are the classic tutorial's (the moons task's: TASK_DEFAULTS)."""
 
+    task: str = "regression"
     samples: int = 100
     features: int = 1
     noise: float = 10.0
@@ -49,6 +56,19 @@ class RunConfig:
     loader: str = "dataloader"
     device: str = "auto"
     seed: int = 0
+    hidden: int = 16  # the moons MLP's hidden units
+
+
+TASK_DEFAULTS = {
+    "regression": {},
+    # reaches 0.96 training accuracy in 100 epochs of 16 batches (about 0.3 s on one CPU core)
+    "moons": {"samples": 500, "features": 2, "noise": 0.2, "batch_size": 32, "lr": 0.05, "optimizer": "momentum"},
+}
+
+
+def defaults(task: str = "regression") -> RunConfig:
+    """The starting config of a task."""
+    return replace(RunConfig(), task=task, **TASK_DEFAULTS.get(task, {}))
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(RunConfig)}
@@ -64,21 +84,21 @@ def _parse(name: str, value):
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(name, f"expected yes or no, got {value!r}")
+        raise ConfigError(name, said("err.config.yes_no", value=repr(value)))
     if kind == "int":
         try:
             if isinstance(value, float) and value.is_integer():
                 return int(value)
             return int(str(value).strip())
         except ValueError:
-            raise ConfigError(name, f"expected a whole number, got {value!r}") from None
+            raise ConfigError(name, said("err.config.whole", value=repr(value))) from None
     if kind == "float":
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise ConfigError(name, f"expected a number, got {value!r}") from None
+            raise ConfigError(name, said("err.config.number", value=repr(value))) from None
         if not math.isfinite(number):
-            raise ConfigError(name, f"expected a finite number, got {value!r}")
+            raise ConfigError(name, said("err.config.finite", value=repr(value)))
         return number
     return str(value).strip().lower()
 
@@ -87,35 +107,40 @@ MAX_LR = 1e6
 
 
 def make_config(**raw) -> RunConfig:
-    """Build a RunConfig from strings or numbers, checking every field; raises ConfigError."""
+    """Build a RunConfig from strings or numbers, checking every field; raises ConfigError. Fields
+    not given take the task's defaults."""
     unknown = set(raw) - set(FIELD_TYPES)
     if unknown:
-        raise ConfigError(sorted(unknown)[0], "unknown field")
+        raise ConfigError(sorted(unknown)[0], said("err.config.unknown"))
     values = {name: _parse(name, value) for name, value in raw.items()}
-    cfg = replace(RunConfig(), **values)
+    task = values.pop("task", "regression")
+    if task not in TASKS:
+        raise ConfigError("task", said("err.config.choose", choices=", ".join(TASKS)))
+    cfg = replace(defaults(task), **values)
     checks = [
-        ("samples", cfg.samples >= 2, "needs at least 2 samples"),
-        ("features", cfg.features >= 1, "needs at least 1 feature"),
-        ("noise", cfg.noise >= 0, "noise cannot be negative"),
-        ("batch_size", cfg.batch_size >= 1, "batch size must be at least 1"),
-        ("epochs", cfg.epochs >= 1, "needs at least 1 epoch"),
-        ("lr", cfg.lr > 0, "the learning rate must be greater than 0"),
-        ("lr", cfg.lr <= MAX_LR, f"the learning rate must be at most {MAX_LR:g} (float32 holds the weights)"),
-        ("data_seed", 0 <= cfg.data_seed <= 2**32 - 1,
-         "the data seed must be between 0 and 4294967295 (scikit-learn's random_state)"),
-        ("seed", 0 <= cfg.seed <= 2**63 - 1, "the torch seed must be between 0 and 2**63 - 1"),
-        ("optimizer", cfg.optimizer in OPTIMIZERS, f"choose one of {', '.join(OPTIMIZERS)}"),
-        ("loader", cfg.loader in LOADERS, f"choose one of {', '.join(LOADERS)}"),
+        ("samples", cfg.samples >= 2, said("err.config.samples")),
+        ("features", cfg.features >= 1, said("err.config.features")),
+        ("features", cfg.task != "moons" or cfg.features == 2, said("err.config.moons_features")),
+        ("noise", cfg.noise >= 0, said("err.config.noise")),
+        ("batch_size", cfg.batch_size >= 1, said("err.config.batch_size")),
+        ("epochs", cfg.epochs >= 1, said("err.config.epochs")),
+        ("lr", cfg.lr > 0, said("err.config.lr_low")),
+        ("lr", cfg.lr <= MAX_LR, said("err.config.lr_high", most=f"{MAX_LR:g}")),
+        ("data_seed", 0 <= cfg.data_seed <= 2**32 - 1, said("err.config.data_seed")),
+        ("seed", 0 <= cfg.seed <= 2**63 - 1, said("err.config.seed")),
+        ("hidden", 1 <= cfg.hidden <= MAX_HIDDEN, said("err.config.hidden", most=MAX_HIDDEN)),
+        ("optimizer", cfg.optimizer in OPTIMIZERS, said("err.config.choose", choices=", ".join(OPTIMIZERS))),
+        ("loader", cfg.loader in LOADERS, said("err.config.choose", choices=", ".join(LOADERS))),
     ]
-    for name, ok, message in checks:
+    for name, ok, reason in checks:
         if not ok:
-            raise ConfigError(name, message)
+            raise ConfigError(name, reason)
     from engine.devices import DeviceError, check_syntax
 
     try:
         check_syntax(cfg.device)
     except DeviceError as exc:
-        raise ConfigError("device", str(exc)) from None
+        raise ConfigError("device", exc.said) from None
     return cfg
 
 
@@ -143,14 +168,20 @@ class Dataset:
 
 
 def make_data(cfg: RunConfig) -> Dataset:
-    """make_regression(...) as the tutorial calls it; refuses sizes that would not fit in memory."""
+    """make_regression(...) as the tutorial calls it, or make_moons(...) for the moons task;
+    refuses sizes that would not fit in memory."""
     need = dataset_bytes(cfg)
     free = available_bytes()
     if free is not None and need > free * 0.8:
-        raise ConfigError("samples", f"the dataset needs about {need / 2**30:.1f} GiB but only "
-                                     f"{free / 2**30:.1f} GiB of memory is free: use fewer samples or features")
+        raise ConfigError("samples", said("err.config.memory", need=f"{need / 2**30:.1f}", free=f"{free / 2**30:.1f}"))
     import numpy as np
     import torch
+
+    if cfg.task == "moons":
+        from sklearn.datasets import make_moons
+
+        x, y = make_moons(n_samples=cfg.samples, noise=cfg.noise, random_state=cfg.data_seed)
+        return Dataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long), (), math.nan)
     from sklearn.datasets import make_regression
 
     x, y, coef = make_regression(n_samples=cfg.samples, n_features=cfg.features, noise=cfg.noise,
@@ -158,6 +189,29 @@ def make_data(cfg: RunConfig) -> Dataset:
     coef = np.atleast_1d(coef)
     return Dataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).reshape(-1, 1),
                    tuple(float(c) for c in coef), float(cfg.bias))
+
+
+def build_model(cfg: RunConfig):
+    """nn.Linear(features, 1) for the regression; for the moons an MLP: 2 → hidden → 2 classes."""
+    from torch import nn
+
+    if cfg.task == "moons":
+        return nn.Sequential(nn.Linear(2, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 2))
+    return nn.Linear(cfg.features, 1)
+
+
+def boundary_grid(x, columns: int = BOUNDARY_GRID[0], rows: int = BOUNDARY_GRID[1]):
+    """The points where the decision boundary is drawn: a rows × columns grid over the data with a
+    margin, row 0 at the top. Returns (points as a (rows·columns, 2) tensor, (x0, x1, y0, y1))."""
+    import torch
+
+    lo, hi = x.min(dim=0).values, x.max(dim=0).values
+    pad = (hi - lo) * 0.1
+    lo, hi = lo - pad, hi + pad
+    xs = torch.linspace(float(lo[0]), float(hi[0]), columns)
+    ys = torch.linspace(float(hi[1]), float(lo[1]), rows)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
 
 
 def least_squares(data: Dataset) -> tuple[tuple[float, ...], float, float]:
@@ -185,6 +239,8 @@ class Progress:
     samples_per_s: float
     elapsed: float
     epoch_done: bool
+    accuracy: float | None = None  # moons: the share of the epoch's samples so far classified right
+    boundary: str = ""  # moons: the class the model gives each boundary_grid point, one digit each
 
 
 @dataclass(frozen=True)
@@ -206,10 +262,18 @@ class Result:
     device: str
     loss_history: tuple[float, ...] = field(default=(), repr=False)
     stopped: bool = False
+    task: str = "regression"
+    accuracy: float | None = None  # moons: the final model on all the data
+    accuracy_history: tuple[float, ...] = field(default=(), repr=False)
+    hidden: int | None = None
 
     def as_json(self) -> dict:
-        keys = ("final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight", "optimal_bias",
-                "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device")
+        if self.task == "moons":
+            keys: tuple[str, ...] = ("task", "final_loss", "accuracy", "hidden", "epochs", "steps", "seconds",
+                                     "samples_per_s", "device")
+        else:
+            keys = ("task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
+                    "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device")
         data = asdict(self)
         return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in keys}
 
@@ -237,6 +301,8 @@ class Trainer:
         self.data = data
         self.model = None
         self.loss_history: list[float] = []
+        self.accuracy_history: list[float] = []
+        self._grid = None
         self._go = threading.Event()
         self._go.set()
         self._stop = threading.Event()
@@ -286,9 +352,12 @@ class Trainer:
         data = self.data or make_data(cfg)
         self.data = data
         torch.manual_seed(cfg.seed)
-        model = nn.Linear(cfg.features, 1).to(device)
+        model = build_model(cfg).to(device)
         self.model = model
-        criterion = nn.MSELoss()
+        moons = cfg.task == "moons"
+        criterion = nn.CrossEntropyLoss() if moons else nn.MSELoss()
+        if moons:
+            self._grid = boundary_grid(data.x)[0].to(device)
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
         loader = None
@@ -309,6 +378,7 @@ class Trainer:
         stopped = False
         for epoch in range(1, cfg.epochs + 1):
             total = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.long) if moons else None
             seen = 0
             for bx, by in self._batches(x, y, device, generator, loader):
                 if not self._go.is_set():
@@ -318,7 +388,10 @@ class Trainer:
                 if self._stop.is_set():
                     stopped = True
                     break
-                loss = criterion(model(bx), by)
+                out = model(bx)
+                loss = criterion(out, by)
+                if moons:
+                    correct.add_((out.detach().argmax(dim=1) == by).sum())
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -330,16 +403,21 @@ class Trainer:
                 now = time.perf_counter()
                 if now - last_event >= min_gap and seen < n:
                     last_event = now
-                    yield self._progress(epoch, steps, total, seen, samples_done, now - start, False)
+                    yield self._progress(epoch, steps, total, seen, samples_done, now - start, False, correct)
             if stopped:
                 break
-            event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True)
+            event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True,
+                                   correct)
             self.loss_history.append(event.loss)
+            if event.accuracy is not None:
+                self.accuracy_history.append(event.accuracy)
             last_event = time.perf_counter()
             yield event
         active = time.perf_counter() - start
         if device.startswith("cuda"):
             torch.cuda.synchronize()
+        if moons:
+            return self._moons_result(data, device, steps, active, samples_done, stopped)
         ow, ob, omse = least_squares(data)
         weight, bias = self._params()
         return Result(
@@ -349,17 +427,45 @@ class Trainer:
             steps=steps, seconds=active, samples_per_s=samples_done / active if active > 0 else 0.0,
             device=device, loss_history=tuple(self.loss_history), stopped=stopped)
 
+    def _moons_result(self, data, device, steps, active, samples_done, stopped) -> Result:
+        import torch
+
+        with torch.no_grad():
+            accuracy = float((self.model(data.x.to(device)).argmax(dim=1).cpu() == data.y).float().mean())
+        nan = math.nan
+        return Result(
+            final_loss=self.loss_history[-1] if self.loss_history else nan, weight=(), bias=nan,
+            true_weight=(), true_bias=nan, optimal_weight=(), optimal_bias=nan, optimal_loss=nan,
+            epochs=len(self.loss_history), steps=steps, seconds=active,
+            samples_per_s=samples_done / active if active > 0 else 0.0, device=device,
+            loss_history=tuple(self.loss_history), stopped=stopped, task="moons", accuracy=accuracy,
+            accuracy_history=tuple(self.accuracy_history), hidden=self.cfg.hidden)
+
     def _params(self) -> tuple[tuple[float, ...], float]:
+        if self.cfg.task == "moons":
+            return (), math.nan
         w = self.model.weight.detach().reshape(-1).cpu().tolist()
         return tuple(w), float(self.model.bias.detach().cpu().item())
 
-    def _progress(self, epoch, step, total, seen, samples_done, elapsed, done) -> Progress:
+    def boundary(self) -> str:
+        """The class the model gives each point of the boundary grid, as digits (moons only)."""
+        import torch
+
+        if self._grid is None:
+            return ""
+        with torch.no_grad():
+            classes = self.model(self._grid).argmax(dim=1).cpu().tolist()
+        return "".join(str(c) for c in classes)
+
+    def _progress(self, epoch, step, total, seen, samples_done, elapsed, done, correct=None) -> Progress:
         loss = total.item() / max(seen, 1)  # the one sync per event
         if not math.isfinite(loss):
             raise Diverged(epoch, step, self.cfg.lr)
         weight, bias = self._params()
+        accuracy = correct.item() / max(seen, 1) if correct is not None else None
         return Progress(epoch, self.cfg.epochs, step, loss, weight, bias,
-                        samples_done / elapsed if elapsed > 0 else 0.0, elapsed, done)
+                        samples_done / elapsed if elapsed > 0 else 0.0, elapsed, done, accuracy,
+                        self.boundary() if correct is not None else "")
 
 
 def train(cfg: RunConfig, on_progress=None) -> Result:

@@ -17,6 +17,7 @@ TAG = "@"
 
 def _classes() -> dict[str, type]:
     from engine.autograd import ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView
+    from engine.i18n import Said
     from engine.repl.variables import Variable, VariableDetails
     from engine.tensors import TensorStats, TensorSummary
     from engine.tour import CheckResult
@@ -24,7 +25,7 @@ def _classes() -> dict[str, type]:
 
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
-                                    RunConfig)}
+                                    RunConfig, Said)}
 
 
 def _is_live(value: Any) -> bool:

@@ -154,10 +154,52 @@ def test_headless_cli_json_and_exit_codes():
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("Epoch [1/10], Loss: ")
     data = json.loads(lines[-1])
-    assert set(data) == {"final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
+    assert set(data) == {"task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
                          "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
     bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
     boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],
                           capture_output=True, text=True)
     assert boom.returncode == 3 and "diverged" in boom.stderr
+
+
+def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path):
+    """`torchtui train --headless --task moons --json`: ≥ 0.95 accuracy with the defaults, the
+    same numbers on a second run, and the exported script prints them too."""
+    script = tmp_path / "moons.py"
+    run = [sys.executable, "-m", "tui", "train", "--headless", "--task", "moons", "--json",
+           "--export-script", str(script)]
+    first = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout.strip().splitlines()[-1])
+    assert data["task"] == "moons" and data["hidden"] == 16 and data["epochs"] == 100
+    assert data["accuracy"] >= 0.95 and data["final_loss"] < 0.2
+    again = json.loads(subprocess.run(run, capture_output=True, text=True, timeout=300).stdout.strip().splitlines()[-1])
+    assert (again["final_loss"], again["accuracy"]) == (data["final_loss"], data["accuracy"])
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert lines[-2] == f"final loss: {data['final_loss']:.6f}"
+    assert lines[-1] == f"accuracy: {data['accuracy']:.4f}"
+
+
+def test_moons_trainer_reports_accuracy_and_a_boundary_that_splits_the_moons():
+    from engine.training import BOUNDARY_GRID
+
+    events = []
+    result = train(make_config(task="moons", epochs=30, loader="tensor"), events.append)
+    last = events[-1]
+    assert 0.5 < last.accuracy <= 1 and result.accuracy_history[-1] == last.accuracy
+    columns, rows = BOUNDARY_GRID
+    assert len(last.boundary) == columns * rows and set(last.boundary) == {"0", "1"}
+    assert result.task == "moons" and result.accuracy > 0.85
+    assert make_config(task="moons").optimizer == "momentum"  # the task's defaults, unless given
+    assert make_config(task="moons", optimizer="adam").optimizer == "adam"
+
+
+@pytest.mark.parametrize("raw,field", [({"task": "spirals"}, "task"), ({"task": "moons", "features": 3}, "features"),
+                                       ({"task": "moons", "hidden": 0}, "hidden")])
+def test_moons_config_errors_name_the_field(raw, field):
+    with pytest.raises(ConfigError) as info:
+        make_config(**raw)
+    assert info.value.field == field
+    assert info.value.said.words("zh") != str(info.value)  # worded in either language

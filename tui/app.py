@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from engine.i18n import Said, said
 from tui import i18n
 from tui.bindings import translate
-from tui.i18n import t
+from tui.i18n import said_text, t
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
 
@@ -40,7 +41,7 @@ class TorchTUI(App):
     status_text: reactive[str] = reactive("")
 
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
-                 warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None,
+                 warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
                  existing=None) -> None:
         i18n.set_language(lang)
         # The start screen is the app's default mode, so the first frame draws it directly
@@ -70,7 +71,7 @@ class TorchTUI(App):
             try:
                 self.theme = theme
             except Exception:  # an unknown theme name from the config: keep the default
-                self.startup_warnings = (*warnings, f"unknown theme {theme!r} in config; using the default")
+                self.startup_warnings = (*warnings, said("warn.config.theme", theme=repr(theme)))
 
     # --- start-up -------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -138,7 +139,7 @@ class TorchTUI(App):
 
     def on_mount(self) -> None:
         for warning in self.startup_warnings:
-            self.notify(warning, severity="warning", timeout=8)
+            self.notify(said_text(warning), severity="warning", timeout=8)
 
     async def on_ready(self) -> None:
         """The first frame is on the terminal: now build the rest of the screen, then start the
@@ -308,13 +309,15 @@ class TorchTUI(App):
 
         self.call_later(show)
 
-    def open_training_defaults(self) -> None:
-        """Show the Training screen with the tutorial's settings and start a run."""
+    def open_training_defaults(self, task: str = "regression") -> None:
+        """Show the Training screen with a task's starting settings and start a run."""
         async def show() -> None:
-            from engine.training import RunConfig
+            from dataclasses import replace
+
+            from engine.training import defaults
 
             screen = await self.show_mode("train")
-            screen.set_config(RunConfig(device=self.device_spec))
+            screen.set_config(replace(defaults(task), device=self.device_spec))
             screen.action_start()
 
         self.call_later(show)
@@ -359,7 +362,7 @@ class TorchTUI(App):
 
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
-             warnings: tuple[str, ...] = (), theme: str | None = None, train_config=None,
+             warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
              existing=None) -> TorchTUI:
     """Build the app; the CLI and the tests both start here."""
     return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,

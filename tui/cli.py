@@ -56,12 +56,13 @@ def print_version() -> int:
 
 
 PROBE = """
-import sys
+import json, sys
 from engine.devices import DeviceError, resolve
+from engine.wire import to_wire
 try:
     print(resolve(sys.argv[1]))
 except DeviceError as exc:
-    print(exc, file=sys.stderr)
+    print(json.dumps(to_wire(exc.said)), file=sys.stderr)
     raise SystemExit(2)
 """
 
@@ -78,8 +79,19 @@ def check_device(spec: str) -> str:
         return spec
     probe = subprocess.run([sys.executable, "-c", PROBE, spec], capture_output=True, text=True)
     if probe.returncode != 0:
+        import json
+
+        from engine.i18n import Said
+        from engine.wire import from_wire
+
         lines = probe.stderr.strip().splitlines()
-        raise devices.DeviceError(lines[-1] if lines else f"device {spec!r} could not be checked")
+        try:
+            said = from_wire(json.loads(lines[-1]))
+        except (ValueError, IndexError):
+            said = None
+        if not isinstance(said, Said):  # the probe itself failed (a broken torch, say)
+            raise devices.DeviceError("err.device.unchecked", spec=repr(spec), error=lines[-1] if lines else "")
+        raise devices.DeviceError(said.code, **said.values)
     return probe.stdout.strip()
 
 
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_version()
     from engine import config as config_mod
     from engine.devices import DeviceError
+    from engine.i18n import said
     from tui import i18n
 
     cfg = config_mod.load()
@@ -137,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             device = check_device(cfg.device)
         except DeviceError as exc:
-            warnings.append(f"config device ignored: {exc}")
+            warnings.append(said("warn.config.device", reason=exc.said))
             device = "auto"
     if args.command:
         if args.existing is not None:

@@ -12,26 +12,30 @@ def add_grad_parser(sub) -> None:
     p.set_defaults(run=run_grad)
 
 
-def run_grad(args, device: str, warnings: tuple[str, ...] = (), theme: str | None = None) -> int:
+def run_grad(args, device: str, warnings: tuple = (), theme: str | None = None) -> int:
     from engine.grad_examples import EXAMPLES
 
+    for warning in warnings:
+        sys.stderr.write(f"torchtui: warning: {warning.words() if hasattr(warning, 'words') else warning}\n")
     if args.example not in EXAMPLES:
         sys.stderr.write(f"torchtui grad: unknown example {args.example!r}; examples: {', '.join(EXAMPLES)}\n")
         return 2
     from engine.autograd import gradient_check, record_backward
     from engine.grad_text import walk_lines
+    from tui.i18n import language, t
 
+    lang = language()
     example = EXAMPLES[args.example]
     built = example.build()
-    print(f"Example {example.key}: {example.title}\n{example.lesson}\n")
+    print(f"{t('grad.example', key=example.key, title=t(example.title))}\n{t(example.lesson)}\n")
     print("import torch\nimport torch.nn.functional as F\n" + built.code + "\n")
     rec = record_backward(built.root, built.namespace, passes=built.passes)
-    print("\n".join(walk_lines(rec)))
+    print("\n".join(walk_lines(rec, lang)))
     check = gradient_check(built.forward, built.leaves, rec.leaf_grads, passes=built.passes)
-    print("\nGradient check (recorded gradients against central finite differences in float64):")
-    print("\n".join("  " + line for line in check.lines()))
+    print("\n" + t("grad.check_title"))
+    print("\n".join("  " + line for line in check.lines(lang)))
     if check.passed:
-        print("All gradients agree: autograd computed the true derivatives.")
+        print(t("grad.agree"))
     else:
-        print(example.check_note or "Some gradients differ from finite differences.")
+        print(t(example.check_note) if example.check_note else t("grad.differ"))
     return 0

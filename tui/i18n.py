@@ -1,20 +1,13 @@
-"""UI text in English and Simplified Chinese, read from the JSON files in tui/locales/."""
+"""The reader's language, and the app's words in it (the catalog itself is engine.i18n's)."""
 
 from __future__ import annotations
 
-import json
 import os
-from functools import cache
-from pathlib import Path
 
-LANGUAGES = ("en", "zh")
-_DIR = Path(__file__).parent / "locales"
+from engine.i18n import LANGUAGES, Said, catalog, text
+
+__all__ = ["LANGUAGES", "catalog", "language", "language_from_locale", "said_text", "set_language", "t"]
 _current = "en"
-
-
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def language_from_locale(env: dict[str, str] | None = None) -> str:
@@ -38,7 +31,17 @@ def language() -> str:
     return _current
 
 
-def t(key: str, lang: str | None = None, **values: object) -> str:
+def t(key: str, lang: str | None = None, /, **values: object) -> str:
     """The text for `key` in the current language, formatted with `values`; English if missing."""
-    text = catalog(lang or _current).get(key) or catalog("en").get(key) or key
-    return text.format(**values) if values else text
+    return text(key, lang or _current, **values)
+
+
+def said_text(said: object) -> str:
+    """What the engine said (a Said, or an error carrying one) in the current language; other
+    errors and plain strings as they are."""
+    carried = getattr(said, "said", None)  # a SaidError, or the kernel's refusal of a request
+    if isinstance(carried, Said):
+        said = carried
+    if isinstance(said, Said):
+        return said.words(_current)
+    return str(said)

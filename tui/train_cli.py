@@ -7,14 +7,15 @@ import json
 import sys
 
 FLAGS = {  # flag -> RunConfig field
-    "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
+    "--task": "task", "--hidden": "hidden", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
     "--data-seed": "data_seed", "--batch-size": "batch_size", "--epochs": "epochs", "--lr": "lr",
     "--optimizer": "optimizer", "--loader": "loader", "--seed": "seed",
 }
 
 
 def add_train_parser(sub) -> None:
-    p = sub.add_parser("train", help="train the linear regression (headless with --headless)")
+    p = sub.add_parser("train", help="train the linear regression or the moons classifier (--task moons); "
+                                     "headless with --headless")
     p.add_argument("--headless", action="store_true", help="train without the UI and print the result")
     for flag, name in FLAGS.items():
         p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper())
@@ -25,7 +26,7 @@ def add_train_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
-def run_train(args, device: str, warnings: tuple[str, ...] = (), theme: str | None = None) -> int:
+def run_train(args, device: str, warnings: tuple = (), theme: str | None = None) -> int:
     from engine.training import ConfigError, Diverged, make_config, train
 
     raw = {name: getattr(args, f"cfg_{name}") for name in FLAGS.values() if getattr(args, f"cfg_{name}") is not None}
@@ -45,11 +46,14 @@ def run_train(args, device: str, warnings: tuple[str, ...] = (), theme: str | No
         from tui.cli import run_app
 
         return run_app("train", device, i18n.language(), warnings, theme, train_config=cfg)
+    for warning in warnings:
+        sys.stderr.write(f"torchtui: warning: {warning.words() if hasattr(warning, 'words') else warning}\n")
     every = max(1, cfg.epochs // 10)
 
     def show(event) -> None:
         if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
-            print(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}", flush=True)
+            accuracy = f", accuracy: {event.accuracy:.3f}" if event.accuracy is not None else ""
+            print(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}{accuracy}", flush=True)
 
     try:
         result = train(cfg, show)
@@ -62,12 +66,17 @@ def run_train(args, device: str, warnings: tuple[str, ...] = (), theme: str | No
     except Exception as exc:  # CUDA out of memory and the like: one clear line, not a traceback
         sys.stderr.write(f"torchtui train: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
         return 1
-    w = ", ".join(f"{v:.4f}" for v in result.weight)
-    tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
-    ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
-    print(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
-    print(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
-    print(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} (least squares)")
+    if result.task == "moons":
+        print(f"final loss {result.final_loss:.4f}  accuracy {result.accuracy:.4f} on all {cfg.samples} points "
+              f"(MLP 2 -> {cfg.hidden} -> 2)")
+    else:
+        w = ", ".join(f"{v:.4f}" for v in result.weight)
+        tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
+        ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
+        print(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
+        print(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
+        print(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} "
+              "(least squares)")
     print(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
     if args.export_script:
         from engine import exports

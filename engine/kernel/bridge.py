@@ -16,13 +16,14 @@ import threading
 import traceback
 from collections.abc import Callable
 
+from engine.i18n import SaidError, said
 from engine.wire import to_wire
 
 TARGET = "torchtui"
 
 
-class RequestError(Exception):
-    """A request the kernel cannot do; the message is meant for the user."""
+class RequestError(SaidError):
+    """A request the kernel cannot do; what it says is meant for the user (the app words it)."""
 
 
 class Bridge:
@@ -78,15 +79,16 @@ class Bridge:
         handler = self.handlers.get(op)
         try:
             if handler is None:
-                raise RequestError(f"unknown request {op!r}")
+                raise RequestError("err.request.unknown", op=repr(op))
             result = handler(**(request.get("args") or {}))
             reply = {"reply": rid, "ok": True, "result": to_wire(result)}
-        except RequestError as exc:
-            reply = {"reply": rid, "ok": False, "error": str(exc)}
+        except SaidError as exc:  # RequestError, and the engine's own (a bad device, say)
+            reply = {"reply": rid, "ok": False, "error": str(exc), "said": to_wire(exc.said)}
         except Exception as exc:  # noqa: BLE001 - the app gets a message, the log the details
             traceback.print_exc(file=sys.__stderr__)
             first = str(exc).splitlines()[0] if str(exc) else ""
-            reply = {"reply": rid, "ok": False, "error": f"{type(exc).__name__}: {first}"}
+            failed = said("err.request.failed", error=f"{type(exc).__name__}: {first}")
+            reply = {"reply": rid, "ok": False, "error": failed.words(), "said": to_wire(failed)}
         self.send(reply, comm)
 
 

@@ -57,12 +57,12 @@ class FontNotes(logging.Filter):
             return ""
         self.said.update(families)
         self.said.add("glyphs")
-        what = (f"font {', '.join(families)} is not installed" if families
-                else "the figure's font has no glyphs for some characters")
+        from engine.i18n import said, say
+
+        what = said("figure.font_missing", fonts=", ".join(families)) if families else said("figure.no_glyphs")
         usable = installed_cjk_font()
-        advice = (f"this machine has {usable!r}: plt.rcParams['font.sans-serif'] = [{usable!r}]" if usable
-                  else "install a font that has them (e.g. Noto Sans CJK) to see the text")
-        return f"note: {what}, so some characters in figures show as boxes; {advice}"
+        advice = said("figure.use_font", font=repr(usable)) if usable else said("figure.install_font")
+        return say("figure.note", what=what, advice=advice)
 
 
 def installed_cjk_font() -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine.i18n import say
+
 
 class Quitter:
     """exit()/quit() in a cell: the kernel keeps running and the user learns how to quit."""
@@ -10,7 +12,7 @@ class Quitter:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"{self.name}() does not close torchtui: press ctrl+q to quit the app (F9 restarts the kernel)."
+        return say("guard.exit", name=self.name)
 
     def __call__(self, *args) -> None:
         print(repr(self))
@@ -19,16 +21,14 @@ class Quitter:
 def help_text(*args, **kwargs) -> None:
     """help(obj) prints the text; help() alone would start an interactive pager."""
     if not args and not kwargs:
-        print("help() with no argument starts an interactive pager, which would take over the terminal.\n"
-              "Ask about one thing instead, e.g. help(torch.cat), or write torch.cat? ;\n"
-              "%help lists the Playground's own commands.")
+        print(say("guard.help"))
         return
     import pydoc
 
     try:
         text = pydoc.render_doc(args[0], renderer=pydoc.plaintext)
     except (ImportError, pydoc.ErrorDuringImport) as exc:
-        print(f"no help found for {args[0]!r}: {exc}")
+        print(say("guard.no_help", thing=repr(args[0]), error=str(exc)))
         return
     print(text)
 

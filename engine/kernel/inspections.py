@@ -22,16 +22,16 @@ class Inspection:
     forward: object = None  # forward(**leaves) -> scalar, or None when it cannot be recomputed
     leaves: dict = field(default_factory=dict)
     passes: int = 1
-    title: str = ""
+    title: str = ""  # %autograd's expression; a built-in example's words are the app's (`example`)
     code: str = ""
-    note: str = ""
-    lesson: str = ""
+    note: str = ""  # the catalog key of what a differing gradient check means here
+    example: str = ""  # the built-in example's key
     token: int = 0
 
     def payload(self) -> dict:
         return {"token": self.token, "recording": self.recording, "forward_rows": self.rows,
                 "passes": self.passes, "title": self.title, "code": self.code, "note": self.note,
-                "lesson": self.lesson, "checkable": self.forward is not None}
+                "example": self.example, "checkable": self.forward is not None}
 
 
 _kept: OrderedDict[int, Inspection] = OrderedDict()
@@ -50,8 +50,7 @@ def get(token: int) -> Inspection:
     try:
         return _kept[token]
     except KeyError:
-        raise RequestError("that recording is no longer in the kernel (it was restarted, or newer ones "
-                           "replaced it): record it again") from None
+        raise RequestError("err.request.recording_gone") from None
 
 
 def from_example(key: str) -> Inspection:
@@ -59,13 +58,12 @@ def from_example(key: str) -> Inspection:
     from engine.grad_examples import EXAMPLES
 
     if key not in EXAMPLES:
-        raise RequestError(f"unknown example {key!r}: one of {', '.join(EXAMPLES)}")
+        raise RequestError("err.request.example", key=repr(key), keys=", ".join(EXAMPLES))
     example = EXAMPLES[key]
     built = example.build()
     rec = record_backward(built.root, built.namespace, passes=built.passes)
-    note = "detach" if key == "detach" else ""
     return keep(Inspection(rec, tuple(forward_rows(built.namespace)), built.forward, built.leaves, built.passes,
-                           f"{example.key}: {example.title}", built.code, note, example.lesson))
+                           "", built.code, example.check_note, example.key))
 
 
 def from_expression(expression: str, namespace: dict) -> Inspection:
@@ -78,18 +76,18 @@ def from_expression(expression: str, namespace: dict) -> Inspection:
         root = eval(code, namespace)
     except Exception as exc:  # noqa: BLE001 - said in one sentence, as every refusal of %autograd is
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise AutogradError(f"{expression} could not be computed: {type(exc).__name__}: {first}") from None
+        raise AutogradError("err.autograd.eval", expression=expression, error=f"{type(exc).__name__}: {first}") from None
     recording = record_backward(root, namespace)
     labels = [n.label for n in recording.graph.leaves()] + [label for label, _ in recording.graph.hidden_leaves]
     leaves = {label: value for label in labels if (value := _leaf(label, namespace)) is not None}
     forward, note = None, ""
     if isinstance(ast.parse(expression, mode="eval").body, ast.Name):
-        note = "name_only"
+        note = "ag.name_only_note"
     elif leaves:
         forward = _double_forward(code, expression, namespace, leaves)
         used = {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
         if any(getattr(namespace.get(name), "grad_fn", None) is not None for name in used):
-            note = "intermediate"  # results of earlier cells are constants to the finite differences
+            note = "ag.intermediate_note"  # results of earlier cells are constants to the finite differences
     return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}", "", note))
 
 
@@ -149,7 +147,7 @@ def check(token: int):
 
     inspection = get(token)
     if inspection.forward is None:
-        raise RequestError("no_forward")
+        raise RequestError("ag.check_unavailable")
     return gradient_check(inspection.forward, inspection.leaves, inspection.recording.leaf_grads,
                           passes=inspection.passes)
 
@@ -161,7 +159,7 @@ def values(token: int, index: int) -> list[dict]:
     inspection = get(token)
     steps = inspection.recording.steps
     if not 0 <= index < len(steps):
-        raise RequestError(f"no step {index + 1}")
+        raise RequestError("err.request.no_step", n=index + 1)
     step = steps[index]
     node = inspection.recording.graph.node(step.node)
     named = [("grad_in", "", g) for g in step.grad_in]

@@ -16,6 +16,7 @@ import time
 from array import array
 from collections import deque
 
+from engine.i18n import SaidError
 from engine.plotdata import downsample
 
 FLUSH_S = 0.1  # at most 10 redraws a second
@@ -23,7 +24,7 @@ POINTS_PER_FLUSH = 400  # per series: more new points than this are sent as each
 MAX_SERIES = 12
 
 
-class LiveError(ValueError):
+class LiveError(SaidError, ValueError):
     """A value live() cannot plot; the message says what to pass instead."""
 
 
@@ -51,8 +52,7 @@ class Live:
         for name, value in values.items():
             if isinstance(value, self._tensor):
                 if value.numel() != 1:
-                    raise LiveError(f"live({name}=...) takes one number; {name} has shape {tuple(value.shape)}: "
-                                    f"pass {name}.mean() or {name}.item()")
+                    raise LiveError("live.err.shape", name=name, shape=str(tuple(value.shape)))
                 append((run, name, value.detach()))  # no autograd graph is kept; no sync here
             elif type(value) is float or type(value) is int:
                 append((run, name, value))
@@ -60,8 +60,7 @@ class Live:
                 try:
                     append((run, name, float(value)))
                 except (TypeError, ValueError):
-                    raise LiveError(f"live({name}=...) takes a number or a one-element tensor, "
-                                    f"not {type(value).__name__}") from None
+                    raise LiveError("live.err.type", name=name, kind=type(value).__name__) from None
         if self._thread is None:
             self._start()
 
@@ -115,7 +114,7 @@ class Live:
 
         self.flush()
         if not self.series:
-            raise LiveError("nothing to export yet: call live(name=value) in a loop first")
+            raise LiveError("live.err.empty")
         names = list(self.series)
         target = Path(path).expanduser()
         with target.open("w", newline="", encoding="utf-8") as handle:

@@ -7,22 +7,8 @@ synchronise CUDA (torch.utils.benchmark does).
 
 from __future__ import annotations
 
+from engine.i18n import say
 from engine.kernel.bridge import bridge
-
-HELP = """Playground commands
-  %timeit EXPR    time EXPR with torch.utils.benchmark (CUDA work is synchronized)
-  %who            list tensors, arrays and modules with shape, dtype, device and bytes
-  %reset          clear the namespace (torch, np, nn, optim and F come back)
-  %autograd EXPR  step through EXPR's backward pass (EXPR must give a scalar with grad_fn)
-  %plot EXPR      draw a tensor: 1-D as a line, 2-D as a heatmap; --hist for a histogram
-  live(loss=...)  plot named numbers from your own loop, live (F4 shows them)
-  %save NAME.py   the session as a script (.ipynb: a notebook; .png: the newest figure)
-  %help           this list
-  obj? / obj??    documentation / source of obj;  %time, %run FILE, %debug, %history and
-                  IPython's other magics work too (%lsmagic lists them)
-Keys: Enter runs a complete cell (an empty line ends a block) · ctrl+c interrupts
-      F9 restarts the kernel · Up/Down walk history · ctrl+r searches it · Tab completes
-      F1 shows every key"""
 
 
 class MagicError(ValueError):
@@ -36,13 +22,13 @@ def _usage(message: str):
 
 
 def help_magic(line: str = "") -> None:
-    print(HELP)
+    print(say("magic.help"))
 
 
 def timeit_magic(line: str) -> None:
     arg = line.strip()
     if not arg:
-        raise _usage("usage: %timeit EXPR, e.g. %timeit torch.randn(1000, 1000) @ torch.randn(1000, 1000)")
+        raise _usage(say("magic.timeit_usage"))
     compile(arg, "<timeit>", "exec")  # a syntax error is reported before timing starts
     from IPython import get_ipython
     from torch.utils import benchmark
@@ -52,8 +38,8 @@ def timeit_magic(line: str) -> None:
     spread = f" (IQR {m.iqr * 1e6:.1f} µs)" if len(m.times) >= 4 else ""
     mean = m.mean
     unit, scale = ("s", 1) if mean >= 1 else ("ms", 1e3) if mean >= 1e-3 else ("µs", 1e6)
-    print(f"{mean * scale:.3g} {unit} per run, median {m.median * scale:.3g} {unit}{spread}; "
-          f"{m.number_per_run * len(m.times)} runs")
+    print(say("magic.timeit", mean=f"{mean * scale:.3g}", unit=unit, median=f"{m.median * scale:.3g}",
+              spread=spread, runs=m.number_per_run * len(m.times)))
 
 
 def who_magic(line: str = "") -> None:
@@ -63,7 +49,7 @@ def who_magic(line: str = "") -> None:
 
     rows = collect(_visible(get_ipython()))
     if not rows:
-        print("no tensors, arrays or modules yet")
+        print(say("magic.who_empty"))
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
@@ -89,14 +75,14 @@ def reset_magic(line: str = "") -> None:
     fill_namespace(ip)
     gc.collect()
     free_cuda_cache()
-    print("namespace cleared: torch, np, nn, optim and F are loaded again")
+    print(say("magic.reset"))
     bridge.emit("variables", rows=[])
 
 
 def autograd_magic(line: str) -> None:
     arg = line.strip()
     if not arg:
-        raise _usage("usage: %autograd EXPR, e.g. %autograd loss  or  %autograd ((x @ w + b - y) ** 2).mean()")
+        raise _usage(say("magic.autograd_usage"))
     from IPython import get_ipython
 
     from engine.autograd import AutogradError
@@ -109,17 +95,15 @@ def autograd_magic(line: str) -> None:
     rec = inspection.recording
     app = bridge.comm_of_current_cell()
     if app is not None:  # a torchtui app sent this cell: its Autograd screen shows the recording
-        print(f"recorded {len(rec.steps)} backward steps over {len(rec.graph.nodes)} nodes: "
-              "opening the Autograd inspector")
+        print(say("magic.autograd_recorded", steps=len(rec.steps), nodes=len(rec.graph.nodes)))
         bridge.emit("autograd", comm=app, inspection=inspection.payload())
     else:  # a notebook or IPython: the same walk `torchtui grad` prints
         from engine.grad_text import walk_lines
+        from engine.i18n import spoken
 
-        print("\n".join(walk_lines(rec)))
+        print("\n".join(walk_lines(rec, spoken())))
 
 
-PLOT_USAGE = ("usage: %plot EXPR [--hist] [--bins N], e.g. %plot torch.sin(torch.linspace(0, 6.3, 100)) "
-              "(1-D: a line, 2-D: a heatmap, --hist: a histogram of any shape)")
 COLUMNS = [80]  # the width %plot draws at: the app's output log tells it (requests.display_width)
 
 
@@ -139,18 +123,18 @@ def plot_magic(line: str) -> None:
         source = source[:found.start()] + " " + source[found.end():]
     source = source.strip()
     if not source:
-        raise _usage(PLOT_USAGE)
+        raise _usage(say("magic.plot_usage"))
     try:
         code = compile(source, "<plot>", "eval")
     except SyntaxError as exc:
         unknown = re.search(r"(?:^|\s)(--[A-Za-z][\w-]*)", source)
         if unknown:
-            raise _usage(f"%plot: unknown option {unknown.group(1)}. {PLOT_USAGE}") from None
-        raise _usage(f"%plot: {source!r} is not an expression ({exc.msg})") from None
+            raise _usage(say("magic.plot_option", option=unknown.group(1)) + " " + say("magic.plot_usage")) from None
+        raise _usage(say("magic.plot_syntax", source=repr(source), error=exc.msg)) from None
     try:
         value = eval(code, get_ipython().user_ns)  # noqa: S307 - the learner's own expression
     except Exception as exc:
-        raise _usage(f"%plot: {source} failed: {type(exc).__name__}: {exc}") from None
+        raise _usage(say("magic.plot_failed", source=source, error=f"{type(exc).__name__}: {exc}")) from None
     try:
         print(plot_text(value, source, columns=COLUMNS[0], hist=hist, bins=bins))
     except PlotError as exc:

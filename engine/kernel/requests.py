@@ -15,15 +15,14 @@ MIN_PRINT_WIDTH = 40
 def register(bridge, ip) -> None:
     training = TrainingRun(bridge, lambda: ip.user_ns)
 
-    def hello(device: str = "auto") -> dict:
+    def hello(device: str = "auto", lang: str = "en") -> dict:
         import torch
 
         from engine import devices
+        from engine.i18n import speak
 
-        try:
-            resolved = devices.resolve(device)
-        except devices.DeviceError as exc:
-            raise RequestError(str(exc)) from None
+        speak(lang)  # %help, notes and the errors of cells, in the app's language
+        resolved = devices.resolve(device)  # a DeviceError goes back to the app as what it says
         return {"torch": torch.__version__, "device": resolved, "device_text": devices.status_text(resolved),
                 "python": sys.version.split()[0]}
 
@@ -37,13 +36,13 @@ def register(bridge, ip) -> None:
 
         return variable_details(name, ip.user_ns)
 
-    def tour_check(chapter: str, lang: str = "en"):
-        from engine.tour import chapters, check
+    def tour_check(chapter: str):
+        from engine import tour
 
-        found = [c for c in chapters(lang) if c.id == chapter]
-        if not found:
-            raise RequestError(f"unknown chapter {chapter!r}")
-        return check(found[0], ip.user_ns)
+        found = tour.chapter(chapter)
+        if found is None:
+            raise RequestError("err.request.chapter", chapter=repr(chapter))
+        return tour.check(found, ip.user_ns)
 
     def signature(name: str) -> str | None:
         from engine.repl.completion import signature as find
@@ -73,9 +72,9 @@ def register(bridge, ip) -> None:
         try:
             return live_function(ip, bridge.emit).export(path)
         except LiveError as exc:
-            raise RequestError(str(exc)) from None
+            raise RequestError("err.request.plain", text=str(exc)) from None
         except OSError as exc:
-            raise RequestError(f"could not write {path}: {exc.strerror or exc}") from None
+            raise RequestError("err.request.write", path=path, error=exc.strerror or str(exc)) from None
 
     def grad_example(key: str) -> dict:
         return inspections.from_example(key).payload()

@@ -50,8 +50,9 @@ def install(ip) -> None:
         else:
             stb = shell.InteractiveTB.structured_traceback(etype, value, short or tb, tb_offset=tb_offset)
         if hidden and short is not None:
-            stb = [*stb[:-1], f"({hidden} frame{'s' if hidden > 1 else ''} inside libraries not shown; "
-                              "%tb shows them)", stb[-1]]
+            from engine.i18n import say
+
+            stb = [*stb[:-1], say("traceback.hidden", n=hidden), stb[-1]]
         publish = getattr(shell, "_showtraceback", None)  # what ipykernel sends as the error message
         if publish is not None:
             publish(etype, value, stb)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
+from engine.i18n import said
 from engine.kernel.bridge import RequestError
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
@@ -45,8 +46,8 @@ class TrainingRun:
 
         try:
             cfg = make_config(**config)
-        except ConfigError as exc:
-            raise RequestError(str(exc)) from None
+        except ConfigError:
+            raise  # what it says goes back to the app
         self.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -85,11 +86,11 @@ class TrainingRun:
                     return
                 emit("train_progress", run=run_id, progress=progress, paused=trainer.paused)
         except (Diverged, ConfigError, DeviceError) as exc:
-            emit("train_finished", run=run_id, error=str(exc))
+            emit("train_finished", run=run_id, error=exc.said)
         except Exception as exc:  # CUDA out of memory and the like: a message, and the kernel lives on
             free_cuda_cache()
             first = str(exc).splitlines()[0] if str(exc) else ""
-            emit("train_finished", run=run_id, error=f"{type(exc).__name__}: {first}")
+            emit("train_finished", run=run_id, error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
         finally:
             self.trainer = None
 
@@ -115,7 +116,7 @@ class TrainingRun:
         from engine import exports
 
         if self.result is None or self.config is None:
-            raise RequestError("no finished run to export yet")
+            raise RequestError("err.request.no_run")
         try:
             if kind == "csv":
                 written = exports.loss_csv(self.result, path)
@@ -125,7 +126,7 @@ class TrainingRun:
                 epochs_run = self.result.epochs if self.result.stopped else None
                 written = exports.script(self.config, self.result.device, path, epochs_run)
             else:
-                raise RequestError(f"unknown export {kind!r}")
+                raise RequestError("err.request.export_kind", kind=repr(kind))
         except OSError as exc:
-            raise RequestError(f"could not write {path}: {exc.strerror or exc}") from None
+            raise RequestError("err.request.write", path=path, error=exc.strerror or str(exc)) from None
         return str(written)

@@ -44,6 +44,21 @@ PLAIN = ("this kernel's Python has no torchtui engine ({why}): cells, output, in
          "`pip install torchtui` in the kernel's environment")
 
 
+class Refused(RuntimeError):
+    """A request the kernel answered with an error; `said` is what it said (the app words it)."""
+
+    def __init__(self, reply: dict) -> None:
+        from engine.i18n import Said
+        from engine.wire import from_wire
+
+        super().__init__(reply.get("error") or "the kernel could not do that")
+        try:
+            said = from_wire(reply.get("said"))
+        except (ValueError, TypeError):
+            said = None
+        self.said = said if isinstance(said, Said) else None
+
+
 class KernelGone(RuntimeError):
     """The kernel is not there to answer (starting, restarting, dead)."""
 
@@ -258,10 +273,12 @@ class KernelSession:
             self._send_unsent()
             return
         try:
-            info = await self.request("hello", device=self.device, timeout=120)
+            from tui.i18n import language, said_text
+
+            info = await self.request("hello", device=self.device, lang=language(), timeout=120)
         except Exception as exc:  # noqa: BLE001
             self.ready = True
-            self._emit(ev.KernelReady(error=str(exc), restarted=restarted))
+            self._emit(ev.KernelReady(error=said_text(exc), restarted=restarted))
             self._send_unsent()
             return
         self.ready = True
@@ -479,7 +496,7 @@ class KernelSession:
         finally:
             self._requests.pop(rid, None)
         if not reply.get("ok"):
-            raise RuntimeError(reply.get("error") or "the kernel could not do that")
+            raise Refused(reply)
         from engine.wire import from_wire
 
         return from_wire(reply.get("result"))

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.bindings import translate
-from tui.i18n import t
+from tui.i18n import language, said_text, t
 from tui.screens.base import BaseScreen
 from tui.screens.pickers import Picker
 
@@ -22,8 +22,8 @@ class ExamplePicker(Picker):
         from engine.grad_examples import EXAMPLES
 
         low = text.lower()
-        return [(f"{e.key}: {e.title}", e.key) for e in EXAMPLES.values()
-                if low in e.key or low in e.title.lower()]
+        titles = {e.key: t(e.title) for e in EXAMPLES.values()}
+        return [(f"{key}: {title}", key) for key, title in titles.items() if low in key or low in title.lower()]
 
 
 class ValuesScreen(ModalScreen):
@@ -119,7 +119,7 @@ class AutogradScreen(BaseScreen):
             payload = await self.app.kernel.request("grad_example", key=key, timeout=120)
         except Exception as exc:  # the kernel is gone or failed: say so where the graph would be
             if token == self.shown and self.ready:
-                self.query_one("#ag-graph", Static).update(Text(t("ag.load_failed", error=str(exc)), style="red"))
+                self.query_one("#ag-graph", Static).update(Text(t("ag.load_failed", error=said_text(exc)), style="red"))
             return
         if token == self.shown:  # nothing newer (another example, or %autograd) was asked for meanwhile
             self._show(payload)
@@ -130,12 +130,13 @@ class AutogradScreen(BaseScreen):
         self._show(payload)
 
     def _show(self, payload: dict) -> None:
-        notes = {"detach": t("ag.detach_note"), "name_only": t("ag.name_only_note"),
-                 "intermediate": t("ag.intermediate_note")}
         self.recording, self.forward_rows = payload["recording"], payload["forward_rows"]
         self.token, self.checkable, self.passes = payload["token"], payload["checkable"], payload["passes"]
-        self.title_text, self.code, self.lesson = payload["title"], payload["code"], payload["lesson"]
-        self.check_note = notes.get(payload["note"], payload["note"])
+        key = payload["example"]
+        self.title_text = f"{key}: {t(f'ag.example.{key}.title')}" if key else payload["title"]
+        self.lesson = t(f"ag.example.{key}.lesson") if key else ""
+        self.code = payload["code"]
+        self.check_note = t(payload["note"]) if payload["note"] else ""
         self.index, self.view_mode, self.check_text = 0, "backward", ""
         self.redraw()
 
@@ -153,7 +154,7 @@ class AutogradScreen(BaseScreen):
         self.query_one("#ag-title", Static).update(header)
         graph = Text()
         marked = 0
-        lines = graph_lines(self.recording.graph, current)
+        lines = graph_lines(self.recording.graph, current, language())
         # the rows its graph needs (and its frame), up to half the screen; the step gets the rest
         self.query_one("#ag-graph-box").styles.height = max(4, min(len(lines) + 2, self.app.size.height // 2))
         for number, line in enumerate(lines):
@@ -190,12 +191,12 @@ class AutogradScreen(BaseScreen):
             out.append(self.lesson + "\n", style="italic")
         pass_note = f" · {t('ag.pass', n=step.backward_pass)}" if self.passes > 1 else ""
         out.append(f"#{node.id} {node.title()}{pass_note}\n", style="bold")
-        out.append(step.formula + "\n", style="yellow")
+        out.append(said_text(step.formula) + "\n", style="yellow")
         out.append_text(self._tensor_line(t("ag.grad_in"), step.grad_in[0] if step.grad_in else None))
         out.append("\n")
         for i, g in enumerate(step.grad_out):
             target = node.inputs[i] if i < len(node.inputs) else None
-            dest = destination(graph, node, i) if target is not None else t("ag.no_grad_input")
+            dest = destination(graph, node, i, language()) if target is not None else t("ag.no_grad_input")
             out.append_text(self._tensor_line(f"{t('ag.to')} {dest}", g))
             out.append("\n")
         if node.is_leaf:
@@ -220,7 +221,7 @@ class AutogradScreen(BaseScreen):
             out.append(f"{mark} {row.name} {tuple(row.shape)} requires_grad={row.requires_grad}"
                        + (f" grad_fn={row.grad_fn}" if row.grad_fn else "") + "\n",
                        style="bold" if row.requires_grad else "")
-            out.append(f"    {row.why}\n", style="dim")
+            out.append(f"    {said_text(row.why)}\n", style="dim")
         return out
 
     def _check_text(self, _step) -> Text:
@@ -261,7 +262,7 @@ class AutogradScreen(BaseScreen):
             try:
                 check = await self.app.kernel.request("grad_check", token=token, timeout=120)
             except Exception as exc:
-                text = t("ag.check_failed", error=str(exc))
+                text = t("ag.check_failed", error=said_text(exc))
             else:
                 lines = [t("ag.check_title")]
                 for name, err in check.max_abs_error.items():
@@ -270,7 +271,7 @@ class AutogradScreen(BaseScreen):
                                  f"{t('ag.elements')}) · {t('ag.tolerance')} {check.tolerance[name]:.1e} = "
                                  f"{check.rtol[name]:.0e} × {check.scale[name]:.3g} → {verdict}")
                 for name, why in check.skipped.items():
-                    lines.append(f"  {name}: {t('ag.not_checked')} ({why})")
+                    lines.append(f"  {name}: {t('ag.not_checked')} ({t(why)})")
                 lines.append(t("ag.check_ok") if check.passed else t("ag.check_big"))
                 if self.check_note and not check.passed:
                     lines.append(self.check_note)
@@ -295,7 +296,7 @@ class AutogradScreen(BaseScreen):
         try:
             entries = await self.app.kernel.request("grad_values", token=token, index=index, timeout=60)
         except Exception as exc:
-            self.notify(t("ag.load_failed", error=str(exc)), severity="error")
+            self.notify(t("ag.load_failed", error=said_text(exc)), severity="error")
             return
         node = self.recording.graph.node(self.recording.steps[index].node)
         labels = {"grad_in": lambda n: t("ag.grad_in"), "to": lambda n: f"{t('ag.to')} {n}",

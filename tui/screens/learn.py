@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui import i18n
-from tui.i18n import t
+from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 
 
@@ -27,14 +27,13 @@ class LearnScreen(BaseScreen):
 
     TITLE_KEY = "screen.learn"
     BINDINGS = [
-        Binding("1", "run_example(0)", "ln.run1", id="ln.run1", tooltip="tip.ln.run", key_display="1-3"),
-        # no description: "1-3" above names all three, in the footer and in F1
+        Binding("1", "run_example(0)", "ln.run1", id="ln.run1", tooltip="tip.ln.run", key_display="1-4"),
+        # no description: "1-4" above names all four, in the footer and in F1
         Binding("2", "run_example(1)", id="ln.run2", show=False),
         Binding("3", "run_example(2)", id="ln.run3", show=False),
+        Binding("4", "run_example(3)", id="ln.run4", show=False),
         Binding("c", "check", "ln.check", id="ln.check", tooltip="tip.ln.check"),
         Binding("o", "open('first')", "ln.open", id="ln.open", tooltip="tip.ln.open"),
-        Binding("m", "open('matrix')", "ln.open_matrix", id="ln.open_matrix", tooltip="tip.ln.open_matrix",
-                show=False),
         Binding("n", "move(1)", "ln.next", id="ln.next", tooltip="tip.ln.next"),
         Binding("p", "move(-1)", "ln.prev", id="ln.prev", tooltip="tip.ln.prev", show=False),
     ]
@@ -88,10 +87,17 @@ class LearnScreen(BaseScreen):
     def _show(self) -> None:
         ch = self.chapters[self.index]
         parts = [Text(ch.title, style="bold underline"), Text(""), Text(ch.body), Text("")]
+        if ch.shell:
+            parts.append(Text(t("tour.shell"), style="bold cyan"))
+            parts.append(Syntax("\n".join(ch.shell), "bash", theme="ansi_dark", background_color="default",
+                                word_wrap=True))
+            parts.append(Text(""))
         for i, example in enumerate(ch.examples, 1):
             parts.append(Text(t("ln.example", n=i, title=example.title), style="bold cyan"))
             parts.append(Syntax(example.code, "python", theme="ansi_dark", background_color="default",
                                 word_wrap=True))
+            if example.varies:
+                parts.append(Text(t("tour.varies", why=example.varies), style="dim italic"))
         parts.append(Text(""))
         parts.append(Text.assemble((t("ln.exercise") + " ", "bold yellow"), ch.exercise))
         parts.append(Text(t("ln.keys_open") if ch.opens else t("ln.keys"), style="dim"))
@@ -137,9 +143,9 @@ class LearnScreen(BaseScreen):
     async def _ask_check(self, chapter) -> None:
         """The checks run in the kernel, over the namespace the Playground's cells built."""
         try:
-            result = await self.app.kernel.request("tour_check", chapter=chapter.id, lang=i18n.language())
+            result = await self.app.kernel.request("tour_check", chapter=chapter.id)
         except Exception as exc:  # no kernel, or it died: say so instead of a verdict
-            self.notify(t("ln.check_failed", error=str(exc)), severity="error")
+            self.notify(t("ln.check_failed", error=said_text(exc)), severity="error")
             return
         self._checked(chapter, result)
 
@@ -151,15 +157,16 @@ class LearnScreen(BaseScreen):
             self.notify(t("ln.passed"))
             self._fill_list()
         else:
-            self.feedback = Text(t("ln.not_yet", hint=result.hint), style="bold red")
+            self.feedback = Text(t("ln.not_yet", hint=said_text(result.hint)), style="bold red")
         if self.chapters[self.index].id == chapter.id:
             self._show()
 
-    def action_open(self, which: str) -> None:
-        ch = self.chapters[self.index]
-        if ch.opens == "autograd":
-            self.app.open_example("matrix" if which == "matrix" else "scalar")
-        elif ch.opens == "train" and which == "first":
-            self.app.open_training_defaults()
+    def action_open(self, which: str = "first") -> None:
+        """The screen that shows this chapter: `autograd:EXAMPLE`, `train` or `train:TASK`."""
+        screen, _, arg = (self.chapters[self.index].opens or "").partition(":")
+        if screen == "autograd":
+            self.app.open_example(arg or "scalar")
+        elif screen == "train":
+            self.app.open_training_defaults(arg or "regression")
         else:
             self.notify(t("ln.nothing_to_open"), severity="warning")

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from tui.i18n import t
+from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 
 KEPT_CELLS = 1_000  # cells %save and copy can reach
@@ -274,7 +274,7 @@ class PlaygroundScreen(BaseScreen):
             try:
                 written = save_figure(self.output.figures[-1], Path(path))
             except SaveError as exc:
-                self.output.write_note(str(exc), "bold red")
+                self.output.write_note(said_text(exc), "bold red")
                 return
             self.output.write_note(t("pg.saved_figure", path=written), "green")
             return
@@ -283,7 +283,7 @@ class PlaygroundScreen(BaseScreen):
         try:
             written = save(cells, Path(path))
         except SaveError as exc:
-            self.output.write_note(str(exc), "bold red")
+            self.output.write_note(said_text(exc), "bold red")
             return
         except Exception as exc:  # noqa: BLE001 - nbformat refusing an odd output, say
             self.output.write_note(t("pg.save_failed", path=path, error=f"{type(exc).__name__}: {exc}"), "bold red")

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
-from tui.i18n import t
+from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import FitPlot, LossPlot
 
@@ -154,7 +154,7 @@ class TrainingScreen(BaseScreen):
             bad = self.query(f"#f-{exc.field}")
             if bad:
                 bad.first().add_class("-bad")
-            error.update(Text(str(exc), style="bold red"))
+            error.update(Text(said_text(exc), style="bold red"))
             return False
         error.update("")
         return True
@@ -167,7 +167,7 @@ class TrainingScreen(BaseScreen):
             cfg = self.read_form()
         except ConfigError as exc:
             self._validate()
-            self.notify(str(exc), severity="error")
+            self.notify(said_text(exc), severity="error")
             return
         if self.loss_history:
             self.previous_history = list(self.loss_history)
@@ -188,7 +188,7 @@ class TrainingScreen(BaseScreen):
         try:
             await self.app.kernel.request("train_start", config=asdict(cfg), tag=run_id, timeout=60)
         except Exception as exc:  # refused (a bad field), or no kernel: the run ends before it began
-            self._finished(run_id, error=str(exc))
+            self._finished(run_id, error=said_text(exc))
 
     def handle_kernel_news(self, news) -> None:
         """Events of the kernel's training thread: plot data, progress, the end of the run."""
@@ -204,7 +204,7 @@ class TrainingScreen(BaseScreen):
             if p.epoch_done and len(self.loss_history) < p.epoch:
                 self.loss_history.append(p.loss)
         elif news.name == "train_finished":
-            self._finished(self.run_id, data.get("result"), data.get("error", ""))
+            self._finished(self.run_id, data.get("result"), said_text(data.get("error") or ""))
         self.dirty = True
 
     def kernel_gone(self, why: str) -> None:

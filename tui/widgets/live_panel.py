@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from engine.plotdata import downsample
 from tui.bindings import translate
-from tui.i18n import t
+from tui.i18n import said_text, t
 from tui.widgets.plots import LossPlot
 
 KEPT_POINTS = 20_000  # per series in the app; past this it is reduced to each bin's min and max
@@ -130,7 +130,7 @@ class LivePanel(Vertical, can_focus=True):
                 default_dir().mkdir(parents=True, exist_ok=True)
                 written = await kernel.request("live_export", path=str(path), timeout=30)
             except Exception as exc:  # the kernel's message (nothing yet, a disk that is full)
-                self.notify(t("live.export_failed", error=str(exc)), severity="error")
+                self.notify(t("live.export_failed", error=said_text(exc)), severity="error")
                 return
             self.notify(t("live.exported", path=written), timeout=6)
 
