@@ -201,10 +201,10 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         for _ in range(7):
             await pilot.press("n")
         assert app.screen.chapters[app.screen.index].id == "autograd"
-        await pilot.press("m")
+        await pilot.press("o")
         assert await wait_for(pilot, lambda: app.current_mode == "autograd")
         assert await wait_for(pilot, lambda: app.screen.recording is not None
-                              and app.screen.title_text.startswith("matrix"), 60)
+                              and app.screen.title_text.startswith("scalar"), 60)
         await pilot.press("f5")
         await screen_ready(pilot)
         await pilot.press("n", "o")
@@ -212,6 +212,15 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         train = app.screen
         assert await wait_for(pilot, lambda: train.result is not None, 120)
         assert train.result.epochs == 100 and 112 < train.result.final_loss < 117
+        await pilot.press("f5")  # chapter 12, classification: o trains the moons
+        await screen_ready(pilot)
+        await pilot.press("n", "n", "n")
+        assert app.screen.chapters[app.screen.index].id == "classify"
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.task == "moons")
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
+        assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
+        assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
 
 
 async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():

@@ -70,10 +70,15 @@ class TrainingRun:
             trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
             self.trainer = trainer
             idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
-            xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
-            ys = data.y[idx, 0].tolist()
-            emit("train_data", run=run_id, xs=xs, ys=ys, features=cfg.features,
-                 true_w=data.true_weight[0], true_b=data.true_bias)
+            if cfg.task == "moons":
+                from engine.training import BOUNDARY_GRID, boundary_grid
+
+                emit("train_data", run=run_id, task="moons", xs=data.x[idx].tolist(), ys=data.y[idx].tolist(),
+                     extent=list(boundary_grid(data.x)[1]), grid=list(BOUNDARY_GRID))
+            else:
+                xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
+                emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
+                     features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
             gen = trainer.run()
             while True:
                 try:

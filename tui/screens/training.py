@@ -13,9 +13,9 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
-from tui.widgets.plots import FitPlot, LossPlot
+from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 
-FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed")
+FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden")
 REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
@@ -44,8 +44,16 @@ class TrainingScreen(BaseScreen):
     TrainingScreen.-form-folded #tr-summary { display: block; }
     #tr-status { height: auto; max-height: 5; padding: 0 1; }
     #tr-progress { height: 1; padding: 0 1; }
+    #tr-curves { height: 1fr; }
     #loss-plot { height: 1fr; }
+    #acc-plot { height: 1fr; display: none; }
     #fit-plot { height: 1fr; }
+    #boundary-plot { height: 1fr; display: none; }
+    TrainingScreen.-moons #acc-plot { display: block; }
+    TrainingScreen.-moons #boundary-plot { display: block; }
+    TrainingScreen.-moons #fit-plot { display: none; }
+    TrainingScreen.-regression .moons-only { display: none; }
+    TrainingScreen.-moons .regression-only { display: none; }
     """
 
     TITLE_KEY = "screen.train"
@@ -67,6 +75,8 @@ class TrainingScreen(BaseScreen):
         self.run_id = 0  # this screen's count of runs started; the kernel tags each run's events with it
         self.loss_history: list[float] = []
         self.previous_history: list[float] = []
+        self.accuracy_history: list[float] = []
+        self.boundary = ""
         self.latest = None
         self.result = None
         self.dirty = False
@@ -78,13 +88,20 @@ class TrainingScreen(BaseScreen):
         self._plotted_fit: tuple | None = ()
 
     def compose_body(self) -> ComposeResult:
-        from engine.training import LOADERS, OPTIMIZERS, RunConfig
+        from engine.training import LOADERS, OPTIMIZERS, TASKS, RunConfig
 
         initial = self.app.train_config or RunConfig()
+        self.set_class(initial.task == "moons", "-moons")
+        self.set_class(initial.task != "moons", "-regression")
         with Horizontal(id="tr-main"):
             with VerticalScroll(id="tr-form"):
+                with Horizontal(classes="field"):
+                    yield Label(t("tr.f.task"), classes="field-label")
+                    yield Select([(t(f"tr.task.{task}"), task) for task in TASKS], value=initial.task,
+                                 allow_blank=False, id="f-task", compact=True)
                 for name in FIELDS:
-                    with Horizontal(classes="field"):
+                    only = {"hidden": "moons-only", "bias": "regression-only", "features": "regression-only"}
+                    with Horizontal(classes=f"field {only.get(name, '')}"):
                         yield Label(t(f"tr.f.{name}"), classes="field-label")
                         yield Input(str(getattr(initial, name)), id=f"f-{name}", classes="field-input",
                                     select_on_focus=False)
@@ -110,19 +127,27 @@ class TrainingScreen(BaseScreen):
                 yield Static("", id="tr-summary")
                 yield Static(t("tr.idle"), id="tr-status")
                 yield ProgressBar(total=100, show_eta=False, id="tr-progress")
-                yield LossPlot()
+                with Horizontal(id="tr-curves"):
+                    yield LossPlot()
+                    yield LossPlot(id="acc-plot", x_label="plot.epoch")
                 yield FitPlot()
+                yield BoundaryPlot()
 
     def body_ready(self) -> None:
-        self.query_one(LossPlot).title = t("tr.plot.loss")
+        self.query_one("#loss-plot", LossPlot).title = t("tr.plot.loss")
         self.query_one(FitPlot).title = t("tr.plot.fit")
-        self.query_one(LossPlot).redraw()
+        self.query_one(BoundaryPlot).title = t("tr.plot.boundary")
+        self.query_one("#acc-plot", LossPlot).title = t("tr.plot.accuracy")
+        self.query_one("#loss-plot", LossPlot).redraw()
         self.set_interval(1 / REDRAW_HZ, self._redraw)
         self.query_one("#f-samples", Input).focus()
 
     # --- the form ---------------------------------------------------------------------------
     def set_config(self, cfg) -> None:
         """Fill the form from a RunConfig."""
+        self._filling = True  # the task changing here is not the user choosing another task
+        self.query_one("#f-task", Select).value = cfg.task
+        self._show_task(cfg.task)
         for name in FIELDS:
             self.query_one(f"#f-{name}", Input).value = str(getattr(cfg, name))
         self.query_one("#f-optimizer", Select).value = cfg.optimizer
@@ -135,11 +160,30 @@ class TrainingScreen(BaseScreen):
         from engine.training import make_config
 
         raw = {name: self.query_one(f"#f-{name}", Input).value for name in FIELDS}
+        raw["task"] = self.query_one("#f-task", Select).value
         raw["optimizer"] = self.query_one("#f-optimizer", Select).value
         raw["loader"] = self.query_one("#f-loader", Select).value
         raw["device"] = self.query_one("#f-device", Input).value or "auto"
         raw["shuffle"] = self.query_one("#f-shuffle", Checkbox).value
         return make_config(**raw)
+
+    def _show_task(self, task: str) -> None:
+        self.set_class(task == "moons", "-moons")
+        self.set_class(task != "moons", "-regression")
+
+    @on(Select.Changed, "#f-task")
+    def _task_chosen(self, event: Select.Changed) -> None:
+        """Another task: the form takes that task's starting settings (the device stays)."""
+        if getattr(self, "_filling", False):
+            self._filling = False
+            return
+        from dataclasses import replace
+
+        from engine.training import defaults
+
+        device = self.query_one("#f-device", Input).value or "auto"
+        self.set_config(replace(defaults(str(event.value)), device=device))
+        self._filling = False
 
     @on(Input.Changed)
     def _validate(self, event: Input.Changed | None = None) -> bool:
@@ -172,8 +216,12 @@ class TrainingScreen(BaseScreen):
         if self.loss_history:
             self.previous_history = list(self.loss_history)
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
+        self.accuracy_history, self.boundary = [], ""
+        self._plotted_loss, self._plotted_fit = (), ()
         self.run_id += 1
+        self._show_task(cfg.task)
         self.query_one(FitPlot).points = None
+        self.query_one(BoundaryPlot).points = None
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
         self.query_one("#tr-status", Static).update(t("tr.preparing"))
         if self.app.size.height < FOLD_BELOW_ROWS or self.app.size.width < FOLD_BELOW_COLUMNS:
@@ -195,7 +243,10 @@ class TrainingScreen(BaseScreen):
         data = news.data
         if data.get("run") != self.run_id:
             return  # from a run this screen has since replaced
-        if news.name == "train_data":
+        if news.name == "train_data" and data.get("task") == "moons":
+            self.query_one(BoundaryPlot).set_points([list(p) for p in data["xs"]], list(data["ys"]),
+                                                    data["extent"], data["grid"])
+        elif news.name == "train_data":
             self.query_one(FitPlot).set_points(list(data["xs"]), list(data["ys"]), data["features"],
                                                data["true_w"], data["true_b"])
         elif news.name == "train_progress":
@@ -203,6 +254,10 @@ class TrainingScreen(BaseScreen):
             self.latest, self.paused = p, data.get("paused", False)
             if p.epoch_done and len(self.loss_history) < p.epoch:
                 self.loss_history.append(p.loss)
+                if p.accuracy is not None:
+                    self.accuracy_history.append(p.accuracy)
+            if p.boundary:
+                self.boundary = p.boundary
         elif news.name == "train_finished":
             self._finished(self.run_id, data.get("result"), said_text(data.get("error") or ""))
         self.dirty = True
@@ -233,6 +288,13 @@ class TrainingScreen(BaseScreen):
         summary = Text()
         summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
                          rate=f"{r.samples_per_s:,.0f}") + "\n", style="bold green")
+        if r.task == "moons":
+            self.accuracy_history = list(r.accuracy_history)
+            summary.append(t("tr.moons_result", loss=f"{r.final_loss:.4f}", accuracy=f"{r.accuracy:.3f}",
+                             samples=self.config.samples, hidden=r.hidden) + "\n")
+            summary.append(t("tr.moons_floor", device=r.device), style="dim")
+            status.update(summary)
+            return
         summary.append(f"{t('tr.learned')} w {weights(r.weight)}  b {r.bias:.4f}  loss {r.final_loss:.4f}\n")
         summary.append(f"{t('tr.true')} w {weights(r.true_weight)}  b {r.true_bias:.4f}\n")
         summary.append(f"{t('tr.optimum')} w {weights(r.optimal_weight)}  b {r.optimal_bias:.4f}  "
@@ -255,9 +317,14 @@ class TrainingScreen(BaseScreen):
         if p is not None and self.running:  # once a run ends, its result or error stays on show
             paused = self.running and self.paused
             w = ", ".join(f"{v:.3f}" for v in p.weight[:3])
-            text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
-                     b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
-                     device=self.config.device if self.config else "")
+            if p.accuracy is not None:
+                text = t("tr.status_moons", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}",
+                         accuracy=f"{p.accuracy:.3f}", rate=f"{p.samples_per_s:,.0f}",
+                         elapsed=f"{p.elapsed:.1f}", device=self.config.device if self.config else "")
+            else:
+                text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
+                         b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
+                         device=self.config.device if self.config else "")
             if paused:
                 text += " · " + t("tr.paused")
             elif p.elapsed > ETA_AFTER_S:
@@ -272,10 +339,17 @@ class TrainingScreen(BaseScreen):
             self.dirty = True  # come back for the plots on a later tick
             return
         self._plotted_at = now
-        shown = (len(self.loss_history), len(self.previous_history))
+        shown = (len(self.loss_history), len(self.previous_history), len(self.accuracy_history))
         if shown != self._plotted_loss:
             self._plotted_loss = shown
-            self.query_one(LossPlot).set_data(self.loss_history, self.previous_history)
+            self.query_one("#loss-plot", LossPlot).set_data(self.loss_history, self.previous_history)
+            self.query_one("#acc-plot", LossPlot).set_data(self.accuracy_history, [])
+        if self.config is not None and self.config.task == "moons":
+            boundary = self.query_one(BoundaryPlot)
+            if (self.boundary, boundary.points is not None) != self._plotted_fit:
+                self._plotted_fit = (self.boundary, boundary.points is not None)
+                boundary.draw(self.boundary)
+            return
         fit = self.query_one(FitPlot)
         source = self.result or p
         params = (tuple(source.weight), source.bias, fit.points is not None) if source is not None else None
@@ -321,12 +395,12 @@ class TrainingScreen(BaseScreen):
         self._fold(not self.has_class("-form-folded"))
 
     def action_toggle_log(self) -> None:
-        plot = self.query_one(LossPlot)
+        plot = self.query_one("#loss-plot", LossPlot)
         plot.log_scale = not plot.log_scale
         plot.redraw()
 
     def action_toggle_smooth(self) -> None:
-        plot = self.query_one(LossPlot)
+        plot = self.query_one("#loss-plot", LossPlot)
         plot.smoothing = not plot.smoothing
         plot.redraw()
 

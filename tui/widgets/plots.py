@@ -167,3 +167,48 @@ class FitPlot(Plot):
             plt.plot([lo, hi], [lo, hi], color="red", label=t("plot.perfect"))
             plt.xlabel(t("plot.true_y"))
         self.refresh()
+
+
+class BoundaryPlot(Plot):
+    """The moons task: the points coloured by class, over the model's decision regions (one dot
+    per point of the kernel's boundary grid, in the colour of the class it is given)."""
+
+    COLORS = (("blue", "cyan"), ("red", "orange"))  # (region, points) per class
+
+    def __init__(self) -> None:
+        super().__init__(id="boundary-plot")
+        self.points: tuple[list[list[float]], list[int]] | None = None
+        self.extent: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
+        self.grid: tuple[int, int] = (1, 1)
+        self.title = "decision boundary"
+
+    def set_points(self, xs: list[list[float]], labels: list[int], extent, grid) -> None:
+        self.points, self.extent, self.grid = (xs, labels), tuple(extent), tuple(grid)
+
+    def draw(self, boundary: str = "") -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.title)
+        x0, x1, y0, y1 = self.extent
+        plt.xlim(x0, x1)
+        plt.ylim(y0, y1)
+        columns, rows = self.grid
+        if len(boundary) == columns * rows:
+            for cls in (0, 1):
+                gx, gy = [], []
+                for i, c in enumerate(boundary):
+                    if c == str(cls):
+                        r, k = divmod(i, columns)
+                        gx.append(x0 + (x1 - x0) * k / max(1, columns - 1))
+                        gy.append(y1 - (y1 - y0) * r / max(1, rows - 1))
+                if gx:
+                    plt.scatter(gx, gy, marker="·", color=self.COLORS[cls][0])
+        if self.points is not None:
+            xs, labels = self.points
+            for cls in (0, 1):
+                chosen = [p for p, label in zip(xs, labels, strict=False) if label == cls]
+                if chosen:
+                    plt.scatter([p[0] for p in chosen], [p[1] for p in chosen], marker="●",
+                                color=self.COLORS[cls][1], label=t("plot.class", n=cls))
+        self.refresh()

@@ -1,0 +1,170 @@
+"""Wholly Chinese: every screen and every tour chapter in --lang zh, walked by keyboard with a real
+kernel, shows no English sentence outside code and identifiers; and every key of the catalog
+exists in both languages with the same placeholders."""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+
+from helpers import screen_ready, type_cell, wait_for
+
+from engine.i18n import catalog
+from engine.tour import chapters
+from tui.app import make_app
+
+STOPWORDS = {"the", "a", "an", "to", "of", "is", "and", "in", "for", "with", "on", "from", "it", "this", "that",
+             "be", "are", "by", "or", "not", "no", "as", "at", "your", "you", "its", "was", "has", "have", "can",
+             "will", "into", "than", "then", "each", "every", "yet", "only", "there", "here", "what", "which"}
+WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?(?:\s+[A-Za-z]+(?:'[a-z]+)?){3,}")
+
+
+def english_sentences(text: str) -> list[str]:
+    """Runs of four or more English words of which at least two are small words a sentence needs
+    (the, to, of …): identifiers and code seldom look like that, prose always does."""
+    found = []
+    for run in WORDS.findall(text):
+        words = run.lower().split()
+        if sum(w in STOPWORDS for w in words) >= 2:
+            found.append(run)
+    return found
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line, from the app's own screenshot."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, body in re.findall(r'<text class="[^"]*-r\d+"[^>]* x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>',
+                                 app.export_screenshot()):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(body).replace("\xa0", " ")))
+    return ["".join(part for _, part in sorted(parts)) for _, parts in sorted(rows.items())]
+
+
+def code_lines() -> set[str]:
+    """Lines of code the screens show as code (the tour's examples and commands, the inspector's
+    examples): English there is Python, not prose."""
+    from engine import grad_examples
+
+    lines = set()
+    for chapter in chapters("zh"):
+        for block in [e.code for e in chapter.examples] + list(chapter.shell) + [chapter.solution]:
+            lines |= {ln.strip() for ln in block.splitlines() if ln.strip()}
+    for name in ("MATRIX", "MLP"):
+        lines |= {ln.strip() for ln in getattr(grad_examples, name).splitlines()}
+    for key in grad_examples.EXAMPLES:
+        lines |= {ln.strip() for ln in grad_examples.EXAMPLES[key].build().code.splitlines()}
+    return {ln for ln in lines if ln}
+
+
+def prose_in(app, code: set[str]) -> list[str]:
+    bad = []
+    for line in screen_lines(app):
+        body = line.strip(" │▕▏▌▐┃")
+        if not body or any(c and (c in body or body in c) for c in code if len(c) > 8):
+            continue
+        bad += english_sentences(body)
+    return bad
+
+
+def test_every_key_is_in_both_languages_with_the_same_placeholders():
+    en, zh = catalog("en"), catalog("zh")
+    assert set(en) == set(zh), sorted(set(en) ^ set(zh))
+    fields = string.Formatter()
+    for key in en:
+        names_en = {f for _, f, _, _ in fields.parse(en[key]) if f}
+        names_zh = {f for _, f, _, _ in fields.parse(zh[key]) if f}
+        assert names_en == names_zh, key
+        assert zh[key].strip(), key
+
+
+def test_no_key_is_defined_in_two_files():
+    import json
+
+    from engine.i18n import DIR
+
+    for lang in ("en", "zh"):
+        seen: dict[str, str] = {}
+        for part in sorted((DIR / lang).glob("*.json")):
+            for key in json.loads(part.read_text(encoding="utf-8")):
+                assert key not in seen, f"{key} in {seen.get(key)} and {part.name}"
+                seen[key] = part.name
+
+
+def test_the_detector_finds_english_prose_and_passes_identifiers():
+    assert english_sentences("the gradient passes through unchanged to the input")
+    assert english_sentences("叶子 w:leaf w: backward() adds the incoming gradient to .grad")
+    assert not english_sentences("torch.nn.functional.mse_loss requires_grad=True grad_fn MulBackward0")
+    assert not english_sentences("训练 · torch 2.13.0+cpu · cpu · MLP 2 → 16 → 2")
+
+
+async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
+    code = code_lines()
+    app = make_app(screen="learn", lang="zh", device="cpu")
+    found: dict[str, list[str]] = {}
+
+    def look(where: str) -> None:
+        bad = prose_in(app, code)
+        if bad:
+            found[where] = bad
+
+    async with app.run_test(size=(160, 60)) as pilot:
+        assert await screen_ready(pilot)
+        assert await wait_for(pilot, lambda: app.kernel.ready, 120)
+        learn = app.screen
+        for i, chapter in enumerate(learn.chapters):
+            learn.index = i
+            learn.feedback = None
+            learn._show()
+            await pilot.press("c")  # nothing defined yet: a hint, in Chinese
+            await wait_for(pilot, lambda: learn.feedback is not None, 30)
+            await pilot.pause(0.1)
+            look(f"learn/{chapter.id}")
+
+        await pilot.press("f2")
+        assert await screen_ready(pilot)
+        for cell in ("exit", "help()", "%help", "%who", "%autograd 3", "torch.ones(2, 3) @ torch.ones(2, 3)",
+                     "%plot torch.zeros(2, 2, 2)", "live(loss='x')", "torch.arange(6.).reshape(2, 3)"):
+            await type_cell(pilot, cell)
+            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: "2., 3." in "\n".join(screen_lines(app)), 60)
+        await pilot.pause(0.5)
+        look("playground")
+
+        await pilot.press("f3")
+        assert await screen_ready(pilot)
+        autograd = app.screen
+        for key in ("scalar", "matrix", "mlp", "accumulate", "detach"):
+            autograd.load_example(key)
+            assert await wait_for(pilot, lambda: autograd.title_text.startswith(key), 60)
+            for _ in range(len(autograd.recording.steps)):
+                look(f"autograd/{key}/step {autograd.index + 1}")
+                autograd.action_step(1)
+                await pilot.pause(0.02)
+            autograd.action_view("forward")
+            await pilot.pause(0.05)
+            look(f"autograd/{key}/forward")
+            autograd.action_check()
+            assert await wait_for(pilot, lambda: bool(autograd.check_text), 60)
+            await pilot.pause(0.05)
+            look(f"autograd/{key}/check")
+
+        await pilot.press("f4")
+        assert await screen_ready(pilot)
+        training = app.screen
+        training.query_one("#f-lr").value = "-1"
+        await pilot.pause(0.1)
+        look("training/bad field")
+        training.query_one("#f-lr").value = "5"
+        training.query_one("#f-epochs").value = "30"
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: not training.running and training.config is not None, 120)
+        await pilot.pause(0.2)
+        look("training/diverged")
+        training.set_config(__import__("engine.training", fromlist=["defaults"]).defaults("moons"))
+        training.query_one("#f-epochs").value = "5"
+        training.query_one("#f-device").value = "cpu"
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: training.result is not None, 120)
+        await pilot.pause(0.6)
+        look("training/moons")
+    assert not found, found
