@@ -135,7 +135,7 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         autograd = app.screen
         for key in ("scalar", "matrix", "mlp", "accumulate", "detach"):
             autograd.load_example(key)
-            assert await wait_for(pilot, lambda: autograd.title_text.startswith(key), 60)
+            assert await wait_for(pilot, lambda key=key: autograd.title_text.startswith(key), 60)
             for _ in range(len(autograd.recording.steps)):
                 look(f"autograd/{key}/step {autograd.index + 1}")
                 autograd.action_step(1)
