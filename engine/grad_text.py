@@ -26,8 +26,8 @@ def graph_lines(graph: Graph, current: int | None = None, lang: str = "en") -> l
         drawn.add(node_id)
         skipped = sum(1 for c in node.inputs if c is None)
         beyond = sum(1 for c in node.inputs if c == HIDDEN)
-        note = " · " + text("graph.without_grad", lang, n=skipped) if skipped else ""
-        note += " · " + text("graph.not_drawn", lang, n=beyond) if beyond else ""
+        note = " · " + text("graph.without_grad" + ("_one" if skipped == 1 else ""), lang, n=skipped) if skipped else ""
+        note += " · " + text("graph.not_drawn" + ("_one" if beyond == 1 else ""), lang, n=beyond) if beyond else ""
         lines.append(f"{prefix}{branch}{mark}#{node_id} {node.title()} {shape}{note}")
         children = [c for c in node.inputs if c is not None and c != HIDDEN]
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))

@@ -91,7 +91,7 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
 
     notes = []
     if left_out:
-        notes.append(say("plot.left_out", n=left_out))
+        notes.append(say("plot.left_out" if left_out != 1 else "plot.left_out_one", n=left_out))
     if device != "cpu":
         notes.append(say("plot.copied", device=device))
     if not hist and values.dim() == 2:

@@ -172,7 +172,7 @@ def test_leaves_past_the_node_cap_keep_their_gradients(monkeypatch):
     assert len(rec.leaf_grads) == 6
     assert sorted(g.item() for g in rec.leaf_grads.values()) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
     text = "\n".join(walk_lines(rec))
-    assert "input(s) not drawn" in text and "their leaves:" in text
+    assert ("inputs not drawn" in text or "input not drawn" in text) and "their leaves:" in text
     last_drawn = [n for n in rec.graph.nodes if autograd.HIDDEN in n.inputs]
     assert last_drawn and all(None not in n.inputs for n in last_drawn)  # not "without grad"
 

@@ -214,7 +214,7 @@ def test_gradient_check_on_user_tensors_through_requests(kernel):
     values = kernel.request("grad_values", token=inspection["token"], index=0)
     assert values and all("shape" in v["summary"] for v in values)
     named, _ = kernel.news_after("loss = ((x @ w + b) ** 2).mean()\n%autograd loss", "autograd")
-    assert not named.data["inspection"]["checkable"] and named.data["inspection"]["note"] == "name_only"
+    assert not named.data["inspection"]["checkable"] and named.data["inspection"]["note"] == "ag.name_only_note"
     assert "expected a tensor, got int" in kernel.run("%autograd 5").text()
 
 

@@ -136,7 +136,7 @@ def test_learn_keys_are_listed_once_in_help():
     from tui.screens.learn import LearnScreen
 
     keys = [keys for keys, _, _ in rows(list(LearnScreen.BINDINGS))]
-    assert "1-3" in keys and "2" not in keys and "3" not in keys
+    assert "1-4" in keys and "2" not in keys and "3" not in keys and "4" not in keys
     assert len(keys) == len(set(keys))
 
 

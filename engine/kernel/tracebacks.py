@@ -52,7 +52,7 @@ def install(ip) -> None:
         if hidden and short is not None:
             from engine.i18n import say
 
-            stb = [*stb[:-1], say("traceback.hidden", n=hidden), stb[-1]]
+            stb = [*stb[:-1], say("traceback.hidden" if hidden > 1 else "traceback.hidden_one", n=hidden), stb[-1]]
         publish = getattr(shell, "_showtraceback", None)  # what ipykernel sends as the error message
         if publish is not None:
             publish(etype, value, stb)
