@@ -17,12 +17,14 @@ BIGGEST_ANSWER = 10**6  # elements: every exercise's answer is far smaller; a bi
 
 @dataclass(frozen=True)
 class Example:
-    """A runnable example of a chapter; `varies` says why its output differs from run to run."""
+    """A runnable example of a chapter; `varies` says why its output differs from run to run, and
+    `needs` names the chapter's examples whose variables it uses."""
 
     id: str
     title: str
     code: str
     varies: str = ""
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ def chapters(lang: str = "en") -> list[Chapter]:
     for ch in _load("tour.json")["chapters"]:
         key = f"tour.{ch['id']}."
         examples = tuple(Example(e["id"], text(key + "example." + e["id"], lang), e["code"],
-                                 text(key + "varies." + e["id"], lang) if e.get("varies") else "")
+                                 text(key + "varies." + e["id"], lang) if e.get("varies") else "",
+                                 tuple(e.get("needs", ())))
                          for e in ch["examples"])
         ex = ch["exercise"]
         out.append(Chapter(ch["id"], text(key + "title", lang), text(key + "body", lang), examples,

@@ -293,11 +293,13 @@ class TorchTUI(App):
 
         self.call_later(show)
 
-    def run_in_playground(self, source: str) -> None:
-        """Show the Playground and run `source` there (it joins the history like a typed cell)."""
+    def run_in_playground(self, *sources: str) -> None:
+        """Show the Playground and run each source there as a cell, in order (they join the
+        history like typed cells)."""
         async def run() -> None:
             screen = await self.show_mode("playground")
-            screen.run_source(source)
+            for source in sources:
+                screen.run_source(source)
 
         self.call_later(run)
 

@@ -132,7 +132,11 @@ class LearnScreen(BaseScreen):
         if n >= len(ch.examples):
             self.notify(t("ln.no_example", n=n + 1), severity="warning")
             return
-        self.app.run_in_playground(ch.examples[n].code)
+        example = ch.examples[n]
+        if example.needs:  # it uses the names those examples make: they run first, in order
+            numbers = [i + 1 for i, e in enumerate(ch.examples) if e.id in example.needs]
+            self.notify(t("ln.runs_first", n=n + 1, first=", ".join(map(str, numbers))), timeout=4)
+        self.app.run_in_playground(*[e.code for e in ch.examples if e.id in example.needs], example.code)
 
     def action_check(self) -> None:
         self._check(self.chapters[self.index])
