@@ -8,7 +8,7 @@ import html
 import re
 import string
 
-from helpers import screen_ready, type_cell, wait_for
+from helpers import log_text, screen_ready, type_cell, wait_for
 
 from engine.i18n import catalog
 from engine.tour import chapters
@@ -22,11 +22,12 @@ WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?(?:\s+[A-Za-z]+(?:'[a-z]+)?){3,}")
 
 def english_sentences(text: str) -> list[str]:
     """Runs of four or more English words of which at least two are small words a sentence needs
-    (the, to, of …): identifiers and code seldom look like that, prose always does."""
+    (the, to, of …), and any run of six or more: identifiers and code seldom look like that,
+    prose always does."""
     found = []
     for run in WORDS.findall(text):
         words = run.lower().split()
-        if sum(w in STOPWORDS for w in words) >= 2:
+        if sum(w in STOPWORDS for w in words) >= 2 or len(words) >= 6:
             found.append(run)
     return found
 
@@ -93,6 +94,7 @@ def test_no_key_is_defined_in_two_files():
 def test_the_detector_finds_english_prose_and_passes_identifiers():
     assert english_sentences("the gradient passes through unchanged to the input")
     assert english_sentences("叶子 w:leaf w: backward() adds the incoming gradient to .grad")
+    assert english_sentences("Recursion too deep: a function called itself too many times.")
     assert not english_sentences("torch.nn.functional.mse_loss requires_grad=True grad_fn MulBackward0")
     assert not english_sentences("训练 · torch 2.13.0+cpu · cpu · MLP 2 → 16 → 2")
 
@@ -123,12 +125,21 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         await pilot.press("f2")
         assert await screen_ready(pilot)
         for cell in ("exit", "help()", "%help", "%who", "%autograd 3", "torch.ones(2, 3) @ torch.ones(2, 3)",
-                     "%plot torch.zeros(2, 2, 2)", "live(loss='x')", "torch.arange(6.).reshape(2, 3)"):
+                     "%plot torch.zeros(2, 2, 2)", "live(loss='x')", "f = lambda: f()", "f()",
+                     "torch.arange(6.).reshape(2, 3)"):
+            before = len(log_text(app))
             await type_cell(pilot, cell)
-            await pilot.pause(0.05)
-        await wait_for(pilot, lambda: "2., 3." in "\n".join(screen_lines(app)), 60)
-        await pilot.pause(0.5)
-        look("playground")
+            await wait_for(pilot, lambda before=before: len(log_text(app)) > before + len(cell) + 20, 30)
+            await pilot.pause(0.4)  # the rest of the cell's output
+            look(f"playground: {cell}")
+        await pilot.press("ctrl+o")  # the snippet picker
+        await pilot.pause(0.3)
+        look("playground/snippets")
+        await pilot.press("escape")
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        look("help")
+        await pilot.press("escape")
 
         await pilot.press("f3")
         assert await screen_ready(pilot)

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 SUMMARY_MIME = "application/vnd.torchtui.summary+json"  # the same name as engine.kernel.extension's
 
-HINTS = (
-    ("can't allocate memory", "Out of memory: that tensor is bigger than free memory. Try a smaller shape; "
-                              "your other variables are fine."),
-    ("out of memory", "Out of memory on the device: try a smaller shape, or F9 to restart the kernel and "
-                      "give all its memory back."),
-    ("not compiled with cuda", "This torch build has no CUDA (or this machine has no GPU): use device='cpu'."),
-    ("no cuda gpus are available", "No CUDA GPU is available here: use device='cpu'."),
-    ("device-side assert", "A CUDA device-side assert leaves CUDA unusable in this kernel: press F9 to "
-                           "restart it (your history is kept)."),
+HINTS = (  # (what the error says, the catalog key of what to do about it)
+    ("can't allocate memory", "hint.cpu_memory"),
+    ("out of memory", "hint.device_memory"),
+    ("not compiled with cuda", "hint.no_cuda_build"),
+    ("no cuda gpus are available", "hint.no_cuda_gpu"),
+    ("device-side assert", "hint.device_assert"),
 )
 
 
 def hint_for(ename: str, evalue: str) -> str:
-    """A sentence that says what to do about an error, or ''."""
+    """A sentence in the reader's language that says what to do about an error, or ''."""
+    from tui.i18n import t
+
     if ename == "RecursionError":
-        return "Recursion too deep: a function called itself too many times. Check its stopping condition."
+        return t("hint.recursion")
     text = f"{ename} {evalue}".lower()
     for needle, hint in HINTS:
         if needle in text:
-            return hint
+            return t(hint)
     return ""
 
 
@@ -32,7 +31,9 @@ def text_of(data: dict) -> str:
     if "text/plain" in data:
         return str(data["text/plain"])
     kinds = ", ".join(k for k in data if k != SUMMARY_MIME)
-    return f"[{kinds or 'empty'} output: not shown in the terminal]"
+    from tui.i18n import t
+
+    return t("pg.not_shown", kinds=kinds or "empty")
 
 
 def summary_line(data: dict) -> str:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.i18n import t
 from tui.kernel import events as ev
 from tui.kernel.launch import connection_paths, kernel_env, kernel_spec_manager, open_log
 
@@ -39,9 +40,6 @@ MAX_IN_FLIGHT = 100  # cells sent to the kernel and not yet answered; more wait 
 OWN_REQUESTS_KEPT = 500  # ids of this app's recent non-cell messages to the kernel
 HEARTBEAT_MISSES = 3  # death polls without a heartbeat before an attached kernel counts as gone
 ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take to start it again
-PLAIN = ("this kernel's Python has no torchtui engine ({why}): cells, output, interrupt and completion "
-         "work; the variables pane, %autograd, Autograd, Training and Learn's checks need "
-         "`pip install torchtui` in the kernel's environment")
 
 
 class Refused(RuntimeError):
@@ -145,7 +143,7 @@ class KernelSession:
                 await self._connect()
             except Exception as exc:  # noqa: BLE001
                 self.dead = True
-                self._emit(ev.KernelReady(error=f"could not attach to {self.existing.name}: {exc}"))
+                self._emit(ev.KernelReady(error=t("kernel.attach_failed", name=self.existing.name, error=str(exc))))
                 return
             self._tasks.append(asyncio.create_task(self._watch()))
             await self._hello(restarted=False)
@@ -164,7 +162,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001 - a kernel that cannot start is said, not raised
             self.dead = True
-            self._emit(ev.KernelReady(error=f"the kernel could not start: {type(exc).__name__}: {exc}"))
+            self._emit(ev.KernelReady(error=t("kernel.start_failed", error=f"{type(exc).__name__}: {exc}")))
             return
         self._tasks.append(asyncio.create_task(self._watch()))
         await self._hello(restarted=False)
@@ -222,7 +220,7 @@ class KernelSession:
         its heartbeat and control channel answer all the same (ipykernel 6.10 and later), and
         attaching goes on through a subshell. None from a kernel that only answers on the shell."""
         if not await self._wait_heartbeat(True, 60.0):
-            raise TimeoutError("the kernel does not answer its heartbeat")
+            raise TimeoutError(t("kernel.no_heartbeat"))
         try:
             return await self._control("kernel_info_request", {}, timeout=3.0)
         except Exception:  # noqa: BLE001 - an older kernel, or one that does not say (queue.Empty)
@@ -245,7 +243,7 @@ class KernelSession:
                 self.engine_version = ""
         else:
             why = f"{result.get('ename', 'error')}: {result.get('evalue', '')}".strip(": ")
-            self.plain = PLAIN.format(why=why or "the kernel did not say why")
+            self.plain = t("kernel.plain", why=why or t("kernel.no_reason"))
 
     @staticmethod
     async def _wait_kernel_info(kc, msg_id: str, timeout: float = 60.0) -> dict:
@@ -254,16 +252,16 @@ class KernelSession:
             reply = await kc.shell_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
             if reply["parent_header"].get("msg_id") == msg_id:
                 return reply
-        raise TimeoutError("the kernel did not answer")
+        raise TimeoutError(t("kernel.no_answer"))
 
     async def wait_ready(self, timeout: float = REQUEST_TIMEOUT_S) -> None:
         """Until the kernel can take requests (it may still be starting); KernelGone if it is dead."""
         end = time.monotonic() + timeout
         while not (self.ready and self.kc is not None):
             if self.dead and not self._busy_restart:
-                raise KernelGone("the kernel is not running: press F9 in the Playground to start a new one")
+                raise KernelGone(t("kernel.not_running_f9"))
             if time.monotonic() > end:
-                raise KernelGone("the kernel is still starting")
+                raise KernelGone(t("kernel.starting"))
             await asyncio.sleep(0.05)
 
     async def _hello(self, restarted: bool) -> None:
@@ -395,7 +393,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001
             self.dead = True
-            self._emit(ev.KernelReady(error=f"the kernel could not restart: {exc}", restarted=True))
+            self._emit(ev.KernelReady(error=t("kernel.restart_failed", error=str(exc)), restarted=True))
             return
         finally:
             self._busy_restart = False
@@ -413,8 +411,7 @@ class KernelSession:
                 await self._wait_heartbeat(False, 10.0)
             if not await self._wait_heartbeat(True, ATTACHED_RESTART_WAIT_S):
                 self.dead = True
-                self._emit(ev.KernelDied(f"the kernel of {self.existing.name} shut down and nothing started "
-                                         "it again (a notebook server would; a kernel started by hand stays down)"))
+                self._emit(ev.KernelDied(t("kernel.attached_down", name=self.existing.name)))
                 return
             await self._reattach()
         finally:
@@ -440,7 +437,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001
             self.dead = True
-            self._emit(ev.KernelReady(error=f"could not attach again to {self.existing.name}: {exc}",
+            self._emit(ev.KernelReady(error=t("kernel.reattach_failed", name=self.existing.name, error=str(exc)),
                                       restarted=True))
             return
         finally:
@@ -462,14 +459,14 @@ class KernelSession:
         self.cells.clear()
         for future in [*self._replies.values(), *self._requests.values()]:
             if not future.done():
-                future.set_exception(KernelGone(f"the kernel {status}"))
+                future.set_exception(KernelGone(t(f"kernel.{status}")))
         self._replies.clear()
         self._requests.clear()
 
     # --- requests --------------------------------------------------------------------------
     def _send_shell(self, msg_type: str, content: dict) -> str:
         if self.kc is None or self.dead:
-            raise KernelGone("the kernel is not running")
+            raise KernelGone(t("kernel.not_running"))
         msg = self.kc.session.msg(msg_type, content)
         if self.subshell:
             msg["header"]["subshell_id"] = self.subshell
@@ -682,9 +679,7 @@ class KernelSession:
             self.dead = True
             self.ready = False
             self._fail_pending("lost")
-            self._emit(ev.KernelDied(f"the kernel of {self.existing.name} stopped answering (shut down, "
-                                     "restarting, or its machine is out of reach); torchtui attaches again "
-                                     "when it answers"))
+            self._emit(ev.KernelDied(t("kernel.attached_lost", name=self.existing.name)))
             return 0
         return misses
 
@@ -694,19 +689,14 @@ def death_cause(km) -> str:
     process = getattr(getattr(km, "provisioner", None), "process", None)
     code = process.poll() if process is not None else None
     if code is None:
-        return "the kernel stopped answering"
+        return t("kernel.stopped_answering")
     if code < 0:
         number = -code
         try:
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        why = {
-            "SIGSEGV": "a crash in C code (segmentation fault)",
-            "SIGKILL": "killed: out of memory (the system's OOM killer) or kill -9",
-            "SIGABRT": "aborted by C code (for example a failed assertion in a library)",
-            "SIGBUS": "a crash in C code (bus error)",
-            "SIGTERM": "terminated by a signal from outside",
-        }.get(name, "stopped by a signal")
-        return f"the kernel died: {why} ({name})"
-    return f"the kernel exited with code {code} (os._exit, sys.exit in a thread, or a C library quit)"
+        known = ("SIGSEGV", "SIGKILL", "SIGABRT", "SIGBUS", "SIGTERM")
+        why = t(f"kernel.signal.{name}" if name in known else "kernel.signal.other")
+        return t("kernel.died", why=why, signal=name)
+    return t("kernel.exited", code=code)

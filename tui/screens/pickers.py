@@ -97,7 +97,8 @@ class SnippetPicker(Picker):
         from tui.snippets import SNIPPETS
 
         low = text.lower()
-        return [(f"{title}: {code.splitlines()[0][:50]}", code) for title, code in SNIPPETS
+        titled = [(t(f"snippet.{key}"), code) for key, code in SNIPPETS]
+        return [(f"{title}: {code.splitlines()[0][:50]}", code) for title, code in titled
                 if low in title.lower() or low in code.lower()]
 
 
