@@ -129,7 +129,7 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
                      "torch.arange(6.).reshape(2, 3)"):
             before = len(log_text(app))
             await type_cell(pilot, cell)
-            await wait_for(pilot, lambda before=before: len(log_text(app)) > before + len(cell) + 20, 30)
+            await wait_for(pilot, lambda before=before, cell=cell: len(log_text(app)) > before + len(cell) + 20, 30)
             await pilot.pause(0.4)  # the rest of the cell's output
             look(f"playground: {cell}")
         await pilot.press("ctrl+o")  # the snippet picker
