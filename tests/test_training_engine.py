@@ -203,3 +203,24 @@ def test_moons_config_errors_name_the_field(raw, field):
         make_config(**raw)
     assert info.value.field == field
     assert info.value.said.words("zh") != str(info.value)  # worded in either language
+
+
+def test_moons_exports_keep_accuracy_and_load_into_the_mlp(tmp_path):
+    from engine.training import build_model
+
+    cfg = make_config(task="moons", epochs=3)
+    trainer = Trainer(cfg)
+    gen = trainer.run()
+    while True:
+        try:
+            next(gen)
+        except StopIteration as end:
+            result = end.value
+            break
+    csv = exports.loss_csv(result, tmp_path / "moons.csv").read_text().splitlines()
+    assert csv[0] == "epoch,loss,accuracy" and len(csv) == 4
+    assert float(csv[-1].split(",")[2]) == result.accuracy_history[-1]
+    fresh = build_model(cfg)
+    fresh.load_state_dict(exports.load_state_dict(exports.state_dict(trainer.model, tmp_path / "m.pt")))
+    points = torch.randn(5, 2)
+    assert torch.equal(fresh(points), trainer.model(points))

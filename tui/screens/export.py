@@ -12,10 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from tui.bindings import translate
-from tui.i18n import t
+from tui.i18n import said_text, t
 
 KINDS = ("csv", "state_dict", "script")
-FILENAMES = {"csv": "loss_history.csv", "state_dict": "linear_regression.pt", "script": "train_linear.py"}
+FILENAMES = {  # per task
+    "regression": {"csv": "loss_history.csv", "state_dict": "linear_regression.pt", "script": "train_linear.py"},
+    "moons": {"csv": "moons_history.csv", "state_dict": "moons_mlp.pt", "script": "train_moons.py"},
+}
 
 
 class ExportScreen(ModalScreen):
@@ -26,8 +29,9 @@ class ExportScreen(ModalScreen):
     """
     BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
 
-    def __init__(self) -> None:
+    def __init__(self, task: str = "regression") -> None:
         super().__init__()
+        self.filenames = FILENAMES.get(task, FILENAMES["regression"])
         translate(self._bindings)
 
     def compose(self) -> ComposeResult:
@@ -51,14 +55,14 @@ class ExportScreen(ModalScreen):
     def _export(self, event: OptionList.OptionSelected) -> None:
         kind = KINDS[event.option_index]
         folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
-        self.run_worker(self._ask_export(kind, folder / FILENAMES[kind]), group="export")
+        self.run_worker(self._ask_export(kind, folder / self.filenames[kind]), group="export")
 
     async def _ask_export(self, kind: str, path: Path) -> None:
         """The run's model and numbers are in the kernel: it writes the file."""
         try:
             written = await self.app.kernel.request("train_export", kind=kind, path=str(path))
         except Exception as exc:
-            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=exc))
+            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=said_text(exc)))
             return
         self.query_one("#ex-result", Static).update(t("ex.written", path=written))
         self.app.notify(t("ex.written", path=written), timeout=6)

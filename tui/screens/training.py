@@ -125,7 +125,7 @@ class TrainingScreen(BaseScreen):
                     yield Button(t("tr.stop"), id="b-stop", compact=True)
             with Vertical(id="tr-right"):
                 yield Static("", id="tr-summary")
-                yield Static(t("tr.idle"), id="tr-status")
+                yield Static(t("tr.idle_moons" if initial.task == "moons" else "tr.idle"), id="tr-status")
                 yield ProgressBar(total=100, show_eta=False, id="tr-progress")
                 with Horizontal(id="tr-curves"):
                     yield LossPlot()
@@ -139,6 +139,8 @@ class TrainingScreen(BaseScreen):
         self.query_one(BoundaryPlot).title = t("tr.plot.boundary")
         self.query_one("#acc-plot", LossPlot).title = t("tr.plot.accuracy")
         self.query_one("#loss-plot", LossPlot).redraw()
+        self.query_one("#acc-plot", LossPlot).redraw()
+        self.query_one(BoundaryPlot).draw()
         self.set_interval(1 / REDRAW_HZ, self._redraw)
         self.query_one("#f-samples", Input).focus()
 
@@ -170,6 +172,8 @@ class TrainingScreen(BaseScreen):
     def _show_task(self, task: str) -> None:
         self.set_class(task == "moons", "-moons")
         self.set_class(task != "moons", "-regression")
+        if not self.running and self.result is None and self.latest is None and self.is_mounted:
+            self.query_one("#tr-status", Static).update(t("tr.idle_moons" if task == "moons" else "tr.idle"))
 
     @on(Select.Changed, "#f-task")
     def _task_chosen(self, event: Select.Changed) -> None:
@@ -423,4 +427,4 @@ class TrainingScreen(BaseScreen):
             return
         from tui.screens.export import ExportScreen
 
-        self.app.push_screen(ExportScreen())
+        self.app.push_screen(ExportScreen(self.config.task))
