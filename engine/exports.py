@@ -18,7 +18,7 @@ def loss_csv(result: Result, path: Path | None = None) -> Path:
     path = Path(path) if path else default_dir() / "loss_history.csv"
     if result.accuracy_history:  # the moons task: its accuracy per epoch too
         lines = ["epoch,loss,accuracy"] + [f"{i},{loss!r},{acc!r}" for i, (loss, acc) in
-                                           enumerate(zip(result.loss_history, result.accuracy_history), 1)]
+                                           enumerate(zip(result.loss_history, result.accuracy_history, strict=True), 1)]
     else:
         lines = ["epoch,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(result.loss_history, 1)]
     return paths.write_private(path, "\n".join(lines) + "\n")
