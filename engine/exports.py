@@ -162,6 +162,93 @@ print(f"accuracy: {{accuracy:.4f}}")
 '''
 
 
+DDP_SCRIPT = '''"""Data-parallel linear regression with PyTorch (DistributedDataParallel), exported from torchtui:
+this reproduces one run of {processes} processes exactly.
+
+Launch it with torchrun, which starts one process per rank and tells each its RANK, WORLD_SIZE,
+LOCAL_RANK and where to meet (MASTER_ADDR, MASTER_PORT):
+
+    torchrun --nproc-per-node {processes} {filename}
+    # on a cluster of M machines, on each of them (machine 0 is the rendezvous host):
+    torchrun --nnodes M --nproc-per-node N --rdzv-backend c10d --rdzv-endpoint HOST0:29500 {filename}
+
+`python {filename}` alone runs it as one process (world size 1).{stopped}
+"""
+import os
+import socket
+
+import torch
+import torch.distributed as dist
+from sklearn.datasets import make_regression
+from torch import nn, optim
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED = {samples}, {features}, {noise!r}, {bias!r}, {data_seed}
+BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
+DEVICE = {device!r}  # a CUDA device means one GPU per process (NCCL); otherwise the CPU (gloo)
+
+if "RANK" not in os.environ:  # started without torchrun: a group of one
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+use_cuda = DEVICE.startswith("cuda") and torch.cuda.is_available()
+local_rank = int(os.environ["LOCAL_RANK"])
+device = f"cuda:{{local_rank}}" if use_cuda else "cpu"
+if use_cuda:
+    torch.cuda.set_device(device)
+dist.init_process_group("nccl" if use_cuda else "gloo")  # the rendezvous comes from torchrun's environment
+rank, world_size = dist.get_rank(), dist.get_world_size()
+
+# 1. Data: every rank makes the same numbers (random_state); the sampler gives each its shard.
+x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,
+                             bias=BIAS, random_state=DATA_SEED)
+dataset = TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).reshape(-1, 1))
+sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=SHUFFLE, seed=SEED)
+loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=sampler)
+
+# 2. The same starting weights on every rank (the seed); DDP averages the gradients in backward().
+torch.manual_seed(SEED)
+model = nn.Linear(FEATURES, 1).to(device)
+ddp_model = DistributedDataParallel(model, device_ids=[device] if use_cuda else None)
+criterion = nn.MSELoss()
+optimizer = {optimizer_line}
+
+# 3. Training: each rank its shard; the epoch's loss is summed over all ranks (all_reduce).
+for epoch in range(1, EPOCHS + 1):
+    sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
+    total = torch.zeros((), device=device)
+    seen = torch.zeros(1, device=device)
+    for batch_x, batch_y in loader:
+        batch_x, batch_y = batch_x.to(device), batch_y.to(device)
+        loss = criterion(ddp_model(batch_x), batch_y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total.add_(loss.detach(), alpha=batch_x.shape[0])
+        seen += batch_x.shape[0]
+    dist.all_reduce(total)
+    dist.all_reduce(seen)
+    avg_loss = total.item() / seen.item()
+    if rank == 0 and (epoch % max(1, EPOCHS // 10) == 0 or epoch == EPOCHS):
+        print(f"Epoch [{{epoch}}/{{EPOCHS}}], Loss: {{avg_loss:.4f}}", flush=True)
+
+# 4. Every rank holds the same weights: the largest difference from rank 0's, over all ranks.
+flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+gathered = [torch.zeros_like(flat) for _ in range(world_size)]
+dist.all_gather(gathered, flat)
+if rank == 0:
+    difference = max((g - flat).abs().max().item() for g in gathered)
+    print(f"{{world_size}} processes; weights differ between ranks by at most {{difference:g}}")
+    print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "bias:", model.bias.item())
+    print(f"final loss: {{avg_loss:.6f}}")
+dist.barrier()  # every rank done with the group before any takes it down
+dist.destroy_process_group()
+'''
+
+
 def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", epochs_run: int | None = None) -> str:
     """The script of a run; a run stopped early (`epochs_run` complete epochs) is reproduced as it
     happened, and the docstring says so."""
@@ -174,8 +261,8 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
         stopped = (f"\nThe run was stopped after {epochs_run} of its {cfg.epochs} epochs: EPOCHS is the "
                    f"{epochs_run} it completed.")
         epochs = epochs_run
-    template = MOONS_SCRIPT if cfg.task == "moons" else SCRIPT
-    return template.format(hidden=cfg.hidden,
+    template = MOONS_SCRIPT if cfg.task == "moons" else DDP_SCRIPT if cfg.processes > 1 else SCRIPT
+    return template.format(hidden=cfg.hidden, processes=cfg.processes,
         optimizer=cfg.optimizer, filename=shlex.quote(" ".join(filename.split())), stopped=stopped,
         samples=cfg.samples, features=cfg.features,
         noise=float(cfg.noise), bias=float(cfg.bias), data_seed=cfg.data_seed, batch_size=cfg.batch_size,
@@ -186,7 +273,9 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
 
 
 def default_name(cfg: RunConfig) -> str:
-    return "train_moons.py" if cfg.task == "moons" else "train_linear.py"
+    if cfg.task == "moons":
+        return "train_moons.py"
+    return "train_linear_ddp.py" if cfg.processes > 1 else "train_linear.py"
 
 
 def script(cfg: RunConfig, device: str, path: Path | None = None, epochs_run: int | None = None) -> Path:

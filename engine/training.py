@@ -20,6 +20,7 @@ LOADERS = ("dataloader", "tensor")
 EVENTS_PER_SECOND = 20
 BOUNDARY_GRID = (48, 24)  # columns, rows of the decision boundary the moons task reports
 MAX_HIDDEN = 4096
+MAX_PROCESSES = 64
 
 
 class ConfigError(SaidError, ValueError):
@@ -57,6 +58,7 @@ class RunConfig:
     device: str = "auto"
     seed: int = 0
     hidden: int = 16  # the moons MLP's hidden units
+    processes: int = 1  # data-parallel ranks (engine.distributed); 1 trains in this process
 
 
 TASK_DEFAULTS = {
@@ -129,6 +131,7 @@ def make_config(**raw) -> RunConfig:
         ("data_seed", 0 <= cfg.data_seed <= 2**32 - 1, said("err.config.data_seed")),
         ("seed", 0 <= cfg.seed <= 2**63 - 1, said("err.config.seed")),
         ("hidden", 1 <= cfg.hidden <= MAX_HIDDEN, said("err.config.hidden", most=MAX_HIDDEN)),
+        ("processes", 1 <= cfg.processes <= MAX_PROCESSES, said("err.config.processes_range", most=MAX_PROCESSES)),
         ("optimizer", cfg.optimizer in OPTIMIZERS, said("err.config.choose", choices=", ".join(OPTIMIZERS))),
         ("loader", cfg.loader in LOADERS, said("err.config.choose", choices=", ".join(LOADERS))),
     ]
@@ -295,15 +298,22 @@ class Trainer:
     """
 
     def __init__(self, cfg: RunConfig, data: Dataset | None = None,
-                 events_per_second: float = EVENTS_PER_SECOND) -> None:
+                 events_per_second: float = EVENTS_PER_SECOND, rank: int = 0, world_size: int = 1,
+                 device: str | None = None, go=None) -> None:
+        """One process's trainer; with `world_size` > 1 it is rank `rank` of a process group that
+        is already up (engine.distributed starts it): the model is wrapped in DDP and the data
+        comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
+        ranks, so that one pause holds them all."""
         self.cfg = cfg
         self.events_per_second = events_per_second
         self.data = data
+        self.rank, self.world_size = rank, world_size
+        self.device = device
         self.model = None
         self.loss_history: list[float] = []
         self.accuracy_history: list[float] = []
         self._grid = None
-        self._go = threading.Event()
+        self._go = go if go is not None else threading.Event()
         self._go.set()
         self._stop = threading.Event()
 
@@ -321,9 +331,10 @@ class Trainer:
     def paused(self) -> bool:
         return not self._go.is_set()
 
-    def _batches(self, x, y, device, generator, loader):
+    def _batches(self, x, y, device, generator, loader, sampler=None):
         """Yields (inputs, targets) on `device` for one epoch: from `loader` (a DataLoader) if
-        given, else by shuffled index slicing of x and y, already on the device."""
+        given, else by shuffled index slicing of x and y, already on the device (in the order of
+        this rank's `sampler` when there are several)."""
         import torch
 
         cfg = self.cfg
@@ -332,7 +343,11 @@ class Trainer:
                 yield bx.to(device, non_blocking=True), by.to(device, non_blocking=True)
             return
         n = x.shape[0]
-        order = torch.randperm(n, generator=generator).to(device) if cfg.shuffle else None
+        if sampler is not None:
+            order = torch.tensor(list(sampler), dtype=torch.long).to(device)
+            n = order.shape[0]
+        else:
+            order = torch.randperm(n, generator=generator).to(device) if cfg.shuffle else None
         for start in range(0, n, cfg.batch_size):
             if order is None:
                 yield x[start:start + cfg.batch_size], y[start:start + cfg.batch_size]
@@ -348,28 +363,43 @@ class Trainer:
         from engine.devices import resolve
 
         cfg = self.cfg
-        device = resolve(cfg.device)
+        device = self.device or resolve(cfg.device)
         data = self.data or make_data(cfg)
         self.data = data
         torch.manual_seed(cfg.seed)
         model = build_model(cfg).to(device)
         self.model = model
+        distributed = self.world_size > 1
+        if distributed:  # every rank starts from the same weights (the seed); DDP averages the gradients
+            from torch.nn.parallel import DistributedDataParallel
+
+            trained = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None)
+        else:
+            trained = model
         moons = cfg.task == "moons"
         criterion = nn.CrossEntropyLoss() if moons else nn.MSELoss()
         if moons:
             self._grid = boundary_grid(data.x)[0].to(device)
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
-        loader = None
-        if cfg.loader == "dataloader":
-            from torch.utils.data import DataLoader, TensorDataset
+        loader = sampler = None
+        from torch.utils.data import DataLoader, TensorDataset
 
-            loader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size,
-                                shuffle=cfg.shuffle, generator=generator)
+        if distributed:
+            from torch.utils.data.distributed import DistributedSampler
+
+            sampler = DistributedSampler(TensorDataset(data.x, data.y), num_replicas=self.world_size, rank=self.rank,
+                                         shuffle=cfg.shuffle, seed=cfg.seed)
+        if cfg.loader == "dataloader":
+            if sampler is not None:
+                loader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size, sampler=sampler)
+            else:
+                loader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size,
+                                    shuffle=cfg.shuffle, generator=generator)
             x, y = data.x, data.y
         else:
             x, y = data.x.to(device), data.y.to(device)
-        n = data.x.shape[0]
+        n = len(sampler) if sampler is not None else data.x.shape[0]
         steps = 0
         samples_done = 0
         min_gap = 1.0 / self.events_per_second
@@ -377,10 +407,12 @@ class Trainer:
         start = time.perf_counter()
         stopped = False
         for epoch in range(1, cfg.epochs + 1):
+            if sampler is not None:
+                sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
             total = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long) if moons else None
             seen = 0
-            for bx, by in self._batches(x, y, device, generator, loader):
+            for bx, by in self._batches(x, y, device, generator, loader, sampler):
                 if not self._go.is_set():
                     paused_at = time.perf_counter()
                     self._go.wait()
@@ -388,7 +420,7 @@ class Trainer:
                 if self._stop.is_set():
                     stopped = True
                     break
-                out = model(bx)
+                out = trained(bx)
                 loss = criterion(out, by)
                 if moons:
                     correct.add_((out.detach().argmax(dim=1) == by).sum())
@@ -406,6 +438,15 @@ class Trainer:
                     yield self._progress(epoch, steps, total, seen, samples_done, now - start, False, correct)
             if stopped:
                 break
+            if distributed:  # the epoch's loss (and accuracy) over every rank's samples
+                import torch.distributed as dist
+
+                counts = torch.tensor([float(seen)], device=device)
+                dist.all_reduce(total)
+                dist.all_reduce(counts)
+                if correct is not None:
+                    dist.all_reduce(correct)
+                seen = int(counts.item())
             event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True,
                                    correct)
             self.loss_history.append(event.loss)

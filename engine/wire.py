@@ -17,6 +17,7 @@ TAG = "@"
 
 def _classes() -> dict[str, type]:
     from engine.autograd import ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView
+    from engine.distributed import DistributedResult, RankReport
     from engine.i18n import Said
     from engine.repl.variables import Variable, VariableDetails
     from engine.tensors import TensorStats, TensorSummary
@@ -25,7 +26,7 @@ def _classes() -> dict[str, type]:
 
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
-                                    RunConfig, Said)}
+                                    RunConfig, Said, DistributedResult, RankReport)}
 
 
 def _is_live(value: Any) -> bool:

@@ -1,3 +1,4 @@
 from tui.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # and not in the worker processes of a data-parallel run (spawn imports this)
+    raise SystemExit(main())

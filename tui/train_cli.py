@@ -7,7 +7,7 @@ import json
 import sys
 
 FLAGS = {  # flag -> RunConfig field
-    "--task": "task", "--hidden": "hidden", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
+    "--task": "task", "--hidden": "hidden", "--nproc": "processes", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
     "--data-seed": "data_seed", "--batch-size": "batch_size", "--epochs": "epochs", "--lr": "lr",
     "--optimizer": "optimizer", "--loader": "loader", "--seed": "seed",
 }
@@ -27,6 +27,7 @@ def add_train_parser(sub) -> None:
 
 
 def run_train(args, device: str, warnings: tuple = (), theme: str | None = None) -> int:
+    from engine.i18n import SaidError
     from engine.training import ConfigError, Diverged, make_config, train
 
     raw = {name: getattr(args, f"cfg_{name}") for name in FLAGS.values() if getattr(args, f"cfg_{name}") is not None}
@@ -55,14 +56,24 @@ def run_train(args, device: str, warnings: tuple = (), theme: str | None = None)
             accuracy = f", accuracy: {event.accuracy:.3f}" if event.accuracy is not None else ""
             print(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}{accuracy}", flush=True)
 
+    distributed = None
     try:
-        result = train(cfg, show)
+        if cfg.processes > 1:
+            from engine.distributed import train_distributed
+
+            distributed = train_distributed(cfg, cfg.processes, show)
+            result = distributed.result
+        else:
+            result = train(cfg, show)
     except ConfigError as exc:
         sys.stderr.write(f"torchtui train: {exc}\n")
         return 2
     except Diverged as exc:
         sys.stderr.write(f"torchtui train: {exc}\n")
         return 3
+    except SaidError as exc:  # a rank that failed (named), a rank that diverged
+        sys.stderr.write(f"torchtui train: {exc}\n")
+        return 3 if exc.said.code == "err.train.diverged" else 1
     except Exception as exc:  # CUDA out of memory and the like: one clear line, not a traceback
         sys.stderr.write(f"torchtui train: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
         return 1
@@ -77,7 +88,15 @@ def run_train(args, device: str, warnings: tuple = (), theme: str | None = None)
         print(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
         print(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} "
               "(least squares)")
-    print(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
+    if distributed is not None:
+        rates = " + ".join(f"rank {r.rank} {r.samples_per_s:,.0f}" for r in distributed.ranks)
+        print(f"{distributed.world_size} processes ({distributed.backend}) · global batch {distributed.global_batch} "
+              f"= {distributed.world_size} × {cfg.batch_size} · {distributed.shard} samples per rank and epoch")
+        print(f"samples/s: {rates} = {distributed.samples_per_s:,.0f} in all")
+        print(f"weights after the last step: max difference between ranks {distributed.weights_max_difference:g} "
+              "(the all-reduce keeps them equal)")
+    else:
+        print(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
     if args.export_script:
         from engine import exports
 
@@ -88,5 +107,5 @@ def run_train(args, device: str, warnings: tuple = (), theme: str | None = None)
             return 2
         print(f"script written to {path}")
     if args.json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps((distributed or result).as_json()))
     return 0

@@ -14,6 +14,31 @@ REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
 SCATTER_POINTS = 400
 TRAINING_NICENESS = 10
 MODEL_NAME, RESULT_NAME = "trained_model", "trained_result"
+REPLAY_LIMIT = 2_000_000  # samples × epochs: above this the one-process replay of a DDP run is skipped
+
+
+class _Ranks:
+    """Pause, resume and stop for a data-parallel run: one Event shared by every rank holds them
+    all at their next step; stop ends the worker processes."""
+
+    def __init__(self, go) -> None:
+        self.go = go
+        self.go.set()
+        self.stopping = threading.Event()
+
+    @property
+    def paused(self) -> bool:
+        return not self.go.is_set()
+
+    def pause(self) -> None:
+        self.go.clear()
+
+    def resume(self) -> None:
+        self.go.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.go.set()
 
 
 def yield_to_the_screen() -> None:
@@ -42,12 +67,13 @@ class TrainingRun:
 
     def start(self, config: dict, tag: int = 0) -> int:
         """Start a run (stopping the one before); its events carry `run=tag`, the caller's number."""
-        from engine.training import ConfigError, make_config
+        from engine.training import make_config
 
-        try:
-            cfg = make_config(**config)
-        except ConfigError:
-            raise  # what it says goes back to the app
+        cfg = make_config(**config)  # a ConfigError goes back to the app as what it says
+        if cfg.processes > 1:  # refused now, not in the thread: more ranks than GPUs, say
+            from engine.distributed import check_world
+
+            check_world(cfg, cfg.processes)
         self.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -59,8 +85,71 @@ class TrainingRun:
         return self.run_id
 
     def _run(self, cfg, run_id: int) -> None:
-        from engine.devices import DeviceError, free_cuda_cache
+        if cfg.processes > 1:
+            self._run_ranks(cfg, run_id)
+        else:
+            self._run_here(cfg, run_id)
+
+    def _run_ranks(self, cfg, run_id: int) -> None:
+        """A data-parallel run: the worker processes train, this thread relays rank 0's progress
+        and each rank's speed; afterwards the model is rebuilt here from rank 0's weights, and
+        one process with the global batch replays the run to show DDP took the same steps."""
+        import torch.multiprocessing as mp
+
+        from engine.distributed import big_batch_equivalent, model_of, train_distributed
+        from engine.i18n import SaidError
+
+        emit = self.bridge.emit
+        control = _Ranks(mp.get_context("spawn").Event())
+        self.trainer = control
+        try:
+            emit("train_ranks", run=run_id, world_size=cfg.processes, batch=cfg.batch_size)
+            self._emit_data(cfg, run_id)
+            result = train_distributed(
+                cfg, cfg.processes,
+                on_progress=lambda p: emit("train_progress", run=run_id, progress=p, paused=control.paused),
+                on_rate=lambda rank, rate: emit("train_rate", run=run_id, rank=rank, rate=rate),
+                should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
+            if result is None:
+                emit("train_finished", run=run_id, error=said("err.ddp.stopped"))
+                return
+            model = model_of(cfg, result.weights)
+            replay = None
+            if cfg.samples * cfg.epochs <= REPLAY_LIMIT:
+                single = big_batch_equivalent(cfg, cfg.processes)
+                replay = max(abs(a - b) for a, b in zip(single, result.weights, strict=True))
+            self.result, self.model = result.result, model
+            namespace = self.namespace_source()
+            namespace[MODEL_NAME], namespace[RESULT_NAME] = model, result
+            emit("train_finished", run=run_id, result=result.result, distributed=result, replay=replay,
+                 model_name=MODEL_NAME)
+        except SaidError as exc:  # a rank failed (named), diverged, or a config the ranks refused
+            emit("train_finished", run=run_id, error=exc.said)
+        except Exception as exc:  # noqa: BLE001 - a message, and the kernel lives on
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            emit("train_finished", run=run_id, error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
+        finally:
+            self.trainer = None
+
+    def _emit_data(self, cfg, run_id: int, data=None) -> None:
+        """The points the fit or boundary plot draws (a sample of them)."""
         from engine.plotdata import subsample_indices
+        from engine.training import make_data
+
+        data = data or make_data(cfg)
+        idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
+        if cfg.task == "moons":
+            from engine.training import BOUNDARY_GRID, boundary_grid
+
+            self.bridge.emit("train_data", run=run_id, task="moons", xs=data.x[idx].tolist(), ys=data.y[idx].tolist(),
+                             extent=list(boundary_grid(data.x)[1]), grid=list(BOUNDARY_GRID))
+        else:
+            xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
+            self.bridge.emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
+                             features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
+
+    def _run_here(self, cfg, run_id: int) -> None:
+        from engine.devices import DeviceError, free_cuda_cache
         from engine.training import ConfigError, Diverged, Trainer, make_data
 
         emit = self.bridge.emit
@@ -69,16 +158,7 @@ class TrainingRun:
             data = make_data(cfg)
             trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
             self.trainer = trainer
-            idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
-            if cfg.task == "moons":
-                from engine.training import BOUNDARY_GRID, boundary_grid
-
-                emit("train_data", run=run_id, task="moons", xs=data.x[idx].tolist(), ys=data.y[idx].tolist(),
-                     extent=list(boundary_grid(data.x)[1]), grid=list(BOUNDARY_GRID))
-            else:
-                xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
-                emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
-                     features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
+            self._emit_data(cfg, run_id, data)
             gen = trainer.run()
             while True:
                 try:

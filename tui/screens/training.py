@@ -15,7 +15,8 @@ from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 
-FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden")
+FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden",
+          "processes")
 REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
@@ -43,6 +44,8 @@ class TrainingScreen(BaseScreen):
     TrainingScreen.-form-folded #tr-form { display: none; }
     TrainingScreen.-form-folded #tr-summary { display: block; }
     #tr-status { height: auto; max-height: 5; padding: 0 1; }
+    TrainingScreen.-ranks #tr-status { max-height: 6; }
+    TrainingScreen.-ranks.-tall #tr-status { max-height: 10; }
     #tr-progress { height: 1; padding: 0 1; }
     #tr-curves { height: 1fr; }
     #loss-plot { height: 1fr; }
@@ -77,6 +80,7 @@ class TrainingScreen(BaseScreen):
         self.previous_history: list[float] = []
         self.accuracy_history: list[float] = []
         self.boundary = ""
+        self.rank_rates: dict[int, float] = {}  # a data-parallel run: each rank's samples/s
         self.latest = None
         self.result = None
         self.dirty = False
@@ -91,6 +95,7 @@ class TrainingScreen(BaseScreen):
         from engine.training import LOADERS, OPTIMIZERS, TASKS, RunConfig
 
         initial = self.app.train_config or RunConfig()
+        self.form_task = initial.task
         self.set_class(initial.task == "moons", "-moons")
         self.set_class(initial.task != "moons", "-regression")
         with Horizontal(id="tr-main"):
@@ -147,7 +152,7 @@ class TrainingScreen(BaseScreen):
     # --- the form ---------------------------------------------------------------------------
     def set_config(self, cfg) -> None:
         """Fill the form from a RunConfig."""
-        self._filling = True  # the task changing here is not the user choosing another task
+        self.form_task = cfg.task  # the task changing here is not the user choosing another task
         self.query_one("#f-task", Select).value = cfg.task
         self._show_task(cfg.task)
         for name in FIELDS:
@@ -177,17 +182,19 @@ class TrainingScreen(BaseScreen):
 
     @on(Select.Changed, "#f-task")
     def _task_chosen(self, event: Select.Changed) -> None:
-        """Another task: the form takes that task's starting settings (the device stays)."""
-        if getattr(self, "_filling", False):
-            self._filling = False
+        """Another task: the form takes that task's starting settings (the device and the
+        number of processes stay)."""
+        task = str(event.value)
+        if task == self.form_task:  # the form was filled with this task (at mount, or set_config)
             return
         from dataclasses import replace
 
         from engine.training import defaults
 
         device = self.query_one("#f-device", Input).value or "auto"
-        self.set_config(replace(defaults(str(event.value)), device=device))
-        self._filling = False
+        processes = self.query_one("#f-processes", Input).value
+        self.set_config(replace(defaults(task), device=device))
+        self.query_one("#f-processes", Input).value = processes
 
     @on(Input.Changed)
     def _validate(self, event: Input.Changed | None = None) -> bool:
@@ -220,10 +227,12 @@ class TrainingScreen(BaseScreen):
         if self.loss_history:
             self.previous_history = list(self.loss_history)
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
-        self.accuracy_history, self.boundary = [], ""
+        self.accuracy_history, self.boundary, self.rank_rates = [], "", {}
         self._plotted_loss, self._plotted_fit = (), ()
         self.run_id += 1
         self._show_task(cfg.task)
+        self.set_class(cfg.processes > 1, "-ranks")
+        self.set_class(self.app.size.height >= FOLD_BELOW_ROWS, "-tall")
         self.query_one(FitPlot).points = None
         self.query_one(BoundaryPlot).points = None
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
@@ -262,8 +271,11 @@ class TrainingScreen(BaseScreen):
                     self.accuracy_history.append(p.accuracy)
             if p.boundary:
                 self.boundary = p.boundary
+        elif news.name == "train_rate":
+            self.rank_rates[int(data["rank"])] = float(data["rate"])
         elif news.name == "train_finished":
-            self._finished(self.run_id, data.get("result"), said_text(data.get("error") or ""))
+            self._finished(self.run_id, data.get("result"), said_text(data.get("error") or ""),
+                           data.get("distributed"), data.get("replay"))
         self.dirty = True
 
     def kernel_gone(self, why: str) -> None:
@@ -271,7 +283,7 @@ class TrainingScreen(BaseScreen):
         if self.running:
             self._finished(self.run_id, error=t("tr.kernel_gone", why=why))
 
-    def _finished(self, run_id: int, result=None, error: str = "") -> None:
+    def _finished(self, run_id: int, result=None, error: str = "", distributed=None, replay=None) -> None:
         if run_id != self.run_id:
             return
         self.running = False
@@ -290,8 +302,19 @@ class TrainingScreen(BaseScreen):
             return " ".join(f"{w:.4f}" for w in ws[:2]) + (" …" if len(ws) > 2 else "")
 
         summary = Text()
+        rate = distributed.samples_per_s if distributed is not None else r.samples_per_s
         summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
-                         rate=f"{r.samples_per_s:,.0f}") + "\n", style="bold green")
+                         rate=f"{rate:,.0f}") + "\n", style="bold green")
+        if distributed is not None:
+            d = distributed
+            rates = " + ".join(f"{x.samples_per_s:,.0f}" for x in d.ranks)
+            summary.append(t("tr.ddp_done", n=d.world_size, backend=d.backend, batch=self.config.batch_size,
+                             global_batch=d.global_batch, shard=d.shard, rates=rates,
+                             total=f"{d.samples_per_s:,.0f}") + "\n")
+            summary.append(t("tr.ddp_equal", difference=f"{d.weights_max_difference:g}"), style="cyan")
+            key = "tr.ddp_replay" if replay is not None else "tr.ddp_fact"
+            summary.append(t(key, n=d.world_size, batch=self.config.batch_size, global_batch=d.global_batch,
+                             difference=f"{replay:.1e}" if replay is not None else "") + "\n", style="cyan")
         if r.task == "moons":
             self.accuracy_history = list(r.accuracy_history)
             summary.append(t("tr.moons_result", loss=f"{r.final_loss:.4f}", accuracy=f"{r.accuracy:.3f}",
@@ -329,6 +352,10 @@ class TrainingScreen(BaseScreen):
                 text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
                          b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
                          device=self.config.device if self.config else "")
+            if self.config is not None and self.config.processes > 1:
+                rates = " + ".join(f"{self.rank_rates[k]:,.0f}" for k in sorted(self.rank_rates)) or "…"
+                text += "\n" + t("tr.ddp_status", n=self.config.processes, global_batch=self.config.processes *
+                                  self.config.batch_size, rates=rates)
             if paused:
                 text += " · " + t("tr.paused")
             elif p.elapsed > ETA_AFTER_S:

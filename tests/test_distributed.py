@@ -1,0 +1,135 @@
+"""Data-parallel training on N processes (gloo on the CPU): the all-reduce keeps every rank's
+weights equal, DDP with N ranks of batch b equals one process with batch N·b on the same sample
+order, and faults (a killed rank, a taken port, too many ranks for the GPUs) end clearly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+
+import pytest
+import torch
+
+from engine.distributed import RankFailed, check_world, train_distributed
+from engine.training import ConfigError, build_model, make_config, make_data
+
+
+def test_ddp_with_n_ranks_equals_one_process_with_n_times_the_batch():
+    """The key fact: DDP averages the ranks' gradients, so N ranks of batch b take the same SGD
+    steps as one process with batch N·b over the same samples in the same order."""
+    world, batch = 2, 8
+    cfg = make_config(samples=96, batch_size=batch, epochs=3, lr=0.01, seed=5, loader="tensor")
+    ddp = train_distributed(cfg, world)
+    assert ddp.world_size == world and ddp.backend == "gloo" and ddp.global_batch == world * batch
+    assert ddp.weights_max_difference == 0.0  # every rank ends with the same weights
+
+    from torch.utils.data import TensorDataset
+    from torch.utils.data.distributed import DistributedSampler
+
+    data = make_data(cfg)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    dataset = TensorDataset(data.x, data.y)
+    for epoch in range(1, cfg.epochs + 1):
+        shards = []
+        for rank in range(world):
+            sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed)
+            sampler.set_epoch(epoch)
+            shards.append(list(sampler))
+        for start in range(0, len(shards[0]), batch):
+            idx = [i for shard in shards for i in shard[start:start + batch]]  # rank 0's, then rank 1's
+            loss = torch.nn.functional.mse_loss(model(data.x[idx]), data.y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    single = model.weight.detach().reshape(-1).tolist() + [float(model.bias.detach())]
+    together = list(ddp.result.weight) + [ddp.result.bias]
+    assert max(abs(a - b) for a, b in zip(single, together, strict=True)) < 1e-5
+    # the engine's own replay (what the Training screen shows after a run) agrees with this one
+    from engine.distributed import big_batch_equivalent
+
+    replay = big_batch_equivalent(cfg, world)
+    assert max(abs(a - b) for a, b in zip(replay, single, strict=True)) < 1e-6
+    assert list(ddp.weights) == pytest.approx(together)
+
+
+def test_each_rank_reports_its_speed_and_rank_zero_streams_progress():
+    seen, rates = [], {}
+    result = train_distributed(make_config(epochs=4, samples=400), 2, on_progress=seen.append,
+                               on_rate=lambda rank, rate: rates.__setitem__(rank, rate))
+    assert [p.epoch for p in seen if p.epoch_done] == [1, 2, 3, 4]
+    assert len(result.ranks) == 2 and all(r.samples_per_s > 0 for r in result.ranks)
+    assert result.samples_per_s == pytest.approx(sum(r.samples_per_s for r in result.ranks))
+    assert set(rates) == {0, 1}
+    data = result.as_json()
+    assert data["world_size"] == 2 and data["backend"] == "gloo" and len(data["rank_samples_per_s"]) == 2
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                        found.add(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_a_killed_rank_stops_the_run_naming_it_and_leaves_no_process():
+    before = _children()
+    killed = []
+
+    def kill_rank_one(progress):
+        if progress.epoch >= 2 and not killed:
+            workers = sorted(_children() - before)
+            # rank 1 is the second worker started (spawn also starts a resource tracker: skip it)
+            ranks = [pid for pid in workers if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+            os.kill(ranks[1], signal.SIGKILL)
+            killed.append(ranks[1])
+
+    with pytest.raises(RankFailed) as info:
+        train_distributed(make_config(epochs=100000, samples=200), 2, on_progress=kill_rank_one)
+    assert info.value.rank == 1 and "SIGKILL" in str(info.value)
+    leftover = [pid for pid in _children() - before if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+    assert leftover == []
+
+
+def test_a_taken_rendezvous_port_is_replaced():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = train_distributed(make_config(epochs=1), 2, port=port)
+    assert result.result.epochs == 1
+
+
+def test_more_ranks_than_gpus_is_refused_with_the_count(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    from engine import devices
+
+    monkeypatch.setattr(devices, "list_devices", lambda: [devices.DeviceInfo("cpu", "cpu"),
+                                                          devices.DeviceInfo("cuda:0", "GPU")])
+    with pytest.raises(ConfigError) as info:
+        check_world(make_config(device="cuda"), 2)
+    assert info.value.field == "processes" and "1 are available" in str(info.value)
+    assert check_world(make_config(device="cpu"), 4) == ("cpu", "gloo")
+
+
+def test_stopping_ends_every_worker():
+    before = _children()
+    stop = threading.Event()
+    result = train_distributed(make_config(epochs=100000, samples=200), 2,
+                               on_progress=lambda p: stop.set() if p.epoch >= 2 else None,
+                               should_stop=stop.is_set)
+    assert result is None
+    leftover = [pid for pid in _children() - before if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+    assert leftover == []
