@@ -128,7 +128,7 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
     try:
         cfg = make_config(**config)
         device = f"cuda:{rank}" if backend == "nccl" else "cpu"
-        trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go)
+        trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go, ddp=True)
         gen = trainer.run()
         last_rate = time.perf_counter()
         while True:

@@ -241,7 +241,7 @@ gathered = [torch.zeros_like(flat) for _ in range(world_size)]
 dist.all_gather(gathered, flat)
 if rank == 0:
     difference = max((g - flat).abs().max().item() for g in gathered)
-    print(f"{{world_size}} processes; weights differ between ranks by at most {{difference:g}}")
+    print(f"world size {{world_size}}: weights differ between ranks by at most {{difference:g}}")
     print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "bias:", model.bias.item())
     print(f"final loss: {{avg_loss:.6f}}")
 dist.barrier()  # every rank done with the group before any takes it down

@@ -299,15 +299,16 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, data: Dataset | None = None,
                  events_per_second: float = EVENTS_PER_SECOND, rank: int = 0, world_size: int = 1,
-                 device: str | None = None, go=None) -> None:
+                 device: str | None = None, go=None, ddp: bool = False) -> None:
         """One process's trainer; with `world_size` > 1 it is rank `rank` of a process group that
-        is already up (engine.distributed starts it): the model is wrapped in DDP and the data
-        comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
+        is already up (engine.distributed starts it, and sets `ddp`, even for a group of one): the
+        model is wrapped in DDP and the data comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
         ranks, so that one pause holds them all."""
         self.cfg = cfg
         self.events_per_second = events_per_second
         self.data = data
         self.rank, self.world_size = rank, world_size
+        self.ddp = ddp or world_size > 1
         self.device = device
         self.model = None
         self.loss_history: list[float] = []
@@ -369,7 +370,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         model = build_model(cfg).to(device)
         self.model = model
-        distributed = self.world_size > 1
+        distributed = self.ddp
         if distributed:  # every rank starts from the same weights (the seed); DDP averages the gradients
             from torch.nn.parallel import DistributedDataParallel
 

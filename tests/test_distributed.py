@@ -133,3 +133,31 @@ def test_stopping_ends_every_worker():
     assert result is None
     leftover = [pid for pid in _children() - before if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
     assert leftover == []
+
+
+def test_headless_nproc_and_its_script_under_torchrun(tmp_path):
+    """`torchtui train --headless --nproc 2 --json --export-script` reports the ranks, and the
+    script it writes gives the same numbers under torchrun (and runs alone as a group of one)."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "ddp.py"
+    run = [sys.executable, "-m", "tui", "train", "--headless", "--nproc", "2", "--epochs", "6", "--json",
+           "--export-script", str(script)]
+    out = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (data["world_size"], data["backend"], data["global_batch"]) == (2, "gloo", 32)
+    assert len(data["rank_samples_per_s"]) == 2 and data["weights_max_difference"] == 0.0
+    torchrun = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                               str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert torchrun.returncode == 0, torchrun.stderr[-2000:]
+    lines = torchrun.stdout.strip().splitlines()
+    assert lines[-1] == f"final loss: {data['final_loss']:.6f}"
+    assert lines[-3] == "world size 2: weights differ between ranks by at most 0"
+    alone = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 0 and "world size 1:" in alone.stdout
+    bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--nproc", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "processes" in bad.stderr and "Traceback" not in bad.stderr
