@@ -162,7 +162,7 @@ print(f"accuracy: {{accuracy:.4f}}")
 '''
 
 
-DDP_SCRIPT = '''"""Data-parallel linear regression with PyTorch (DistributedDataParallel), exported from torchtui:
+DDP_SCRIPT = '''"""Data-parallel {what} with PyTorch (DistributedDataParallel), exported from torchtui:
 this reproduces one run of {processes} processes exactly.
 
 Launch it with torchrun, which starts one process per rank and tells each its RANK, WORLD_SIZE,
@@ -179,13 +179,13 @@ import socket
 
 import torch
 import torch.distributed as dist
-from sklearn.datasets import make_regression
+from sklearn.datasets import {maker}
 from torch import nn, optim
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED = {samples}, {features}, {noise!r}, {bias!r}, {data_seed}
+SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED, HIDDEN = {samples}, {features}, {noise!r}, {bias!r}, {data_seed}, {hidden}
 BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
 DEVICE = {device!r}  # a CUDA device means one GPU per process (NCCL); otherwise the CPU (gloo)
 
@@ -203,17 +203,15 @@ dist.init_process_group("nccl" if use_cuda else "gloo")  # the rendezvous comes 
 rank, world_size = dist.get_rank(), dist.get_world_size()
 
 # 1. Data: every rank makes the same numbers (random_state); the sampler gives each its shard.
-x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,
-                             bias=BIAS, random_state=DATA_SEED)
-dataset = TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).reshape(-1, 1))
+{data_lines}
 sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=SHUFFLE, seed=SEED)
 loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=sampler)
 
 # 2. The same starting weights on every rank (the seed); DDP averages the gradients in backward().
 torch.manual_seed(SEED)
-model = nn.Linear(FEATURES, 1).to(device)
+model = {model_line}.to(device)
 ddp_model = DistributedDataParallel(model, device_ids=[device] if use_cuda else None)
-criterion = nn.MSELoss()
+criterion = {criterion_line}
 optimizer = {optimizer_line}
 
 # 3. Training: each rank its shard; the epoch's loss is summed over all ranks (all_reduce).
@@ -242,11 +240,36 @@ dist.all_gather(gathered, flat)
 if rank == 0:
     difference = max((g - flat).abs().max().item() for g in gathered)
     print(f"world size {{world_size}}: weights differ between ranks by at most {{difference:g}}")
-    print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "bias:", model.bias.item())
+{report_lines}
     print(f"final loss: {{avg_loss:.6f}}")
 dist.barrier()  # every rank done with the group before any takes it down
 dist.destroy_process_group()
 '''
+
+
+DDP_TASKS = {  # what differs between the tasks in DDP_SCRIPT
+    "regression": {
+        "what": "linear regression", "maker": "make_regression",
+        "data_lines": "x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,\n"
+                      "                             bias=BIAS, random_state=DATA_SEED)\n"
+                      "dataset = TensorDataset(torch.tensor(x, dtype=torch.float32),\n"
+                      "                        torch.tensor(y, dtype=torch.float32).reshape(-1, 1))",
+        "model_line": "nn.Linear(FEATURES, 1)", "criterion_line": "nn.MSELoss()",
+        "report_lines": '    print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "bias:", '
+                        'model.bias.item())',
+    },
+    "moons": {
+        "what": "classification of the two moons", "maker": "make_moons",
+        "data_lines": "x, y = make_moons(n_samples=SAMPLES, noise=NOISE, random_state=DATA_SEED)\n"
+                      "dataset = TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long))",
+        "model_line": "nn.Sequential(nn.Linear(2, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 2))",
+        "criterion_line": "nn.CrossEntropyLoss()",
+        "report_lines": "    with torch.no_grad():\n"
+                        "        all_x, all_y = dataset.tensors\n"
+                        "        accuracy = (model(all_x.to(device)).argmax(dim=1).cpu() == all_y).float().mean().item()\n"
+                        '    print(f"accuracy: {accuracy:.4f}")',
+    },
+}
 
 
 def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", epochs_run: int | None = None) -> str:
@@ -261,8 +284,8 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
         stopped = (f"\nThe run was stopped after {epochs_run} of its {cfg.epochs} epochs: EPOCHS is the "
                    f"{epochs_run} it completed.")
         epochs = epochs_run
-    template = MOONS_SCRIPT if cfg.task == "moons" else DDP_SCRIPT if cfg.processes > 1 else SCRIPT
-    return template.format(hidden=cfg.hidden, processes=cfg.processes,
+    template = DDP_SCRIPT if cfg.processes > 1 else MOONS_SCRIPT if cfg.task == "moons" else SCRIPT
+    return template.format(hidden=cfg.hidden, processes=cfg.processes, **DDP_TASKS[cfg.task],
         optimizer=cfg.optimizer, filename=shlex.quote(" ".join(filename.split())), stopped=stopped,
         samples=cfg.samples, features=cfg.features,
         noise=float(cfg.noise), bias=float(cfg.bias), data_seed=cfg.data_seed, batch_size=cfg.batch_size,
@@ -273,9 +296,8 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
 
 
 def default_name(cfg: RunConfig) -> str:
-    if cfg.task == "moons":
-        return "train_moons.py"
-    return "train_linear_ddp.py" if cfg.processes > 1 else "train_linear.py"
+    name = "train_moons" if cfg.task == "moons" else "train_linear"
+    return name + ("_ddp.py" if cfg.processes > 1 else ".py")
 
 
 def script(cfg: RunConfig, device: str, path: Path | None = None, epochs_run: int | None = None) -> Path:

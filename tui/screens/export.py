@@ -29,9 +29,11 @@ class ExportScreen(ModalScreen):
     """
     BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
 
-    def __init__(self, task: str = "regression") -> None:
+    def __init__(self, task: str = "regression", script: str | None = None) -> None:
         super().__init__()
-        self.filenames = FILENAMES.get(task, FILENAMES["regression"])
+        self.filenames = dict(FILENAMES.get(task, FILENAMES["regression"]))
+        if script:  # a data-parallel run's script has a name of its own
+            self.filenames["script"] = script
         translate(self._bindings)
 
     def compose(self) -> ComposeResult:

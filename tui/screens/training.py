@@ -454,4 +454,6 @@ class TrainingScreen(BaseScreen):
             return
         from tui.screens.export import ExportScreen
 
-        self.app.push_screen(ExportScreen(self.config.task))
+        from engine.exports import default_name
+
+        self.app.push_screen(ExportScreen(self.config.task, default_name(self.config)))
