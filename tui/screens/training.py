@@ -452,8 +452,7 @@ class TrainingScreen(BaseScreen):
         if self.result is None or self.config is None:
             self.notify(t("tr.export_first"), severity="warning")
             return
-        from tui.screens.export import ExportScreen
-
         from engine.exports import default_name
+        from tui.screens.export import ExportScreen
 
         self.app.push_screen(ExportScreen(self.config.task, default_name(self.config)))
