@@ -311,15 +311,17 @@ class TorchTUI(App):
 
         self.call_later(show)
 
-    def open_training_defaults(self, task: str = "regression") -> None:
-        """Show the Training screen with a task's starting settings and start a run."""
+    def open_training_defaults(self, task: str = "regression", processes: int = 1) -> None:
+        """Show the Training screen with a task's starting settings (on `processes` ranks) and
+        start a run."""
         async def show() -> None:
             from dataclasses import replace
 
             from engine.training import defaults
 
             screen = await self.show_mode("train")
-            screen.set_config(replace(defaults(task), device=self.device_spec))
+            device = "cpu" if processes > 1 else self.device_spec  # (several ranks: gloo, any machine)
+            screen.set_config(replace(defaults(task), device=device, processes=processes))
             screen.action_start()
 
         self.call_later(show)

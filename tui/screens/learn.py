@@ -166,10 +166,13 @@ class LearnScreen(BaseScreen):
             self._show()
 
     def action_open(self, which: str = "first") -> None:
-        """The screen that shows this chapter: `autograd:EXAMPLE`, `train` or `train:TASK`."""
+        """The screen that shows this chapter: `autograd:EXAMPLE`, `train`, `train:TASK` or
+        `train:ddp` (the regression on two processes)."""
         screen, _, arg = (self.chapters[self.index].opens or "").partition(":")
         if screen == "autograd":
             self.app.open_example(arg or "scalar")
+        elif screen == "train" and arg == "ddp":
+            self.app.open_training_defaults("regression", processes=2)
         elif screen == "train":
             self.app.open_training_defaults(arg or "regression")
         else:
