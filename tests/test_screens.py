@@ -272,3 +272,26 @@ async def test_a_run_ends_with_its_kernel():
         await app.kernel.restart()
         assert await wait_for(pilot, lambda: not screen.running, 30)
         assert "ended with its kernel" in static_text(screen.query_one("#tr-status"))
+
+
+async def test_training_on_two_processes_shows_the_ranks_and_the_equal_weights():
+    from helpers import static_text
+
+    app = make_app(screen="train", device="cpu")
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        screen.query_one("#f-processes").value = "2"
+        screen.query_one("#f-epochs").value = "8"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.result is not None or not screen.running, 180)
+        status = static_text(screen.query_one("#tr-status"))
+        assert screen.result is not None, status
+        assert "2 ranks (gloo)" in status and "batch 2 × 16 = 32" in status
+        assert "weights equal (max difference 0)" in status
+        assert "one process with batch 32 on the same order: the same weights" in status
+        assert screen.result.epochs == 8
+        # the model, rebuilt in the kernel from rank 0's weights, is there for the Playground
+        details = await app.kernel.request("details", name="trained_model")
+        assert details is not None and "Linear" in str(details)
