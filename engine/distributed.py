@@ -110,9 +110,29 @@ def _port_taken(text: str) -> bool:
     return "address already in use" in low or "eaddrinuse" in low or "errno 98" in low
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, be killed the moment the process that started this rank dies (a kernel killed
+    with its app, a CLI killed with -9): a rank must never outlive its run."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
 def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, events, go, rates_every: float,
-            niceness: int = 0):
+            niceness: int = 0, parent: int = 0):
     """One rank: join the group, train its shard, report. Runs in a spawned process."""
+    if parent:
+        _die_with_parent(parent)
     import torch.distributed as dist
 
     from engine.training import Trainer, make_config
@@ -188,7 +208,8 @@ def _run_once(cfg, nproc, backend, port, context, go, on_progress, on_rate, shou
     import torch.multiprocessing as mp
 
     events = context.Queue()
-    processes = mp.start_processes(_worker, args=(nproc, port, asdict(cfg), backend, events, go, 0.25, niceness),
+    processes = mp.start_processes(_worker, args=(nproc, port, asdict(cfg), backend, events, go, 0.25, niceness,
+                                                  os.getpid()),
                                    nprocs=nproc, join=False, start_method="spawn")
     done: dict[int, tuple] = {}
     said_by_rank = None

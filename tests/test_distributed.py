@@ -161,3 +161,52 @@ def test_headless_nproc_and_its_script_under_torchrun(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--nproc", "0"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "processes" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_the_ranks_die_with_the_kernel_that_started_them():
+    """The Training screen's run on two processes, started in a kernel; the kernel killed with -9
+    (as it goes when the app dies): its ranks go too, none is left running on its own."""
+    import time
+
+    from kernel_driver import KernelDriver
+
+    from engine.training import asdict
+
+    driver = KernelDriver(device="cpu")
+    try:
+        kernel_pid = int(driver.run("import os; os.getpid()").value)
+        driver.request("train_start", config=asdict(make_config(epochs=100000, samples=200, processes=2)), tag=1)
+        assert driver.wait_for(lambda e: getattr(e, "name", "") == "train_progress", 120) is not None
+
+        def ranks() -> list[int]:
+            found = []
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                        cmd = open(f"/proc/{entry}/cmdline").read()
+                    except OSError:
+                        continue
+                    if "spawn_main" in cmd and int(stat[1]) == kernel_pid:
+                        found.append(int(entry))
+            return found
+
+        def alive(pid: int) -> bool:
+            try:
+                return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                return False
+
+        workers = ranks()
+        assert len(workers) == 2
+        os.kill(kernel_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers if alive(pid)]
+        for pid in left:  # (a failed test leaves nothing running either)
+            os.kill(pid, signal.SIGKILL)
+        assert left == []
+    finally:
+        driver.close()
