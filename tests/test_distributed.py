@@ -168,10 +168,9 @@ def test_the_ranks_die_with_the_kernel_that_started_them():
     """The Training screen's run on two processes, started in a kernel; the kernel killed with -9
     (as it goes when the app dies): its ranks go too, none is left running on its own."""
     import time
+    from dataclasses import asdict
 
     from kernel_driver import KernelDriver
-
-    from engine.training import asdict
 
     driver = KernelDriver(device="cpu")
     try:
