@@ -163,6 +163,7 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
             if progress.epoch_done and now - last_rate >= rates_every:
                 last_rate = now
                 events.put(("rate", rank, progress.samples_per_s))
+        events.put(("rate", rank, result.samples_per_s))  # every rank's last word on its speed
         flat = [float(v) for p in trainer.model.parameters() for v in p.detach().cpu().reshape(-1).tolist()]
         samples = round(result.samples_per_s * result.seconds)
         events.put(("done", rank, result if rank == 0 else None,

@@ -221,6 +221,14 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
         assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
         assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
+        await pilot.press("f5")  # chapter 14, data parallel: o trains on two processes
+        await screen_ready(pilot)
+        await pilot.press("n", "n")
+        assert app.screen.chapters[app.screen.index].id == "ddp"
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.processes == 2)
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "regression", 180)
+        assert len(train.rank_rates) == 2
 
 
 async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():

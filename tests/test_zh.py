@@ -178,4 +178,9 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         assert await wait_for(pilot, lambda: training.result is not None, 120)
         await pilot.pause(0.6)
         look("training/moons")
+        training.query_one("#f-processes").value = "2"
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: training.result is not None and training.config.processes == 2, 180)
+        await pilot.pause(0.6)
+        look("training/two processes")
     assert not found, found
