@@ -203,6 +203,26 @@ def build_model(cfg: RunConfig):
     return nn.Linear(cfg.features, 1)
 
 
+def shard_indices(sampler):
+    """This rank's indices for the sampler's current epoch as one tensor: what iterating the
+    DistributedSampler gives (the same permutation from the same seed and epoch, padded the same
+    way), without a Python list of a million ints each epoch."""
+    import torch
+
+    n = len(sampler.dataset)
+    if sampler.shuffle:
+        generator = torch.Generator()
+        generator.manual_seed(sampler.seed + sampler.epoch)
+        order = torch.randperm(n, generator=generator)
+    else:
+        order = torch.arange(n)
+    if sampler.drop_last:
+        order = order[:sampler.total_size]
+    elif sampler.total_size > n:
+        order = torch.cat([order, order.repeat(math.ceil((sampler.total_size - n) / n))[:sampler.total_size - n]])
+    return order[sampler.rank:sampler.total_size:sampler.num_replicas]
+
+
 def boundary_grid(x, columns: int = BOUNDARY_GRID[0], rows: int = BOUNDARY_GRID[1]):
     """The points where the decision boundary is drawn: a rows × columns grid over the data with a
     margin, row 0 at the top. Returns (points as a (rows·columns, 2) tensor, (x0, x1, y0, y1))."""
@@ -345,7 +365,7 @@ class Trainer:
             return
         n = x.shape[0]
         if sampler is not None:
-            order = torch.tensor(list(sampler), dtype=torch.long).to(device)
+            order = shard_indices(sampler).to(device)
             n = order.shape[0]
         else:
             order = torch.randperm(n, generator=generator).to(device) if cfg.shuffle else None

@@ -209,3 +209,18 @@ def test_the_ranks_die_with_the_kernel_that_started_them():
         assert left == []
     finally:
         driver.close()
+
+
+@pytest.mark.parametrize("n,world,shuffle,drop_last", [(10, 2, True, False), (7, 3, True, False), (7, 3, False, True),
+                                                      (2, 5, True, False), (100, 4, False, False)])
+def test_shard_indices_are_what_the_sampler_gives(n, world, shuffle, drop_last):
+    from torch.utils.data.distributed import DistributedSampler
+
+    from engine.training import shard_indices
+
+    for rank in range(world):
+        sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=shuffle, seed=3,
+                                     drop_last=drop_last)
+        for epoch in (0, 1, 5):
+            sampler.set_epoch(epoch)
+            assert shard_indices(sampler).tolist() == list(sampler)
