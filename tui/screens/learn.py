@@ -33,7 +33,7 @@ class LearnScreen(BaseScreen):
         Binding("3", "run_example(2)", id="ln.run3", show=False),
         Binding("4", "run_example(3)", id="ln.run4", show=False),
         Binding("c", "check", "ln.check", id="ln.check", tooltip="tip.ln.check"),
-        Binding("o", "open('first')", "ln.open", id="ln.open", tooltip="tip.ln.open"),
+        Binding("o", "open", "ln.open", id="ln.open", tooltip="tip.ln.open"),
         Binding("n", "move(1)", "ln.next", id="ln.next", tooltip="tip.ln.next"),
         Binding("p", "move(-1)", "ln.prev", id="ln.prev", tooltip="tip.ln.prev", show=False),
     ]
@@ -165,7 +165,7 @@ class LearnScreen(BaseScreen):
         if self.chapters[self.index].id == chapter.id:
             self._show()
 
-    def action_open(self, which: str = "first") -> None:
+    def action_open(self) -> None:
         """The screen that shows this chapter: `autograd:EXAMPLE`, `train`, `train:TASK` or
         `train:ddp` (the regression on two processes)."""
         screen, _, arg = (self.chapters[self.index].opens or "").partition(":")
