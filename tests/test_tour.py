@@ -156,3 +156,16 @@ def test_progress_is_saved_and_survives_a_corrupt_file(tmp_path):
     path.write_text("{not json")
     broken = Progress(path)
     assert broken.read == set() and "could not be read" in broken.warning
+
+
+def test_a_check_sent_while_a_cell_runs_is_answered_after_it(kernel):
+    """Checks read the namespace between cells: one asked for during a cell waits for its end
+    (so a half-run cell is never checked)."""
+    import time as clock
+
+    kernel.run("%reset")
+    kernel.send("import time\nt = torch.ones(3, 4)\nend = time.time() + 2\nwhile time.time() < end:\n    pass\n"
+                "t = torch.full((3, 4), 7)")
+    clock.sleep(0.5)
+    result = kernel.request("tour_check", chapter="create")
+    assert result.passed  # mid-cell, t would still be ones: the check came after the cell's last line
