@@ -148,6 +148,10 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
     try:
         cfg = make_config(**config)
         device = f"cuda:{rank}" if backend == "nccl" else "cpu"
+        if device == "cpu":  # the cores are shared by the ranks (torchrun does the same with OMP_NUM_THREADS)
+            import torch
+
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
         trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go, ddp=True)
         gen = trainer.run()
         last_rate = time.perf_counter()
