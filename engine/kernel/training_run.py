@@ -100,10 +100,10 @@ class TrainingRun:
         from engine.i18n import SaidError
 
         emit = self.bridge.emit
+        yield_to_the_screen()  # (the ranks are niced too; this thread replays the run afterwards)
         control = _Ranks(mp.get_context("spawn").Event())
         self.trainer = control
         try:
-            emit("train_ranks", run=run_id, world_size=cfg.processes, batch=cfg.batch_size)
             self._emit_data(cfg, run_id)
             result = train_distributed(
                 cfg, cfg.processes,
