@@ -3,7 +3,8 @@ JSON files in engine/locales/<lang>/ (app.json: the screens; tour.json: the Lear
 engine.json: what the engine has to say).
 
 The engine speaks in codes: a `Said` (a catalog key and its values) or a `SaidError`. Whoever shows
-it to a person words it in their language with `text()`; `str()` of an error is its English.
+it to a person words it in their language with `text()`; `str()` of an error is in the language
+this process prints in (English unless `speak()` was told otherwise, as a kernel is by its app).
 """
 
 from __future__ import annotations
