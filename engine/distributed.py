@@ -135,7 +135,7 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
         _die_with_parent(parent)
     import torch.distributed as dist
 
-    from engine.training import Trainer, make_config
+    from engine.training import Trainer, drive, make_config
 
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)  # behind the app that started it, where cores are few
@@ -153,20 +153,17 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
 
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
         trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go, ddp=True)
-        gen = trainer.run()
-        last_rate = time.perf_counter()
-        while True:
-            try:
-                progress = next(gen)
-            except StopIteration as done:
-                result = done.value
-                break
+        last_rate = [time.perf_counter()]
+
+        def report(progress) -> None:
             now = time.perf_counter()
             if rank == 0:
                 events.put(("progress", rank, progress))
-            if progress.epoch_done and now - last_rate >= rates_every:
-                last_rate = now
+            if progress.epoch_done and now - last_rate[0] >= rates_every:
+                last_rate[0] = now
                 events.put(("rate", rank, progress.samples_per_s))
+
+        result = drive(trainer, report)
         events.put(("rate", rank, result.samples_per_s))  # every rank's last word on its speed
         flat = [float(v) for p in trainer.model.parameters() for v in p.detach().cpu().reshape(-1).tolist()]
         samples = round(result.samples_per_s * result.seconds)
@@ -311,7 +308,7 @@ def model_of(cfg: RunConfig, weights) -> object:
     return model
 
 
-def big_batch_equivalent(cfg: RunConfig, world_size: int) -> list[float]:
+def big_batch_equivalent(cfg: RunConfig, world_size: int, data=None) -> list[float]:
     """What one process computes with batch world_size × batch_size over the samples the ranks
     saw, in the order they saw them (each step: rank 0's batch, then rank 1's, ...): the final
     weights, flattened. With equal batches on every rank, DDP's averaged gradient is this
@@ -322,7 +319,7 @@ def big_batch_equivalent(cfg: RunConfig, world_size: int) -> list[float]:
 
     from engine.training import build_model, build_optimizer, make_data
 
-    data = make_data(cfg)
+    data = data or make_data(cfg)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg)
     criterion = torch.nn.CrossEntropyLoss() if cfg.task == "moons" else torch.nn.MSELoss()

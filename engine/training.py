@@ -537,7 +537,11 @@ def train(cfg: RunConfig, on_progress=None) -> Result:
 
 def train_on(cfg: RunConfig, data: Dataset | None, on_progress=None) -> Result:
     """train() on data already made (benchmarks reuse one dataset across runs)."""
-    trainer = Trainer(cfg, data)
+    return drive(Trainer(cfg, data), on_progress)
+
+
+def drive(trainer: Trainer, on_progress=None) -> Result:
+    """Run a trainer to its end, handing each Progress to `on_progress`; the run's Result."""
     gen = trainer.run()
     while True:
         try:

@@ -8,7 +8,16 @@ import pytest
 import torch
 
 from engine import exports
-from engine.training import ConfigError, Diverged, Trainer, least_squares, make_config, make_data, train
+from engine.training import (
+    ConfigError,
+    Diverged,
+    Trainer,
+    drive,
+    least_squares,
+    make_config,
+    make_data,
+    train,
+)
 
 
 def test_defaults_match_the_tutorial():
@@ -132,13 +141,7 @@ def test_exported_script_reproduces_the_run(tmp_path):
 
 def test_exports_csv_and_state_dict(tmp_path):
     trainer = Trainer(make_config(epochs=5))
-    gen = trainer.run()
-    while True:
-        try:
-            next(gen)
-        except StopIteration as end:
-            result = end.value
-            break
+    result = drive(trainer)
     csv = exports.loss_csv(result, tmp_path / "loss.csv").read_text().splitlines()
     assert csv[0] == "epoch,loss" and len(csv) == 6
     assert float(csv[-1].split(",")[1]) == result.final_loss
@@ -210,13 +213,7 @@ def test_moons_exports_keep_accuracy_and_load_into_the_mlp(tmp_path):
 
     cfg = make_config(task="moons", epochs=3)
     trainer = Trainer(cfg)
-    gen = trainer.run()
-    while True:
-        try:
-            next(gen)
-        except StopIteration as end:
-            result = end.value
-            break
+    result = drive(trainer)
     csv = exports.loss_csv(result, tmp_path / "moons.csv").read_text().splitlines()
     assert csv[0] == "epoch,loss,accuracy" and len(csv) == 4
     assert float(csv[-1].split(",")[2]) == result.accuracy_history[-1]

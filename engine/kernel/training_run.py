@@ -104,7 +104,7 @@ class TrainingRun:
         control = _Ranks(mp.get_context("spawn").Event())
         self.trainer = control
         try:
-            self._emit_data(cfg, run_id)
+            data = self._emit_data(cfg, run_id)
             result = train_distributed(
                 cfg, cfg.processes,
                 on_progress=lambda p: emit("train_progress", run=run_id, progress=p, paused=control.paused),
@@ -116,7 +116,7 @@ class TrainingRun:
             model = model_of(cfg, result.weights)
             replay = None
             if cfg.samples * cfg.epochs <= REPLAY_LIMIT:
-                single = big_batch_equivalent(cfg, cfg.processes)
+                single = big_batch_equivalent(cfg, cfg.processes, data)  # the ranks' data, made once here
                 replay = max(abs(a - b) for a, b in zip(single, result.weights, strict=True))
             self.result, self.model = result.result, model
             namespace = self.namespace_source()
@@ -131,8 +131,8 @@ class TrainingRun:
         finally:
             self.trainer = None
 
-    def _emit_data(self, cfg, run_id: int, data=None) -> None:
-        """The points the fit or boundary plot draws (a sample of them)."""
+    def _emit_data(self, cfg, run_id: int, data=None):
+        """Send the points the fit or boundary plot draws (a sample of them); the data."""
         from engine.plotdata import subsample_indices
         from engine.training import make_data
 
@@ -147,6 +147,7 @@ class TrainingRun:
             xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
             self.bridge.emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
                              features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
+        return data
 
     def _run_here(self, cfg, run_id: int) -> None:
         from engine.devices import DeviceError, free_cuda_cache
