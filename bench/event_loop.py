@@ -57,6 +57,13 @@ async def until(pilot, predicate, timeout: float = 120.0) -> None:
         await pilot.pause(0.01)
 
 
+async def show(app, mode: str):
+    """Switch to a mode and return its screen once its body is mounted."""
+    done = asyncio.get_running_loop().create_future()
+    app.navigate(mode, done.set_result)
+    return await done
+
+
 def idle(app) -> bool:
     return app.kernel.ready and not app.kernel.cells and not app.kernel.unsent
 
@@ -106,7 +113,7 @@ async def torchtui_phases() -> dict[str, float]:
         await app.kernel.interrupt()
         await until(pilot, lambda: idle(app))
 
-        await app.show_mode("autograd")
+        await show(app, "autograd")
         start = time.perf_counter()
         app.screen.load_example("mlp")
         await until(pilot, lambda: app.screen.recording is not None and app.screen.title_text.startswith("mlp"))
@@ -114,7 +121,7 @@ async def torchtui_phases() -> dict[str, float]:
         await until(pilot, lambda: "max abs error" in app.screen.check_text)
         phases["autograd: build and record the mlp example, gradient check"] = ticks.worst_gap_ms(start)
 
-        train = await app.show_mode("train")
+        train = await show(app, "train")
         train.query_one("#f-samples").value = "100000"
         train.query_one("#f-epochs").value = "15"
         train.query_one("#f-batch_size").value = "256"

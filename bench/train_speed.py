@@ -57,7 +57,7 @@ async def tui_rate() -> float:
 
     app = make_app(screen="train", device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
-        while not (app.screen.ready and app.torch_ready.is_set()):
+        while not (app.screen.ready and app.kernel.ready):
             await pilot.pause(0.05)
         screen = app.screen
         for field, value in (("samples", SAMPLES), ("batch_size", BATCH), ("epochs", 3)):

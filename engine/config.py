@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ class Config:
     device: str = "auto"
     theme: str = "textual-dark"
     language: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys ("ctrl+k" or "f10,ctrl+k")
     warnings: tuple[Said, ...] = field(default=())
 
 
@@ -54,7 +56,27 @@ def load(path: Path | None = None) -> Config:
                 warnings.append(said("warn.config.string", path=str(path), key=key, value=repr(value)))
             continue
         values[key] = value
-    unknown = sorted(set(data) - {"device", "theme", "language"})
+    keys = read_keys(data.get("keys", {}), path, warnings)
+    unknown = sorted(set(data) - {"device", "theme", "language", "keys"})
     if unknown:
         warnings.append(said("warn.config.unknown", path=str(path), keys=", ".join(unknown)))
-    return Config(**values, warnings=tuple(warnings))
+    return Config(**values, keys=keys, warnings=tuple(warnings))
+
+
+KEY_NAME = re.compile(r"^[^\s,]+$")  # one key as Textual names it: "f10", "ctrl+k", "question_mark", "x"
+
+
+def read_keys(table: object, path: Path, warnings: list[Said]) -> dict[str, str]:
+    """The [keys] table: each binding id (as F1 lists them) to the keys that run it, several
+    separated by commas. Whether an id exists is the app's to say: the engine knows no keys."""
+    if not isinstance(table, dict):
+        warnings.append(said("warn.config.keys_table", path=str(path), value=repr(table)))
+        return {}
+    keys: dict[str, str] = {}
+    for binding_id, value in table.items():
+        names = [k.strip() for k in value.split(",")] if isinstance(value, str) else []
+        if not names or not all(KEY_NAME.match(k) for k in names):
+            warnings.append(said("warn.config.key_value", path=str(path), id=binding_id, value=repr(value)))
+            continue
+        keys[binding_id] = ",".join(names)
+    return keys

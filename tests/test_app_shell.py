@@ -13,7 +13,7 @@ async def test_starts_loading_then_shows_torch_and_device():
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.current_mode == "playground"
         assert "starting the kernel" in app.status_text
-        assert await wait_for(pilot, app.torch_ready.is_set, 60)
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         assert app.status_text.startswith("torch ") and " · cpu" in app.status_text
 
 
@@ -114,3 +114,27 @@ def test_grad_cli_prints_the_walk():
     assert out.returncode == 0
     assert "w.grad = tensor(80.)" in out.stdout and "b.grad = tensor(16.)" in out.stdout
     assert "16 × 5 = 80" in out.stdout
+
+
+async def test_user_keymap_moves_keys_and_f1_shows_them_with_their_ids():
+    from tui.keymap import unknown_ids
+
+    assert [w.code for w in unknown_ids({"app.help": "f10", "pg.nope": "x"})] == ["warn.keys.unknown"]
+    app = make_app(keys={"app.help": "f10", "app.autograd": "f11", "pg.nope": "ctrl+k"})
+    told: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (told.append(message), notify(message, **kw))  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: any("pg.nope" in message for message in told), 10)
+        await pilot.press("f1")  # no longer help
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f10")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 5)
+        text = static_text(app.screen.query_one("#help-table"))
+        rows = {line.split()[-1]: line.split()[0] for line in text.splitlines() if line.strip()}
+        assert rows["app.help"] == "f10" and rows["app.autograd"] == "f11" and rows["pg.interrupt"] == "ctrl+c"
+        assert "[keys]" in static_text(app.screen.query_one("#help-remap"))
+        await pilot.press("escape")
+        await pilot.press("f11")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 5)

@@ -48,11 +48,29 @@ def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
 
 def test_plot_lines_with_chinese_keep_their_width():
     from rich.cells import cell_len
+    from rich.text import Text
 
-    from tui.widgets.plots import narrow_line
+    from tui.widgets.plots import narrow_text
 
-    line = "│ ▞▞ \x1b[31m本次\x1b[0m        │"
-    fixed = narrow_line(line)
-    plain = lambda s: __import__("re").sub(r"\x1b\[[0-9;]*m", "", s)  # noqa: E731
-    assert cell_len(plain(fixed)) == len(plain(line))
-    assert narrow_line("│ plain ascii │") == "│ plain ascii │"
+    line = Text.from_ansi("│ ▞▞ \x1b[31m本次\x1b[0m        │")
+    fixed = narrow_text(line)
+    assert cell_len(fixed.plain) == len(line.plain)  # as wide on screen as plotext meant it
+    assert fixed.plain == "│ ▞▞ 本次      │"
+    assert [(s.start, s.end, str(s.style)) for s in fixed.spans] == [(5, 7, "color(1)")]  # styles kept
+    assert narrow_text(Text("│ plain ascii │")).plain == "│ plain ascii │"
+
+
+def test_config_keys_table_is_read_and_bad_entries_are_said(tmp_path):
+    good = tmp_path / "keys.toml"
+    good.write_text('[keys]\n"app.help" = "f10"\n"pg.snippets" = "ctrl+k, f12"\n')
+    cfg = config.load(good)
+    assert cfg.keys == {"app.help": "f10", "pg.snippets": "ctrl+k,f12"} and cfg.warnings == ()
+    bad = tmp_path / "bad_keys.toml"
+    bad.write_text('[keys]\n"app.help" = 3\n"app.quit" = "ctrl q"\n"pg.clear" = "ctrl+l"\n')
+    cfg = config.load(bad)
+    assert cfg.keys == {"pg.clear": "ctrl+l"}
+    assert [w.code for w in cfg.warnings] == ["warn.config.key_value", "warn.config.key_value"]
+    assert "app.quit" in cfg.warnings[1].words() and "'ctrl q'" in cfg.warnings[1].words()
+    flat = tmp_path / "flat.toml"
+    flat.write_text('keys = "f1"\n')
+    assert [w.code for w in config.load(flat).warnings] == ["warn.config.keys_table"]

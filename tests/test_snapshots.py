@@ -15,7 +15,7 @@ async def settle(pilot) -> None:
     """Wait for torch, then pin the version-dependent part of the status line."""
     app = pilot.app
     await screen_ready(pilot)
-    await wait_for(pilot, app.torch_ready.is_set, 60)
+    await wait_for(pilot, lambda: app.kernel.ready, 60)
     await wait_for(pilot, lambda: app.kernel.ready, 60)
     app.status_text = "torch · cpu"
     from textual.widgets import Input, TextArea

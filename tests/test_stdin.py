@@ -45,7 +45,9 @@ async def test_input_and_getpass_are_answered_and_ctrl_c_cancels():
         assert await asked(pilot, app)
         assert "waits for your answer" in str(screen.query_one("#run-status").content)
         # the footer names the key in words, not by its translation key
-        assert any(b.binding.description == "End of input" for b in app.active_bindings.values())
+        footer = screen.query_one("FittingFooter")
+        assert await wait_for(pilot, lambda: any(getattr(key, "description", "") == "End of input"
+                                                 for key in footer.children), 5)
         await pilot.press("x", "left", "ctrl+d")  # on a line with text: deletes, as in a shell
         assert field.value == "" and screen.stdin.shown
         await pilot.press("ctrl+d")  # on an empty line: end of file

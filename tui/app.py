@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from textual import events
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from engine.i18n import Said, said
 from tui import i18n
-from tui.bindings import translate
+from tui.asking import Answer, ask
 from tui.i18n import said_text, t
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
+from tui.screens.base import BaseScreen
+from tui.upstream import forward_key
+
+
+class DeviceMemory(Answer):
+    """The GPU's memory in use, as the status line shows it."""
+
 
 KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
 
@@ -42,7 +51,7 @@ class TorchTUI(App):
 
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
                  warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
-                 existing=None) -> None:
+                 existing=None, keys: Mapping[str, str] | None = None) -> None:
         i18n.set_language(lang)
         # The start screen is the app's default mode, so the first frame draws it directly
         # (switching modes in on_mount first builds and draws an empty default screen).
@@ -50,12 +59,13 @@ class TorchTUI(App):
             raise ValueError(f"unknown screen {screen!r}: one of {', '.join(SCREENS)}")
         self.DEFAULT_MODE = screen
         super().__init__()
-        translate(self._bindings)
         self.device_spec = device
+        self.user_keys = dict(keys or {})  # config.toml's [keys]: binding id -> keys
+        self.set_keymap(self.user_keys)
+        self._clashes_told: set[tuple[str, str]] = set()
         self.existing = existing  # a running kernel's connection file (--existing), else None
         self.device = "cpu"
         self.torch_version = ""
-        self.torch_ready = threading.Event()
         self.startup_warnings = warnings
         self._kernel = None
         self._history = None
@@ -66,6 +76,7 @@ class TorchTUI(App):
         self._held_keys: list[events.Key | events.Paste] = []
         self._key_in_flight: events.Event | None = None  # a key handed on and not yet handled
         self._key_sent_at = 0.0
+        self.first_frame_out = False  # True once the first frame is on the terminal (on_ready)
         self.status_text = t("status.loading") if existing is None else t("status.attaching")
         if theme:
             try:
@@ -86,17 +97,23 @@ class TorchTUI(App):
             if self._key_in_flight is not None and time.monotonic() - self._key_sent_at > KEY_FLIGHT_MAX_S:
                 self._key_in_flight = None  # lost with a widget that went away: do not wait for it
             if self._holding_keys() or self._key_in_flight is not None or self._held_keys:
-                if isinstance(event, events.Paste) or not await self._check_bindings(event.key, priority=True):
+                if isinstance(event, events.Paste) or not self._acts_at_once(event.key):
                     self._held_keys.append(event)
                     if self._key_in_flight is not None:  # should it never be seen handled: not stuck
                         self.set_timer(KEY_FLIGHT_MAX_S + 0.05, self._unstick)
-                return
+                    return
             target = self.focused or self.screen
             await super().on_event(event)
             if event.is_forwarded:  # not taken by a priority binding: follow it until handled
                 self._track_key(event, target)
             return
         await super().on_event(event)
+
+    def _acts_at_once(self, key: str) -> bool:
+        """Whether `key` is an enabled priority binding (ctrl+q, ctrl+c while a cell runs): Textual
+        runs those before any widget sees the key, so they need not wait their turn."""
+        active = self.screen.active_bindings.get(key)
+        return active is not None and active.binding.priority and active.enabled
 
     def _unstick(self) -> None:
         if self._key_in_flight is not None and time.monotonic() - self._key_sent_at > KEY_FLIGHT_MAX_S:
@@ -110,18 +127,17 @@ class TorchTUI(App):
             self._key_in_flight = None
 
     def _follow_key(self, event: events.Event, widget) -> None:
-        """Called in `widget`'s queue after it handled `event`: done if it stopped there or reached
-        the app (whose bindings have then acted), else follow it to the parent it bubbled to."""
+        """Called in `widget`'s queue after it handled `event`: done once it reached the app (whose
+        bindings have then acted), else follow it to the parent it bubbled to. A key a widget
+        stopped is followed up all the same: each parent's queue is then just passed through."""
         parent = widget.parent if widget is not self else None
-        if event._stop_propagation or parent is None or not parent.call_later(self._follow_key, event, parent):
+        if parent is None or not parent.call_later(self._follow_key, event, parent):
             if self._key_in_flight is event:
                 self._key_in_flight = None
             if not self._holding_keys():
                 self.release_keys()
 
     def _holding_keys(self) -> bool:
-        from tui.screens.base import BaseScreen
-
         try:
             screen = self.screen
         except Exception:  # no screen yet
@@ -134,7 +150,7 @@ class TorchTUI(App):
         while self._held_keys and self._key_in_flight is None:
             event = self._held_keys.pop(0)
             target = self.focused or self.screen
-            target._forward_event(event)
+            forward_key(target, event)
             self._track_key(event, target)
 
     def on_mount(self) -> None:
@@ -144,15 +160,19 @@ class TorchTUI(App):
     async def on_ready(self) -> None:
         """The first frame is on the terminal: now build the rest of the screen, then start the
         kernel (importing jupyter_client earlier would delay that frame)."""
-        from tui.screens.base import BaseScreen
-
+        self.first_frame_out = True  # screens shown from now on build their body when mounted
         if isinstance(self.screen, BaseScreen):
             await self.screen.build_body()
+        if self.user_keys:
+            from tui.keymap import unknown_ids
+
+            for warning in unknown_ids(self.user_keys):
+                self.notify(said_text(warning), severity="warning", timeout=10)
         self.set_timer(0.01, self._start_kernel)
 
     def _start_kernel(self) -> None:
-        self.run_worker(self.kernel.start(), name="kernel-start", group="kernel")
-        threading.Thread(target=self._prepare_highlighting, name="highlighter", daemon=True).start()
+        self.run_worker(self.kernel.start(), name="kernel-start", group="kernel", exit_on_error=False)
+        self.run_worker(self._prepare_highlighting, name="highlighter", thread=True, exit_on_error=False)
 
     @staticmethod
     def _prepare_highlighting() -> None:
@@ -163,6 +183,14 @@ class TorchTUI(App):
 
         with open(os.devnull, "w") as sink:
             Console(file=sink, width=40).print(Syntax("x = torch.ones(2)", "python"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (the kernel's start, the highlighter): one that fails says so.
+        Screens ask through tui.asking, whose failures come back to them as answers."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(t("app.worker_failed", job=event.worker.name, error=f"{type(error).__name__}: {error}"),
+                        severity="error", timeout=15)
 
     # --- the kernel -------------------------------------------------------------------------
     @property
@@ -189,8 +217,9 @@ class TorchTUI(App):
             if train is not None:  # a run in the kernel ended with it
                 train.kernel_gone(getattr(event, "cause", "") or t("tr.kernel_restarted"))
         elif isinstance(event, ev.KernelNews):
-            if event.name == "autograd":
-                self.open_autograd(event.data["inspection"])
+            if event.name == "autograd":  # %autograd in a cell: the recording goes to the inspector
+                inspection = event.data["inspection"]
+                self.navigate("autograd", lambda screen: screen.show_inspection(inspection))
                 return
             if event.name.startswith("train_"):
                 screen = self._mode_screen("train")
@@ -212,7 +241,6 @@ class TorchTUI(App):
             self._show_device(event.device_text)
             if event.device.startswith("cuda") and self._memory_timer is None:
                 self._memory_timer = self.set_interval(1.0, self._poll_device_memory)
-        self.torch_ready.set()
 
     def _show_device(self, device_text: str) -> None:
         self.status_text = self._where(f"torch {self.torch_version} · {device_text}")
@@ -230,16 +258,14 @@ class TorchTUI(App):
         if self._reading_memory or not self.kernel.ready:
             return
         self._reading_memory = True
+        kernel = self.kernel
+        ask(self, DeviceMemory, lambda: kernel.request("device_status", device=self.device, timeout=5))
 
-        async def read() -> None:
-            try:
-                self._show_device(await self.kernel.request("device_status", device=self.device, timeout=5))
-            except Exception:
-                pass
-            finally:
-                self._reading_memory = False
-
-        self.run_worker(read(), group="device-memory")
+    @on(DeviceMemory)
+    def _device_memory(self, answer: DeviceMemory) -> None:
+        self._reading_memory = False
+        if not answer.error:  # (busy past 5 s: the next tick asks again)
+            self._show_device(answer.result)
 
     def _to_playground(self, event) -> None:
         """Kernel events go to the Playground; until its body is on screen they wait here."""
@@ -255,20 +281,25 @@ class TorchTUI(App):
 
     def _mode_screen(self, mode: str):
         """The screen of a mode if it was built, else None."""
-        from tui.screens.base import BaseScreen
-
-        stack = self.get_screen_stack(mode) if mode in self._screen_stacks else []
+        try:
+            stack = self.get_screen_stack(mode)
+        except KeyError:  # a mode never shown has no stack yet
+            return None
         return stack[0] if stack and isinstance(stack[0], BaseScreen) else None
 
-    async def show_mode(self, mode: str):
-        """Switch to a mode and wait until its screen's body is mounted; returns the screen."""
-        import asyncio
+    def navigate(self, mode: str, then: Callable[[Any], object] | None = None) -> None:
+        """Show a mode's screen, then (once its body is mounted) call `then` with the screen. How
+        one screen sends the reader to another: Learn's examples, `o`, %autograd, the palette."""
+        async def go() -> None:
+            await self.switch_mode(mode)
+            screen = self.screen
+            if then is not None:
+                if isinstance(screen, BaseScreen):
+                    await screen.when_ready(then)
+                else:
+                    then(screen)
 
-        await self.switch_mode(mode)
-        screen = self.screen
-        while not getattr(screen, "ready", True):
-            await asyncio.sleep(0.02)
-        return screen
+        self.call_later(go)
 
     @property
     def history(self):
@@ -285,58 +316,23 @@ class TorchTUI(App):
         if warning:
             self.notify(warning, severity="warning", timeout=10)
 
-    def open_autograd(self, inspection: dict) -> None:
-        """Show a %autograd recording in the Autograd inspector."""
-        async def show() -> None:
-            screen = await self.show_mode("autograd")
-            screen.show_inspection(inspection)
-
-        self.call_later(show)
-
-    def run_in_playground(self, *sources: str) -> None:
-        """Show the Playground and run each source there as a cell, in order (they join the
-        history like typed cells)."""
-        async def run() -> None:
-            screen = await self.show_mode("playground")
-            for source in sources:
-                screen.run_source(source)
-
-        self.call_later(run)
-
-    def open_example(self, key: str) -> None:
-        """Show one of the Autograd inspector's built-in examples."""
-        async def show() -> None:
-            screen = await self.show_mode("autograd")
-            screen.load_example(key)
-
-        self.call_later(show)
-
-    def open_training_defaults(self, task: str = "regression", processes: int = 1) -> None:
-        """Show the Training screen with a task's starting settings (on `processes` ranks) and
-        start a run."""
-        async def show() -> None:
-            from dataclasses import replace
-
-            from engine.training import defaults
-
-            screen = await self.show_mode("train")
-            device = "cpu" if processes > 1 else self.device_spec  # (several ranks: gloo, any machine)
-            screen.set_config(replace(defaults(task), device=device, processes=processes))
-            screen.action_start()
-
-        self.call_later(show)
-
     # --- keys and palette -----------------------------------------------------------------
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(list(TorchTUI.BINDINGS)))
+            self.push_screen(HelpScreen(list(TorchTUI.BINDINGS), self.user_keys))
 
-    async def run_screen_action(self, mode: str, action: str) -> None:
-        """Switch to `mode`, then run one of its screen's actions (used by the command palette)."""
-        screen = await self.show_mode(mode)
-        await screen.run_action(action)
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A key the user's keymap gave to one binding was another's on the same screen: said
+        once per key and binding (Textual asks again at every key press)."""
+        for binding in clashed_bindings:
+            told = (binding.key, binding.id or binding.action)
+            if told not in self._clashes_told:
+                self._clashes_told.add(told)
+                self.notify(t("warn.keys.clash", keys=binding.key, action=t(binding.description or binding.action)),
+                            severity="warning", timeout=10)
+
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -348,7 +344,7 @@ class TorchTUI(App):
                 if isinstance(binding, Binding) and binding.id and binding.description and binding.show:
                     yield SystemCommand(f"{title}: {t(binding.description)}",
                                         t(binding.tooltip) if binding.tooltip else "",
-                                        lambda m=mode, a=binding.action: self.run_screen_action(m, a),
+                                        lambda m=mode, a=binding.action: self.navigate(m, lambda s: s.run_action(a)),
                                         discover=False)
 
     async def action_quit(self) -> None:
@@ -367,7 +363,7 @@ class TorchTUI(App):
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
              warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
-             existing=None) -> TorchTUI:
+             existing=None, keys: Mapping[str, str] | None = None) -> TorchTUI:
     """Build the app; the CLI and the tests both start here."""
     return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                    train_config=train_config, existing=existing)
+                    train_config=train_config, existing=existing, keys=keys)

@@ -1,30 +1,37 @@
-"""Helpers that let bindings carry translatable text and be listed by the help screen."""
+"""What the keys say: bindings carry catalog keys as their description and tooltip, worded in the
+reader's language where they are shown (the footer, F1), and the keys a user's keymap gave them."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
 
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 
 from tui.i18n import t
 
 
-def translate(bindings: BindingsMap) -> None:
-    """Replace each binding's description and tooltip (message keys) by the current language's text."""
-    for key, group in bindings.key_to_bindings.items():
-        bindings.key_to_bindings[key] = [
-            replace(b, description=t(b.description) if b.description else "",
-                    tooltip=t(b.tooltip) if b.tooltip else "")
-            for b in group
-        ]
+def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
+    """The keys that run `binding` as F1 lists them: the user's own (config.toml's [keys]) if they
+    remapped its id, else its own."""
+    keys = keymap.get(binding.id, binding.key) if binding.id else binding.key  # (the keymap's: all of them)
+    if binding.key_display and keys == binding.key:
+        return binding.key_display
+    return " / ".join(k.strip() for k in keys.split(","))
 
 
-def rows(bindings: list[Binding]) -> list[tuple[str, str, str]]:
-    """(keys, description, tooltip) for every binding that has a description, translated."""
-    out = []
+def rows(bindings: Iterable[Binding | tuple[str, ...]], keymap: Mapping[str, str] | None = None
+         ) -> list[tuple[str, str, str, str]]:
+    """(keys, description, tooltip, id) for every binding that has a description, in words; the
+    keys of one binding ("escape,q") on one row."""
+    keymap = keymap or {}
+    out: dict[tuple[str, str], list] = {}
     for b in Binding.make_bindings(bindings):
         if not b.description:
             continue
-        keys = b.key_display or " / ".join(k.strip() for k in b.key.split(","))
-        out.append((keys, t(b.description), t(b.tooltip) if b.tooltip else ""))
-    return out
+        row = out.setdefault((b.id or b.action, b.description), [[], t(b.description),
+                                                                  t(b.tooltip) if b.tooltip else "", b.id or ""])
+        keys = keys_of(b, keymap)
+        if keys not in row[0]:
+            row[0].append(keys)
+    return [(" / ".join(keys), description, tooltip, binding_id) for keys, description, tooltip, binding_id
+            in out.values()]

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.bindings import translate
+from tui.asking import Answer, ask, forget, stale
 from tui.i18n import language, said_text, t
 from tui.screens.base import BaseScreen
 from tui.screens.pickers import Picker
@@ -37,7 +37,6 @@ class ValuesScreen(ModalScreen):
 
     def __init__(self, text: str) -> None:
         super().__init__()
-        translate(self._bindings)
         self.text = text
 
     def compose(self) -> ComposeResult:
@@ -59,6 +58,15 @@ class AutogradScreen(BaseScreen):
     #ag-graph-box { height: 8; border: round $primary; }
     #ag-step-box { height: 1fr; border: round $accent; }
     """
+
+    class ExampleBuilt(Answer):
+        """A built-in example, built and recorded in the kernel."""
+
+    class Checked(Answer):
+        """The gradient check of a recording (finite differences in the kernel)."""
+
+    class Values(Answer):
+        """The full values of one step's tensors."""
 
     TITLE_KEY = "screen.autograd"
     BINDINGS = [
@@ -82,6 +90,7 @@ class AutogradScreen(BaseScreen):
         self.forward_rows: tuple = ()
         self.token = 0  # the kernel's handle on this recording (for the check and full values)
         self.checkable = False
+        self.load_error = ""  # why the example asked for last could not be shown
         self.passes = 1
         self.check_note = ""
         self.title_text = ""
@@ -90,7 +99,6 @@ class AutogradScreen(BaseScreen):
         self.index = 0
         self.view_mode = "backward"
         self.check_text = ""
-        self.shown = 0  # bumped by each request to show something: late results of older ones are dropped
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="ag-title")
@@ -106,27 +114,32 @@ class AutogradScreen(BaseScreen):
     def body_ready(self) -> None:
         # the step pane has focus: ↑/↓ and PgUp/PgDn scroll a step whose tensors do not fit
         self.query_one("#ag-step-box").focus()
+        self._show_load_error()
         self.redraw()
 
     # --- loading ----------------------------------------------------------------------------
     def load_example(self, key: str) -> None:
         """Build and record a built-in example in the kernel, then show it."""
-        self.shown += 1
-        self.run_worker(self._ask_example(key, self.shown), exclusive=True, group="ag-load")
+        kernel = self.app.kernel
+        ask(self, self.ExampleBuilt, lambda: kernel.request("grad_example", key=key, timeout=120))
 
-    async def _ask_example(self, key: str, token: int) -> None:
-        try:
-            payload = await self.app.kernel.request("grad_example", key=key, timeout=120)
-        except Exception as exc:  # the kernel is gone or failed: say so where the graph would be
-            if token == self.shown and self.ready:
-                self.query_one("#ag-graph", Static).update(Text(t("ag.load_failed", error=said_text(exc)), style="red"))
+    def on_autograd_screen_example_built(self, answer: ExampleBuilt) -> None:
+        if stale(self, answer):  # another example, or a %autograd recording, was shown since
             return
-        if token == self.shown:  # nothing newer (another example, or %autograd) was asked for meanwhile
-            self._show(payload)
+        if answer.error:  # the kernel is gone or failed: say so where the graph would be
+            self.load_error = t("ag.load_failed", error=answer.error)
+            self._show_load_error()
+            return
+        self.load_error = ""
+        self._show(answer.result)
+
+    def _show_load_error(self) -> None:
+        if self.ready and self.load_error:
+            self.query_one("#ag-graph", Static).update(Text(self.load_error, style="red"))
 
     def show_inspection(self, payload: dict) -> None:
         """Show a recording made by %autograd in the Playground."""
-        self.shown += 1
+        forget(self, self.ExampleBuilt)  # an example still being built would replace it
         self._show(payload)
 
     def _show(self, payload: dict) -> None:
@@ -252,33 +265,36 @@ class AutogradScreen(BaseScreen):
         self._run_check()
 
     def _run_check(self) -> None:
-        self.run_worker(self._ask_check(self.token), exclusive=True, group="ag-check")
-
-    async def _ask_check(self, token: int) -> None:
-        """Finite differences in float64, computed in the kernel on copies of the leaves."""
         if not self.checkable:
-            text = t("ag.check_unavailable") + ("\n" + self.check_note if self.check_note else "")
-        else:
-            try:
-                check = await self.app.kernel.request("grad_check", token=token, timeout=120)
-            except Exception as exc:
-                text = t("ag.check_failed", error=said_text(exc))
-            else:
-                lines = [t("ag.check_title")]
-                for name, err in check.max_abs_error.items():
-                    verdict = t("ag.agrees") if name not in check.failing else t("ag.differs")
-                    lines.append(f"  {name}: {t('ag.max_error')} {err:.2e} ({check.checked[name]} "
-                                 f"{t('ag.elements')}) · {t('ag.tolerance')} {check.tolerance[name]:.1e} = "
-                                 f"{check.rtol[name]:.0e} × {check.scale[name]:.3g} → {verdict}")
-                for name, why in check.skipped.items():
-                    lines.append(f"  {name}: {t('ag.not_checked')} ({t(why)})")
-                lines.append(t("ag.check_ok") if check.passed else t("ag.check_big"))
-                if self.check_note and not check.passed:
-                    lines.append(self.check_note)
-                text = "\n".join(lines)
-        if token == self.token:
-            self.check_text = text
-            self.redraw()
+            self._show_check(t("ag.check_unavailable") + ("\n" + self.check_note if self.check_note else ""))
+            return
+        kernel, token = self.app.kernel, self.token
+        ask(self, self.Checked, lambda: kernel.request("grad_check", token=token, timeout=120), token=token)
+
+    def on_autograd_screen_checked(self, answer: Checked) -> None:
+        """Finite differences in float64, computed in the kernel on copies of the leaves."""
+        if stale(self, answer) or answer.context["token"] != self.token:
+            return
+        if answer.error:
+            self._show_check(t("ag.check_failed", error=answer.error))
+            return
+        check = answer.result
+        lines = [t("ag.check_title")]
+        for name, err in check.max_abs_error.items():
+            verdict = t("ag.agrees") if name not in check.failing else t("ag.differs")
+            lines.append(f"  {name}: {t('ag.max_error')} {err:.2e} ({check.checked[name]} "
+                         f"{t('ag.elements')}) · {t('ag.tolerance')} {check.tolerance[name]:.1e} = "
+                         f"{check.rtol[name]:.0e} × {check.scale[name]:.3g} → {verdict}")
+        for name, why in check.skipped.items():
+            lines.append(f"  {name}: {t('ag.not_checked')} ({t(why)})")
+        lines.append(t("ag.check_ok") if check.passed else t("ag.check_big"))
+        if self.check_note and not check.passed:
+            lines.append(self.check_note)
+        self._show_check("\n".join(lines))
+
+    def _show_check(self, text: str) -> None:
+        self.check_text = text
+        self.redraw()
 
     def action_choose_example(self) -> None:
         def chosen(key: str | None) -> None:
@@ -290,18 +306,20 @@ class AutogradScreen(BaseScreen):
     def action_values(self) -> None:
         if not self.recording or not self.recording.steps:
             return
-        self.run_worker(self._ask_values(self.token, self.index), exclusive=True, group="ag-values")
+        kernel, token, index = self.app.kernel, self.token, self.index
+        ask(self, self.Values, lambda: kernel.request("grad_values", token=token, index=index, timeout=60),
+            token=token, index=index)
 
-    async def _ask_values(self, token: int, index: int) -> None:
-        try:
-            entries = await self.app.kernel.request("grad_values", token=token, index=index, timeout=60)
-        except Exception as exc:
-            self.notify(t("ag.load_failed", error=said_text(exc)), severity="error")
+    def on_autograd_screen_values(self, answer: Values) -> None:
+        if stale(self, answer) or answer.context["token"] != self.token:
             return
-        node = self.recording.graph.node(self.recording.steps[index].node)
+        if answer.error:
+            self.notify(t("ag.load_failed", error=answer.error), severity="error")
+            return
+        node = self.recording.graph.node(self.recording.steps[answer.context["index"]].node)
         labels = {"grad_in": lambda n: t("ag.grad_in"), "to": lambda n: f"{t('ag.to')} {n}",
                   "after": lambda n: f"{n}.grad {t('ag.after')}", "saved": lambda n: f"{t('ag.saved')} {n}"}
         parts = [f"#{node.id} {node.title()}"]
-        for entry in entries:
+        for entry in answer.result:
             parts.append(f"{labels[entry['kind']](entry['name'])} {entry['summary']}\n{entry['values']}")
         self.app.push_screen(ValuesScreen("\n\n".join(parts)))

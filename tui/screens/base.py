@@ -7,13 +7,16 @@ should not wait for them.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.bindings import translate
 from tui.i18n import t
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -42,9 +45,9 @@ class BaseScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        translate(self._bindings)
         self.ready = False  # True once the body is mounted and body_ready() has run
         self.keys_ready = False  # True once focus is where body_ready() put it: keys go there
+        self._on_ready: list[Callable[[Any], object]] = []  # what navigate() asked to do once ready
 
     def compose(self) -> ComposeResult:
         from tui.widgets.status import StatusLine
@@ -62,7 +65,7 @@ class BaseScreen(Screen):
         self._fit(self.app.size.width, self.app.size.height)
         # The app's very first screen waits for the app's Ready event (sent once the first frame
         # is written, see TorchTUI.on_ready); screens shown later build their body at once.
-        if self.app._dom_ready:
+        if self.app.first_frame_out:
             self.call_after_refresh(self.build_body)
 
     async def build_body(self) -> None:
@@ -74,6 +77,9 @@ class BaseScreen(Screen):
         await self.mount(FittingFooter())
         self.ready = True
         self.body_ready()
+        waiting, self._on_ready = self._on_ready, []
+        for then in waiting:
+            await self._run(then)
         self.refresh_bindings()  # a footer mounted after the screen is shown needs its keys pushed
         # focus() takes effect through the app's queue: keys typed so far follow it there
         self.app.call_later(self._accept_keys)
@@ -82,6 +88,19 @@ class BaseScreen(Screen):
         # A screen's widgets live as long as the app: keep full collections (which stall every
         # thread) from walking them again and again.
         freeze_long_lived()
+
+    async def when_ready(self, then: Callable[[Any], object]) -> None:
+        """Call `then(self)` once the body is mounted (now, if it is); an awaitable it returns is
+        awaited (a screen's action run from the command palette)."""
+        if self.ready:
+            await self._run(then)
+        else:
+            self._on_ready.append(then)
+
+    async def _run(self, then: Callable[[Any], object]) -> None:
+        result = then(self)
+        if inspect.isawaitable(result):
+            await result
 
     def _accept_keys(self) -> None:
         self.keys_ready = True

@@ -9,7 +9,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.bindings import translate
 from tui.i18n import t
 
 
@@ -30,7 +29,6 @@ class Confirm(ModalScreen[bool]):
 
     def __init__(self, title: str, text: str, yes: str, no: str) -> None:
         super().__init__()
-        translate(self._bindings)
         self._title, self._text, self._yes, self._no = title, text, yes, no
 
     def compose(self) -> ComposeResult:

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
-from tui.bindings import translate
-from tui.i18n import said_text, t
+from tui.asking import Answer, ask
+from tui.i18n import t
 
 KINDS = ("csv", "state_dict", "script")
 FILENAMES = {  # per task
@@ -22,6 +22,11 @@ FILENAMES = {  # per task
 
 
 class ExportScreen(ModalScreen):
+    """Where to write, and what: the kernel writes the file and the path written is shown."""
+
+    class Written(Answer):
+        """The path the kernel wrote the file to."""
+
     DEFAULT_CSS = """
     ExportScreen { align: center middle; }
     ExportScreen > Vertical { width: 70; height: 14; border: round $accent; background: $surface; }
@@ -34,7 +39,6 @@ class ExportScreen(ModalScreen):
         self.filenames = dict(FILENAMES.get(task, FILENAMES["regression"]))
         if script:  # a data-parallel run's script has a name of its own
             self.filenames["script"] = script
-        translate(self._bindings)
 
     def compose(self) -> ComposeResult:
         from engine.exports import default_dir
@@ -57,17 +61,17 @@ class ExportScreen(ModalScreen):
     def _export(self, event: OptionList.OptionSelected) -> None:
         kind = KINDS[event.option_index]
         folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
-        self.run_worker(self._ask_export(kind, folder / self.filenames[kind]), group="export")
+        path, kernel = folder / self.filenames[kind], self.app.kernel
+        # the run's model and numbers are in the kernel: it writes the file
+        ask(self, self.Written, lambda: kernel.request("train_export", kind=kind, path=str(path)), path=path)
 
-    async def _ask_export(self, kind: str, path: Path) -> None:
-        """The run's model and numbers are in the kernel: it writes the file."""
-        try:
-            written = await self.app.kernel.request("train_export", kind=kind, path=str(path))
-        except Exception as exc:
-            self.query_one("#ex-result", Static).update(t("ex.failed", path=path, error=said_text(exc)))
+    def on_export_screen_written(self, answer: Written) -> None:
+        if answer.error:
+            self.query_one("#ex-result", Static).update(t("ex.failed", path=answer.context["path"],
+                                                          error=answer.error))
             return
-        self.query_one("#ex-result", Static).update(t("ex.written", path=written))
-        self.app.notify(t("ex.written", path=written), timeout=6)
+        self.query_one("#ex-result", Static).update(t("ex.written", path=answer.result))
+        self.app.notify(t("ex.written", path=answer.result), timeout=6)
 
     def action_close(self) -> None:
         self.dismiss()

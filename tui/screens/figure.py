@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.bindings import translate
 from tui.i18n import t
 from tui.widgets.figure import HalfBlocks
 from tui.widgets.footer import FittingFooter
@@ -29,7 +28,6 @@ class FigureView(ModalScreen[None]):
 
     def __init__(self, figures: list[bytes]) -> None:
         super().__init__()
-        translate(self._bindings)
         self.figures = figures
         self.index = len(figures) - 1
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from importlib import import_module
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,28 +13,33 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.bindings import rows, translate
+from engine.paths import config_file
+from tui.bindings import rows
 from tui.i18n import t
 from tui.screens import SCREENS, screen_class
 
 
-def help_table(app_bindings: list[Binding]) -> Table:
+def help_table(app_bindings: list[Binding], keymap: Mapping[str, str]) -> Table:
+    """Keys, what they do, and the id that config.toml's [keys] remaps them by."""
+    from tui.keymap import OTHER_KEYED
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
+    table.add_column(style="dim")
     sections = [(t("help.global"), app_bindings)]
     for mode in SCREENS:
         cls = screen_class(mode)
         sections.append((t(cls.TITLE_KEY), list(cls.BINDINGS)))
-        if mode == "playground":
-            from tui.widgets.prompt import StdinPrompt
-
-            sections.append((t("help.stdin"), list(StdinPrompt.BINDINGS)))
+    extra = {"StdinPrompt": "help.stdin", "LivePanel": "help.live", "FigureView": "help.figure"}
+    for module, name in OTHER_KEYED:
+        if name in extra:
+            sections.append((t(extra[name]), list(getattr(import_module(module), name).BINDINGS)))
     for title, bindings in sections:
-        table.add_row(Text(title, style="bold underline"), "")
-        for keys, desc, tip in rows(bindings):
-            table.add_row(keys, f"{desc}" + (f" — {tip}" if tip else ""))
-        table.add_row("", "")
+        table.add_row(Text(title, style="bold underline"), "", "")
+        for keys, desc, tip, binding_id in rows(bindings, keymap):
+            table.add_row(keys, f"{desc}" + (f" — {tip}" if tip else ""), binding_id)
+        table.add_row("", "", "")
     return table
 
 
@@ -49,16 +57,17 @@ class HelpScreen(ModalScreen):
         Binding("up,k", "scroll('up')", show=False),
     ]
 
-    def __init__(self, app_bindings: list[Binding]) -> None:
+    def __init__(self, app_bindings: list[Binding], keymap: Mapping[str, str]) -> None:
         super().__init__(id="help")
-        translate(self._bindings)
         self.app_bindings = app_bindings
+        self.keymap = keymap
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text(t("help.title"), style="bold"))
-            yield Static(help_table(self.app_bindings), id="help-table")
+            yield Static(help_table(self.app_bindings, self.keymap), id="help-table")
             yield Static(t("help.editor_note"), id="help-editor")
+            yield Static(t("help.remap", path=config_file()), id="help-remap")
             yield Static(t("help.close_hint"))
 
     def on_mount(self) -> None:

@@ -13,12 +13,16 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui import i18n
+from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 
 
 class LearnScreen(BaseScreen):
     """Chapters on the left, the lesson on the right; keys run examples and check exercises."""
+
+    class Checked(Answer):
+        """The kernel's verdict on a chapter's exercise."""
 
     DEFAULT_CSS = """
     #ln-chapters { width: 30; height: 1fr; border: none; border-right: vkey $primary; }
@@ -136,22 +140,25 @@ class LearnScreen(BaseScreen):
         if example.needs:  # it uses the names those examples make: they run first, in order
             numbers = [i + 1 for i, e in enumerate(ch.examples) if e.id in example.needs]
             self.notify(t("ln.runs_first", n=n + 1, first=", ".join(map(str, numbers))), timeout=4)
-        self.app.run_in_playground(*[e.code for e in ch.examples if e.id in example.needs], example.code)
+        sources = [*(e.code for e in ch.examples if e.id in example.needs), example.code]
+        # in the Playground, as cells: they join the history like typed ones
+        self.app.navigate("playground", lambda screen: [screen.run_source(source) for source in sources])
 
     def action_check(self) -> None:
         self._check(self.chapters[self.index])
 
     def _check(self, chapter) -> None:
-        self.run_worker(self._ask_check(chapter), exclusive=True, group="ln-check")
-
-    async def _ask_check(self, chapter) -> None:
         """The checks run in the kernel, over the namespace the Playground's cells built."""
-        try:
-            result = await self.app.kernel.request("tour_check", chapter=chapter.id)
-        except Exception as exc:  # no kernel, or it died: say so instead of a verdict
-            self.notify(t("ln.check_failed", error=said_text(exc)), severity="error")
+        kernel = self.app.kernel
+        ask(self, self.Checked, lambda: kernel.request("tour_check", chapter=chapter.id), chapter=chapter)
+
+    def on_learn_screen_checked(self, answer: Checked) -> None:
+        if stale(self, answer):
             return
-        self._checked(chapter, result)
+        if answer.error:  # no kernel, or it died: say so instead of a verdict
+            self.notify(t("ln.check_failed", error=answer.error), severity="error")
+            return
+        self._checked(answer.context["chapter"], answer.result)
 
     def _checked(self, chapter, result) -> None:
         if result.passed:
@@ -170,10 +177,11 @@ class LearnScreen(BaseScreen):
         `train:ddp` (the regression on two processes)."""
         screen, _, arg = (self.chapters[self.index].opens or "").partition(":")
         if screen == "autograd":
-            self.app.open_example(arg or "scalar")
-        elif screen == "train" and arg == "ddp":
-            self.app.open_training_defaults("regression", processes=2)
+            self.app.navigate("autograd", lambda screen: screen.load_example(arg or "scalar"))
+        elif screen == "train" and arg == "ddp":  # (several ranks: gloo, so the CPU on any machine)
+            self.app.navigate("train", lambda screen: screen.start_defaults("regression", "cpu", processes=2))
         elif screen == "train":
-            self.app.open_training_defaults(arg or "regression")
+            device = self.app.device_spec
+            self.app.navigate("train", lambda screen: screen.start_defaults(arg or "regression", device))
         else:
             self.notify(t("ln.nothing_to_open"), severity="warning")

@@ -10,7 +10,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.bindings import translate
 from tui.i18n import t
 
 
@@ -31,7 +30,6 @@ class Picker(ModalScreen[str | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        translate(self._bindings)
         self._values: list[str] = []
 
     def entries(self, text: str) -> list[tuple[str, str]]:

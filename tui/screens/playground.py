@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 
@@ -54,6 +55,15 @@ class PlaygroundScreen(BaseScreen):
     #editor { height: auto; min-height: 3; max-height: 10; border: round $primary; }
     #editor:focus { border: round $accent; }
     """
+
+    class WidthSet(Answer):
+        """The kernel now prints tensors to the log's width."""
+
+    class Details(Answer):
+        """Strides, contiguity and shared storage of one variable."""
+
+    class Restarted(Answer):
+        """A fresh kernel process is up (or could not be started)."""
 
     TITLE_KEY = "screen.playground"
     BINDINGS = [
@@ -148,14 +158,11 @@ class PlaygroundScreen(BaseScreen):
         if width < 1 or width == self._width_sent or not kernel.ready or kernel.plain:
             return
         self._width_sent = width
+        ask(self, self.WidthSet, lambda: kernel.request("display_width", width=width, timeout=10))
 
-        async def send() -> None:
-            try:
-                await kernel.request("display_width", width=width, timeout=10)
-            except Exception:  # busy, restarting: the next resize or restart sends it again
-                self._width_sent = 0
-
-        self.run_worker(send(), group="display-width")
+    def on_playground_screen_width_set(self, answer: WidthSet) -> None:
+        if answer.error and not stale(self, answer):  # busy, restarting: the next resize sends it again
+            self._width_sent = 0
 
     # --- running cells --------------------------------------------------------------------
     def on_cell_editor_submitted(self, message) -> None:
@@ -449,14 +456,14 @@ class PlaygroundScreen(BaseScreen):
         # rebuilding the footer twice for every quick cell cost ~10 ms of styling before its output
         busy = unannounced is not None or (
             running is not None and time.monotonic() - running.sent >= FOOTER_INTERRUPT_AFTER_S)
-        if busy != self._footer_shows("ctrl+c"):
+        if busy != self._footer_shows("interrupt"):
             # compared with what the footer shows: it may have been rebuilt for another reason
             # (focus, a dialog) while a quick cell ran, and must not keep ctrl+c after it
             self.refresh_bindings()
 
-    def _footer_shows(self, key: str) -> bool:
+    def _footer_shows(self, action: str) -> bool:
         footer = self.query("FittingFooter")
-        return bool(footer) and any(getattr(item, "key", None) == key for item in footer.first().children)
+        return bool(footer) and any(getattr(item, "action", None) == action for item in footer.first().children)
 
     # --- variables pane -------------------------------------------------------------------
     def _show_variables(self, variables) -> None:
@@ -473,15 +480,14 @@ class PlaygroundScreen(BaseScreen):
 
     def on_data_table_row_highlighted(self, event) -> None:
         if event.data_table.id == "vars" and event.row_key is not None and event.row_key.value:
-            self.run_worker(self._load_details(event.row_key.value), exclusive=True, group="details")
+            name, kernel = event.row_key.value, self.app.kernel
+            ask(self, self.Details, lambda: kernel.request("details", name=name, timeout=10))
 
-    async def _load_details(self, name: str) -> None:
-        try:
-            info = await self.app.kernel.request("details", name=name, timeout=10)
-        except Exception:  # busy in C code, restarted, gone: the details just stay as they were
+    def on_playground_screen_details(self, answer: Details) -> None:
+        # busy in C code, restarted, gone, or no longer a tensor: the details stay as they were
+        if stale(self, answer) or answer.error or answer.result is None:
             return
-        if info is None:
-            return
+        info = answer.result
         shares = ", ".join(info.shares_with) or t("pg.shares_none")
         text = (f"{info.name}: {info.summary}\n{t('pg.strides')} {info.strides} · "
                 f"{t('pg.contiguous') if info.contiguous else t('pg.not_contiguous')}\n"
@@ -517,15 +523,21 @@ class PlaygroundScreen(BaseScreen):
         self.interrupt_sent_at = None
         kernel = self.app.kernel
         if not kernel.attached:
-            self.run_worker(kernel.restart(), exclusive=True, group="restart")
+            ask(self, self.Restarted, kernel.restart)
             return
         from tui.screens.confirm import restart_attached
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(kernel.restart(), exclusive=True, group="restart")
+                ask(self, self.Restarted, kernel.restart)
 
         self.app.push_screen(restart_attached(kernel.existing.name), answered)
+
+    def on_playground_screen_restarted(self, answer: Restarted) -> None:
+        # (the session reports a restart's progress and failures as kernel events, shown in the
+        # log; this is only what escaped it)
+        if answer.error:
+            self.output.write_note(t("pg.kernel_failed", error=answer.error), "bold red")
 
     def _fit(self, width: int, height: int) -> None:
         """Below VARS_MIN_WIDTH columns the variables pane folds away (f6 brings it back), so that

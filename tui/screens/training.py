@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
+from tui.asking import Answer, ask
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
@@ -58,6 +59,12 @@ class TrainingScreen(BaseScreen):
     TrainingScreen.-regression .moons-only { display: none; }
     TrainingScreen.-moons .regression-only { display: none; }
     """
+
+    class Started(Answer):
+        """The kernel took the run (its progress then comes as kernel news), or refused it."""
+
+    class Controlled(Answer):
+        """The kernel took a pause, resume or stop."""
 
     TITLE_KEY = "screen.train"
     BINDINGS = [
@@ -215,6 +222,16 @@ class TrainingScreen(BaseScreen):
         return True
 
     # --- running ----------------------------------------------------------------------------
+    def start_defaults(self, task: str, device: str, processes: int = 1) -> None:
+        """Fill the form with a task's starting settings (on `device`, with `processes` ranks) and
+        start a run: how Learn's `o` shows a chapter's training."""
+        from dataclasses import replace
+
+        from engine.training import defaults
+
+        self.set_config(replace(defaults(task), device=device, processes=processes))
+        self.action_start()
+
     def action_start(self) -> None:
         from engine.training import ConfigError
 
@@ -241,15 +258,15 @@ class TrainingScreen(BaseScreen):
             self._fold(True)  # the plots take the room while the run goes
         self.dirty = True
         self.running, self.paused = True, False
-        self.run_worker(self._ask_start(cfg, self.run_id), group="train-start")
-
-    async def _ask_start(self, cfg, run_id: int) -> None:
         from dataclasses import asdict
 
-        try:
-            await self.app.kernel.request("train_start", config=asdict(cfg), tag=run_id, timeout=60)
-        except Exception as exc:  # refused (a bad field), or no kernel: the run ends before it began
-            self._finished(run_id, error=said_text(exc))
+        kernel, config, run_id = self.app.kernel, asdict(cfg), self.run_id
+        ask(self, self.Started, lambda: kernel.request("train_start", config=config, tag=run_id, timeout=60),
+            run=run_id)
+
+    def on_training_screen_started(self, answer: Started) -> None:
+        if answer.error:  # refused (a bad field), or no kernel: the run ends before it began
+            self._finished(answer.context["run"], error=answer.error)
 
     def handle_kernel_news(self, news) -> None:
         """Events of the kernel's training thread: plot data, progress, the end of the run."""
@@ -400,14 +417,21 @@ class TrainingScreen(BaseScreen):
         if not self.running:
             return
         self.paused = not self.paused
-        self.run_worker(self.app.kernel.request("train_resume" if not self.paused else "train_pause"),
-                        group="train-control")
+        self._control("train_resume" if not self.paused else "train_pause")
         self.notify(t("tr.paused") if self.paused else t("tr.resumed"), timeout=2)
         self.dirty = True
 
     def action_stop(self) -> None:
         if self.running:
-            self.run_worker(self.app.kernel.request("train_stop"), group="train-control")
+            self._control("train_stop")
+
+    def _control(self, op: str) -> None:
+        kernel = self.app.kernel
+        ask(self, self.Controlled, lambda: kernel.request(op), exclusive=False)  # each one must arrive
+
+    def on_training_screen_controlled(self, answer: Controlled) -> None:
+        if answer.error:
+            self.notify(answer.error, severity="error")
 
     def _fold(self, folded: bool) -> None:
         """Fold the settings to one line above the plots (ctrl+b brings the form back)."""

@@ -11,6 +11,7 @@ from textual.widgets import OptionList, Static, TextArea
 
 from engine.repl.complete_input import is_complete
 from engine.repl.completion import common_prefix
+from tui.asking import Answer, ask, stale
 from tui.i18n import t
 
 WORD_BEFORE = re.compile(r"[\w.]$")
@@ -52,6 +53,12 @@ class Completions(OptionList):
 
 class CellEditor(TextArea):
     """A TextArea that submits complete cells and knows the REPL history."""
+
+    class Completed(Answer):
+        """IPython's completions at the cursor: (start, end, matches)."""
+
+    class Signature(Answer):
+        """The signature of the function whose call was just opened."""
 
     class Submitted(Message):
         """The user pressed Enter on a complete cell."""
@@ -126,19 +133,23 @@ class CellEditor(TextArea):
         """Complete the word before the cursor; False when there is no word (Tab then indents)."""
         if not WORD_BEFORE.search(self._line_before_cursor()):
             return False
-        self.run_worker(self._complete(explicit=True), exclusive=True, group="complete")
+        self._complete(explicit=True)
         return True
 
-    async def _complete(self, explicit: bool) -> None:
-        """Ask the kernel (IPython's completer, which runs no user code) and show what it found."""
-        code, where = self.text, self.cursor_location
+    def _complete(self, explicit: bool) -> None:
+        """Ask the kernel (IPython's completer, which runs no user code) to complete at the cursor."""
+        code, where, kernel = self.text, self.cursor_location, self.kernel
         index = self.document.get_index_from_location(where)
-        try:
-            start, _end, words = await self.kernel.complete(code, index)
-        except Exception:  # no kernel yet, or busy in C code: nothing to offer this time
-            words = []
-        if self.text != code or self.cursor_location != where:
+        ask(self, self.Completed, lambda: kernel.complete(code, index), code=code, where=where, index=index,
+            explicit=explicit)
+
+    def on_cell_editor_completed(self, answer: Completed) -> None:
+        """Show what the kernel found: the common prefix typed in, one word put in place, or the dropdown."""
+        code, where, index, explicit = (answer.context[k] for k in ("code", "where", "index", "explicit"))
+        if stale(self, answer) or self.text != code or self.cursor_location != where:
             return  # typed on meanwhile: this answer is about text that is gone
+        # no kernel yet, or busy in C code: nothing to offer this time
+        start, _end, words = answer.result if not answer.error else (index, index, [])
         row, col = where
         line_start = index - col
         if not words or start < line_start:
@@ -162,11 +173,10 @@ class CellEditor(TextArea):
         else:
             self.completions.close()
 
-    async def _show_signature(self, name: str) -> None:
-        try:
-            text = await self.kernel.request("signature", name=name, timeout=2)
-        except Exception:  # busy in C code, or no kernel: no hint this time
+    def on_cell_editor_signature(self, answer: Signature) -> None:
+        if stale(self, answer) or answer.error:  # busy in C code, or no kernel: no hint this time
             return
+        name, text = answer.context["name"], answer.result
         before = self._line_before_cursor()
         start = before.rfind(name + "(")
         if start < 0 or ")" in before[start:]:
@@ -238,7 +248,9 @@ class CellEditor(TextArea):
             return True
         return False
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Keys the editor takes before TextArea does (completion, Enter, indentation, history):
+        each one taken is stopped and its default (TextArea's own handler) prevented."""
         key = event.key
         if self.completions.is_open:
             if key in ("up", "down"):
@@ -287,15 +299,18 @@ class CellEditor(TextArea):
                 event.prevent_default()
                 self.history_next()
                 return
-        await super()._on_key(event)
+        self.call_later(self._after_key, event)  # runs once TextArea has handled the key
+
+    def _after_key(self, event: events.Key) -> None:
         if self.completions.is_open and event.is_printable:
             self._refresh_completions()
         if event.character == "(":
             called = CALLED.search(self._line_before_cursor())
             if called:
-                self.run_worker(self._show_signature(called.group(1)), exclusive=True, group="signature")
-        elif event.character == ")" or key in ("escape",):
+                name, kernel = called.group(1), self.kernel
+                ask(self, self.Signature, lambda: kernel.request("signature", name=name, timeout=2), name=name)
+        elif event.character == ")" or event.key == "escape":
             self.hide_signature()
 
     def _refresh_completions(self) -> None:
-        self.run_worker(self._complete(explicit=False), exclusive=True, group="complete")
+        self._complete(explicit=False)

@@ -9,6 +9,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Footer
 
+from tui.i18n import t
+
 
 def key_width(key, compact: bool) -> int:
     """The cells a footer key (Textual's FooterKey: key_display and description) takes, as it
@@ -20,20 +22,32 @@ def key_width(key, compact: bool) -> int:
     return label + 2 + (description + 1 if description else 0)
 
 
-# After the screen's own keys: help (which lists every key), quit, then the screens.
-APP_KEYS = {"f1": 1, "ctrl+q": 2, "f2": 3, "f3": 3, "f4": 3, "f5": 3}
+def app_rank(action: str) -> int:
+    """After the screen's own keys: help (which lists every key), quit, then the screens. By
+    action, not key: a user's keymap may have moved them."""
+    if action == "help":
+        return 1
+    if action == "quit":
+        return 2
+    return 3 if action.startswith("switch_mode") else 0
 
 
 class FittingFooter(Footer):
     def compose(self) -> ComposeResult:
-        items = sorted(super().compose(), key=lambda item: APP_KEYS.get(getattr(item, "key", ""), 0))
+        items = sorted(super().compose(), key=lambda item: app_rank(getattr(item, "action", "")))
+        for item in items:  # bindings carry catalog keys: worded here, in the reader's language
+            description = getattr(item, "description", None)  # a footer key (others are groups)
+            if isinstance(description, str):
+                item.description = t(description) if description else ""  # type: ignore[attr-defined]
+                if isinstance(item.tooltip, str) and item.tooltip:
+                    item.tooltip = t(item.tooltip)
         width = self.size.width
         if not width:  # not laid out yet: the first frame shows them all, a resize trims them
             yield from items
             return
         palette = [w for w in items if w.has_class("-command-palette")]
         room = width - sum(key_width(w, self.compact) + 1 for w in palette)
-        helps = [w for w in items if getattr(w, "key", "") == "f1"]
+        helps = [w for w in items if getattr(w, "action", "") == "help"]
         room -= sum(key_width(w, self.compact) for w in helps)  # F1 always shows: it lists the rest
         kept = []
         for item in items:

@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from engine.plotdata import downsample
-from tui.bindings import translate
-from tui.i18n import said_text, t
+from tui.asking import Answer, ask
+from tui.i18n import t
 from tui.widgets.plots import LossPlot
 
 KEPT_POINTS = 20_000  # per series in the app; past this it is reduced to each bin's min and max
@@ -37,6 +37,9 @@ class Series:
 
 
 class LivePanel(Vertical, can_focus=True):
+    class Exported(Answer):
+        """The CSV the kernel wrote of the live series."""
+
     DEFAULT_CSS = """
     LivePanel { height: 11; display: none; border-top: solid $accent; }
     LivePanel.-shown { display: block; }
@@ -53,7 +56,6 @@ class LivePanel(Vertical, can_focus=True):
 
     def __init__(self) -> None:
         super().__init__(id="live")
-        translate(self._bindings)
         self.run: int | None = None
         self.series: dict[str, Series] = {}
         self.previous: dict[str, Series] = {}
@@ -125,13 +127,14 @@ class LivePanel(Vertical, can_focus=True):
         path = default_dir() / f"live_run{self.run}.csv"
         kernel = self.app.kernel
 
-        async def export() -> None:
-            try:
-                default_dir().mkdir(parents=True, exist_ok=True)
-                written = await kernel.request("live_export", path=str(path), timeout=30)
-            except Exception as exc:  # the kernel's message (nothing yet, a disk that is full)
-                self.notify(t("live.export_failed", error=said_text(exc)), severity="error")
-                return
-            self.notify(t("live.exported", path=written), timeout=6)
+        async def export() -> object:
+            default_dir().mkdir(parents=True, exist_ok=True)
+            return await kernel.request("live_export", path=str(path), timeout=30)
 
-        self.run_worker(export(), group="live-export")
+        ask(self, self.Exported, export)
+
+    def on_live_panel_exported(self, answer: Exported) -> None:
+        if answer.error:  # the kernel's message (nothing yet, a disk that is full)
+            self.notify(t("live.export_failed", error=answer.error), severity="error")
+            return
+        self.notify(t("live.exported", path=answer.result), timeout=6)

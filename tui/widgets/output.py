@@ -154,12 +154,12 @@ class OutputLog(RichLog):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
-        strip = self._render_line(row, scroll_x, self.scrollable_content_region.width)
+        strip = super().render_line(y)
         selection = self.text_selection
         if selection is not None and row < len(self.lines) and (span := selection.get_span(row)) is not None:
             strip = stylize(strip, span, self.screen.get_component_rich_style("screen--selection"))
         # (column, row) of each character: how the screen tells which text the mouse went over
-        return strip.apply_offsets(scroll_x, row).apply_style(self.rich_style)
+        return strip.apply_offsets(scroll_x, row)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         text = "\n".join(strip.text.rstrip() for strip in self.lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 
 from rich.text import Text
@@ -12,26 +11,26 @@ from textual_plotext import PlotextPlot
 from engine.plotdata import clip, downsample, finite, log10, smooth, ticks, value_range
 from tui.i18n import t
 
-ANSI_OR_CHAR = re.compile(r"\x1b\[[0-9;]*m|.", re.S)
-
 
 def is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
-def narrow_line(line: str) -> str:
-    """Drop one space for each double-width character, spaces after the character first."""
-    tokens = ANSI_OR_CHAR.findall(line)
-    owed = sum(1 for tok in tokens if len(tok) == 1 and is_wide(tok))
+def narrow_text(line: Text) -> Text:
+    """Drop one space for each double-width character of `line` (spaces after such a character
+    first), styles kept."""
+    plain = line.plain
+    owed = sum(1 for ch in plain if is_wide(ch))
     if not owed:
         return line
-    out = []
-    for tok in tokens:
-        if owed and tok == " " and any(len(t) == 1 and is_wide(t) for t in out):
+    dropped, seen_wide = [], False
+    for i, ch in enumerate(plain):
+        seen_wide = seen_wide or is_wide(ch)
+        if owed and ch == " " and seen_wide:
+            dropped.append(i)
             owed -= 1
-            continue
-        out.append(tok)
-    return "".join(out)
+    parts = line.divide(j for i in dropped for j in (i, i + 1))  # odd parts: the dropped spaces
+    return Text("").join(part for k, part in enumerate(parts) if k % 2 == 0)
 
 
 LINE_POINTS = 60
@@ -56,11 +55,10 @@ class Plot(PlotextPlot):
     """
 
     def render(self) -> Text:
-        self._plot.plotsize(self.size.width, self.size.height)
-        self._plot._set_size(self.size.width, self.size.height)
-        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-        built = self._plot.build()
-        return Text.from_ansi("\n".join(narrow_line(line) for line in built.split("\n")))
+        drawn = super().render()  # plotext's build at the widget's size, in the app's theme
+        if not isinstance(drawn, Text) or not any(is_wide(ch) for ch in drawn.plain):
+            return drawn  # type: ignore[return-value]  # (always Text: textual-plotext builds one)
+        return Text("\n").join(narrow_text(line) for line in drawn.split("\n", allow_blank=True))
 
 
 class LossPlot(Plot):

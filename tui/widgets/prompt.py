@@ -13,7 +13,6 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from tui.bindings import translate
 from tui.i18n import t
 
 EOF = "\x04"
@@ -45,7 +44,6 @@ class StdinPrompt(Horizontal):
 
     def __init__(self) -> None:
         super().__init__(id="stdin")
-        translate(self._bindings)
         self.history: list[str] = []
         self._recall = 0  # position in history while walking it (len = the line being typed)
         self.prompt = ""
