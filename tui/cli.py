@@ -10,7 +10,9 @@ import argparse
 import re
 import sys
 
-SCREENS = ("playground", "autograd", "train", "learn")
+from engine.i18n import LANGUAGES
+from tui.fullscreen import run_app
+from tui.screens import SCREENS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,9 +31,9 @@ def fail(message: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="torchtui", description="Learn and explore PyTorch in the terminal.")
     p.add_argument("--version", action="store_true", help="print versions and whether CUDA is available")
-    p.add_argument("--screen", choices=SCREENS, default="playground", help="the screen to open")
+    p.add_argument("--screen", choices=tuple(SCREENS), default="playground", help="the screen to open")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config, else auto)")
-    p.add_argument("--lang", choices=("en", "zh"), default=None, help="UI language (default: config, else locale)")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="UI language (default: config, else locale)")
     p.add_argument("--existing", nargs="?", const="", default=None, metavar="CONNECTION_FILE",
                    help="attach to a running Jupyter kernel (default: the newest in Jupyter's runtime "
                         "folder); quitting leaves it running")
@@ -95,23 +97,6 @@ def check_device(spec: str) -> str:
     return probe.stdout.strip()
 
 
-def run_app(screen: str, device: str, lang: str, warnings: tuple[str, ...] = (), theme: str | None = None,
-            train_config=None, existing=None) -> int:
-    """Run the full-screen app; its kernel process goes with it however it ends (an attached
-    kernel, someone else's, is left running)."""
-    from tui import graphics
-    from tui.app import make_app
-
-    graphics.prepare()  # before the app reads keys: the terminal's answer comes on stdin
-    app = make_app(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                   train_config=train_config, existing=existing)
-    try:
-        app.run()
-    finally:
-        app.kill_kernel_now()  # only acts if an orderly shutdown did not happen
-    return app.return_code or 0
-
-
 NEGATIVE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
@@ -155,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command:
         if args.existing is not None:
             return fail("--existing is for the app; the headless commands run on their own")
-        return args.run(args, device, tuple(warnings), cfg.theme)
+        return args.run(args, device, tuple(warnings), cfg)
     existing = None
     if args.existing is not None:
         from tui.kernel.attach import AttachError, find
@@ -164,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             existing = find(args.existing)
         except AttachError as exc:
             return fail(str(exc))
-    return run_app(args.screen, device, lang, tuple(warnings), cfg.theme, existing=existing)
+    return run_app(args.screen, device, lang, tuple(warnings), cfg.theme, existing=existing, keys=cfg.keys)
 
 
 if __name__ == "__main__":

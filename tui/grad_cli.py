@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+from tui.i18n import language
+
+if TYPE_CHECKING:
+    from engine.config import Config
+    from engine.i18n import Said
 
 
 def add_grad_parser(sub) -> None:
@@ -12,17 +19,17 @@ def add_grad_parser(sub) -> None:
     p.set_defaults(run=run_grad)
 
 
-def run_grad(args, device: str, warnings: tuple = (), theme: str | None = None) -> int:
+def run_grad(args, device: str, warnings: tuple[Said, ...], cfg: Config) -> int:
     from engine.grad_examples import EXAMPLES
 
     for warning in warnings:
-        sys.stderr.write(f"torchtui: warning: {warning.words() if hasattr(warning, 'words') else warning}\n")
+        sys.stderr.write(f"torchtui: warning: {warning.words(language())}\n")
     if args.example not in EXAMPLES:
         sys.stderr.write(f"torchtui grad: unknown example {args.example!r}; examples: {', '.join(EXAMPLES)}\n")
         return 2
     from engine.autograd import gradient_check, record_backward
     from engine.grad_text import walk_lines
-    from tui.i18n import language, t
+    from tui.i18n import t
 
     lang = language()
     example = EXAMPLES[args.example]

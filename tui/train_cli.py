@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+from tui.i18n import language
+
+if TYPE_CHECKING:
+    from engine.config import Config
+    from engine.i18n import Said
 
 FLAGS = {  # flag -> RunConfig field
     "--task": "task", "--hidden": "hidden", "--nproc": "processes", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
@@ -26,7 +33,7 @@ def add_train_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
-def run_train(args, device: str, warnings: tuple = (), theme: str | None = None) -> int:
+def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> int:
     from engine.i18n import SaidError
     from engine.training import ConfigError, Diverged, make_config, train
 
@@ -43,12 +50,11 @@ def run_train(args, device: str, warnings: tuple = (), theme: str | None = None)
         sys.stderr.write("torchtui train: --export-script needs a file path\n")
         return 2
     if not args.headless:
-        from tui import i18n
-        from tui.cli import run_app
+        from tui.fullscreen import run_app
 
-        return run_app("train", device, i18n.language(), warnings, theme, train_config=cfg)
+        return run_app("train", device, language(), warnings, config.theme, train_config=cfg, keys=config.keys)
     for warning in warnings:
-        sys.stderr.write(f"torchtui: warning: {warning.words() if hasattr(warning, 'words') else warning}\n")
+        sys.stderr.write(f"torchtui: warning: {warning.words(language())}\n")
     every = max(1, cfg.epochs // 10)
 
     def show(event) -> None:
