@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.formulas import formula_for
 from engine.i18n import Said, SaidError, said, text
 from engine.tensors import TensorSummary, shape_text, short_repr, summarize
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 MAX_NODES = 400  # nodes kept for display; the rest are counted
 
@@ -31,7 +35,7 @@ class TensorView:
     value: str
     summary: TensorSummary
     scalar: float | None = None  # the number itself when the tensor has one element
-    tensor: object = field(default=None, compare=False, repr=False)  # a detached copy, for full values
+    tensor: Tensor | None = field(default=None, compare=False, repr=False)  # a detached copy, for full values
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -43,7 +43,7 @@ def load(path: Path | None = None) -> Config:
     except RecursionError:  # arrays nested thousands deep
         return Config(warnings=(said("warn.config.deep", path=str(path)),))
     warnings: list[Said] = []
-    values: dict[str, str | None] = {}
+    values: dict[str, str] = {}
     for key, allowed in (("device", None), ("theme", None), ("language", LANGUAGES)):
         if key not in data:
             continue

@@ -45,6 +45,13 @@ def _mps_available(torch) -> bool:
     return bool(backend and backend.is_available())
 
 
+def versions() -> tuple[str, int]:
+    """torch's version, and how many CUDA devices it sees (0: none, or a CPU build)."""
+    import torch
+
+    return torch.__version__, torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def list_devices() -> list[DeviceInfo]:
     """Every device present: cpu first, then each CUDA device, then mps."""
     import torch

@@ -19,11 +19,15 @@ import os
 import queue as queue_module
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from engine.i18n import SaidError, said
 from engine.training import MAX_PROCESSES, ConfigError, Progress, Result, RunConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 PORT_TRIES = 3
 POLL_S = 0.05
@@ -165,6 +169,7 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
 
         result = drive(trainer, report)
         events.put(("rate", rank, result.samples_per_s))  # every rank's last word on its speed
+        assert trainer.model is not None  # (built by the run)
         flat = [float(v) for p in trainer.model.parameters() for v in p.detach().cpu().reshape(-1).tolist()]
         samples = round(result.samples_per_s * result.seconds)
         events.put(("done", rank, result if rank == 0 else None,
@@ -297,7 +302,7 @@ def _gather(cfg: RunConfig, nproc: int, backend: str, done: dict) -> Distributed
                              tuple(weights[0]))
 
 
-def model_of(cfg: RunConfig, weights) -> object:
+def model_of(cfg: RunConfig, weights: Sequence[float]) -> nn.Module:
     """The trained model, rebuilt in this process from rank 0's flattened weights."""
     import torch
 
@@ -325,7 +330,7 @@ def big_batch_equivalent(cfg: RunConfig, world_size: int, data=None) -> list[flo
     criterion = torch.nn.CrossEntropyLoss() if cfg.task == "moons" else torch.nn.MSELoss()
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     dataset = TensorDataset(data.x, data.y)
-    samplers = [DistributedSampler(dataset, num_replicas=world_size, rank=r, shuffle=cfg.shuffle, seed=cfg.seed)
+    samplers: list[DistributedSampler] = [DistributedSampler(dataset, num_replicas=world_size, rank=r, shuffle=cfg.shuffle, seed=cfg.seed)
                 for r in range(world_size)]
     for epoch in range(1, cfg.epochs + 1):
         shards = []

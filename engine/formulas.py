@@ -11,19 +11,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.i18n import Said, said
 from engine.tensors import fmt, shape_text
+
+if TYPE_CHECKING:
+    from engine.autograd import GraphNode
 
 Local = float | str | None  # a local derivative: a number, a number in words ("2·(8 − 0)"), or unknown
 
 
 @dataclass(frozen=True)
 class Rule:
-    words: Callable[[object], str] | str  # the catalog key of the rule's words (or how to pick it)
-    locals: Callable[[object], list[Local] | None] | None = None
+    words: Callable[[GraphNode], str] | str  # the catalog key of the rule's words (or how to pick it)
+    locals: Callable[[GraphNode], list[Local] | None] | None = None
 
-    def said(self, node) -> Said:
+    def said(self, node: GraphNode) -> Said:
         return said(self.words(node) if callable(self.words) else self.words)
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @dataclass(frozen=True)
 class Built:
     """An example after its forward pass: the root, the named tensors, and how to recompute it."""
 
-    root: object
+    root: Tensor
     namespace: dict
     leaves: dict  # name -> leaf tensor that requires grad
     forward: Callable  # forward(**leaves) -> scalar tensor, for the gradient check

@@ -69,7 +69,7 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
         plt.hist(kept.flatten().tolist(), bins=bins)
         plt.xlabel("value")
     elif values.dim() == 1:
-        xs = [float(i) for i in range(values.numel()) if finite[i]] if left_out else list(range(values.numel()))
+        xs = [float(i) for i in range(values.numel()) if not left_out or finite[i]]
         xs, ys = downsample(xs, kept.tolist(), max(10, columns))
         plt.plot(xs, ys, marker="braille")
         plt.xlabel("index")

@@ -91,8 +91,8 @@ def stats(t) -> TensorStats | None:
         if data.dtype in (torch.float16, torch.bfloat16):
             data = data.float()
         flat = data.reshape(-1)
-        lo, hi = torch.aminmax(flat)
-        lo, hi = lo.item(), hi.item()
+        lowest, highest = torch.aminmax(flat)
+        lo, hi = lowest.item(), highest.item()
         finite = lo == lo and hi == hi and abs(lo) != float("inf") and abs(hi) != float("inf")
         sampled = flat.numel() > SAMPLE_ABOVE
         sample = flat

@@ -9,10 +9,14 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 from engine.i18n import Said, SaidError, said
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
 
 TASKS = ("regression", "moons")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -61,7 +65,7 @@ class RunConfig:
     processes: int = 1  # data-parallel ranks (engine.distributed); 1 trains in this process
 
 
-TASK_DEFAULTS = {
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "regression": {},
     # reaches 0.96 training accuracy in 100 epochs of 16 batches (about 0.3 s on one CPU core)
     "moons": {"samples": 500, "features": 2, "noise": 0.2, "batch_size": 32, "lr": 0.05, "optimizer": "momentum"},
@@ -164,8 +168,8 @@ def available_bytes() -> int | None:
 class Dataset:
     """The regression data as float32 tensors on the CPU, with the coefficients that made it."""
 
-    x: object
-    y: object
+    x: Tensor
+    y: Tensor
     true_weight: tuple[float, ...]
     true_bias: float
 
@@ -330,7 +334,7 @@ class Trainer:
         self.rank, self.world_size = rank, world_size
         self.ddp = ddp or world_size > 1
         self.device = device
-        self.model = None
+        self.model: nn.Module | None = None
         self.loss_history: list[float] = []
         self.accuracy_history: list[float] = []
         self._grid = None
@@ -376,8 +380,9 @@ class Trainer:
                 idx = order[start:start + cfg.batch_size]
                 yield x[idx], y[idx]
 
-    def run(self) -> Iterator[Progress]:
-        """Train, yielding Progress; the generator's return value (StopIteration.value) is the Result."""
+    def run(self) -> Generator[Progress, None, Result]:
+        """Train, yielding Progress; the generator's return value (StopIteration.value) is the
+        Result. `drive` runs it to the end."""
         import torch
         from torch import nn
 
@@ -403,12 +408,13 @@ class Trainer:
             self._grid = boundary_grid(data.x)[0].to(device)
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
-        loader = sampler = None
         from torch.utils.data import DataLoader, TensorDataset
+        from torch.utils.data.distributed import DistributedSampler
+
+        loader: DataLoader | None = None
+        sampler: DistributedSampler | None = None
 
         if distributed:
-            from torch.utils.data.distributed import DistributedSampler
-
             sampler = DistributedSampler(TensorDataset(data.x, data.y), num_replicas=self.world_size, rank=self.rank,
                                          shuffle=cfg.shuffle, seed=cfg.seed)
         if cfg.loader == "dataloader":
@@ -443,7 +449,7 @@ class Trainer:
                     break
                 out = trained(bx)
                 loss = criterion(out, by)
-                if moons:
+                if correct is not None:
                     correct.add_((out.detach().argmax(dim=1) == by).sum())
                 optimizer.zero_grad()
                 loss.backward()
@@ -492,6 +498,7 @@ class Trainer:
     def _moons_result(self, data, device, steps, active, samples_done, stopped) -> Result:
         import torch
 
+        assert self.model is not None  # (built when the run starts)
         with torch.no_grad():
             accuracy = float((self.model(data.x.to(device)).argmax(dim=1).cpu() == data.y).float().mean())
         nan = math.nan
@@ -506,14 +513,18 @@ class Trainer:
     def _params(self) -> tuple[tuple[float, ...], float]:
         if self.cfg.task == "moons":
             return (), math.nan
-        w = self.model.weight.detach().reshape(-1).cpu().tolist()
-        return tuple(w), float(self.model.bias.detach().cpu().item())
+        from torch import nn
+
+        linear = self.model
+        assert isinstance(linear, nn.Linear)  # (the regression's model)
+        w = linear.weight.detach().reshape(-1).cpu().tolist()
+        return tuple(w), float(linear.bias.detach().cpu().item())
 
     def boundary(self) -> str:
         """The class the model gives each point of the boundary grid, as digits (moons only)."""
         import torch
 
-        if self._grid is None:
+        if self._grid is None or self.model is None:
             return ""
         with torch.no_grad():
             classes = self.model(self._grid).argmax(dim=1).cpu().tolist()
@@ -540,13 +551,15 @@ def train_on(cfg: RunConfig, data: Dataset | None, on_progress=None) -> Result:
     return drive(Trainer(cfg, data), on_progress)
 
 
-def drive(trainer: Trainer, on_progress=None) -> Result:
-    """Run a trainer to its end, handing each Progress to `on_progress`; the run's Result."""
+def drive(trainer: Trainer, on_progress: Callable[[Progress], object] | None = None) -> Result:
+    """Run a trainer to its end, handing each Progress to `on_progress`; the run's Result. The one
+    place a trainer's generator is driven: the headless CLI, the kernel, the DDP ranks and the
+    exported scripts' tests all come here."""
     gen = trainer.run()
     while True:
         try:
             event = next(gen)
         except StopIteration as done:
             return done.value
-        if on_progress:
+        if on_progress is not None:
             on_progress(event)

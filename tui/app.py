@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from engine.i18n import Said, said
@@ -57,7 +58,7 @@ class TorchTUI(App):
         # (switching modes in on_mount first builds and draws an empty default screen).
         if screen not in SCREENS:
             raise ValueError(f"unknown screen {screen!r}: one of {', '.join(SCREENS)}")
-        self.DEFAULT_MODE = screen
+        self.DEFAULT_MODE = screen  # type: ignore[misc]  # (per app: App.__init__ reads it to pick the first mode)
         super().__init__()
         self.device_spec = device
         self.user_keys = dict(keys or {})  # config.toml's [keys]: binding id -> keys
@@ -72,7 +73,7 @@ class TorchTUI(App):
         self._kernel_events: list = []
         self.train_config = train_config
         self._reading_memory = False
-        self._memory_timer = None
+        self._memory_timer: Timer | None = None
         self._held_keys: list[events.Key | events.Paste] = []
         self._key_in_flight: events.Event | None = None  # a key handed on and not yet handled
         self._key_sent_at = 0.0
@@ -321,7 +322,7 @@ class TorchTUI(App):
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(list(TorchTUI.BINDINGS), self.user_keys))
+            self.push_screen(HelpScreen(TorchTUI.BINDINGS, self.user_keys))
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         """A key the user's keymap gave to one binding was another's on the same screen: said

@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 from textual.dom import DOMNode
 from textual.message import Message
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tui.i18n import said_text, t
 
@@ -72,8 +72,9 @@ def ask(asker: DOMNode, answer: type[Answer], call: Callable[[], Awaitable[Any]]
             return
         asker.post_message(answer(request, result=result, context=context))
 
-    asker.run_worker(work, name=answer.__name__, group=answer.__qualname__, exclusive=exclusive,
+    worker: Worker[None] = asker.run_worker(work, name=answer.__name__, group=answer.__qualname__, exclusive=exclusive,
                      exit_on_error=False)
+    del worker
     return request
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from tui.i18n import t
 
@@ -19,7 +19,7 @@ def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
     return " / ".join(k.strip() for k in keys.split(","))
 
 
-def rows(bindings: Iterable[Binding | tuple[str, ...]], keymap: Mapping[str, str] | None = None
+def rows(bindings: Iterable[BindingType], keymap: Mapping[str, str] | None = None
          ) -> list[tuple[str, str, str, str]]:
     """(keys, description, tooltip, id) for every binding that has a description, in words; the
     keys of one binding ("escape,q") on one row."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import NoReturn
 
 from engine.i18n import LANGUAGES
 from tui.fullscreen import run_app
@@ -18,7 +19,7 @@ from tui.screens import SCREENS
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line on stderr and exits with 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
         raise SystemExit(2)
 
@@ -47,13 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_version() -> int:
-    import torch
-
     from engine import __version__
+    from engine.devices import versions
 
-    cuda = torch.cuda.is_available()
-    detail = f"yes, {torch.cuda.device_count()} device(s)" if cuda else "no"
-    print(f"torchtui {__version__}\ntorch {torch.__version__}\nCUDA available: {detail}")
+    torch_version, cuda = versions()
+    detail = f"yes, {cuda} device(s)" if cuda else "no"
+    print(f"torchtui {__version__}\ntorch {torch_version}\nCUDA available: {detail}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from engine.i18n import LANGUAGES, Said, catalog, text
 
@@ -10,7 +11,7 @@ __all__ = ["LANGUAGES", "catalog", "language", "language_from_locale", "said_tex
 _current = "en"
 
 
-def language_from_locale(env: dict[str, str] | None = None) -> str:
+def language_from_locale(env: Mapping[str, str] | None = None) -> str:
     """The language the locale asks for: LC_ALL, then LC_MESSAGES, then LANG (`zh_CN.UTF-8` → zh)."""
     env = os.environ if env is None else env
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from importlib import import_module
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 
 from engine.i18n import Said, said
 
@@ -24,7 +25,7 @@ OTHER_KEYED = (
 )
 
 
-def keyed_classes() -> list[type]:
+def keyed_classes() -> list[type[DOMNode]]:
     """The app's class and every screen and widget class that has bindings."""
     from tui.app import TorchTUI
     from tui.screens import SCREENS, screen_class
@@ -33,11 +34,11 @@ def keyed_classes() -> list[type]:
             *(getattr(import_module(module), name) for module, name in OTHER_KEYED)]
 
 
-def binding_ids(classes: Iterable[type]) -> set[str]:
+def binding_ids(classes: Iterable[type[DOMNode]]) -> set[str]:
     return {b.id for cls in classes for b in Binding.make_bindings(cls.BINDINGS) if b.id}
 
 
-def unknown_ids(keys: Mapping[str, str], classes: Iterable[type] | None = None) -> list[Said]:
+def unknown_ids(keys: Mapping[str, str], classes: Iterable[type[DOMNode]] | None = None) -> list[Said]:
     """A warning for the ids of [keys] that no binding has (a typo, or an id from another version)."""
     unknown = sorted(set(keys) - binding_ids(keyed_classes() if classes is None else classes))
     return [said("warn.keys.unknown", ids=", ".join(unknown))] if unknown else []

@@ -68,6 +68,7 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
             from engine.distributed import train_distributed
 
             distributed = train_distributed(cfg, cfg.processes, show)
+            assert distributed is not None  # (None only when asked to stop, which nothing here does)
             result = distributed.result
         else:
             result = train(cfg, show)

@@ -15,6 +15,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from engine.i18n import SaidError, said
 from engine.wire import to_wire
@@ -31,7 +32,7 @@ class Bridge:
     the request handlers."""
 
     def __init__(self) -> None:
-        self.comms: dict[str, tuple[object, str]] = {}
+        self.comms: dict[str, tuple[Any, str]] = {}  # (ipykernel's Comm: no type information)
         self.handlers: dict[str, Callable[..., object]] = {}
         self._send_lock = threading.Lock()
 
@@ -76,7 +77,7 @@ class Bridge:
     def _on_msg(self, comm, msg) -> None:
         request = msg.get("content", {}).get("data") or {}
         rid, op = request.get("id"), request.get("op")
-        handler = self.handlers.get(op)
+        handler = self.handlers.get(op) if isinstance(op, str) else None
         try:
             if handler is None:
                 raise RequestError("err.request.unknown", op=repr(op))

@@ -218,7 +218,7 @@ def load(ip) -> None:
     from engine.kernel.live import live_function
 
     if not hasattr(builtins, "live"):  # a script run with %run, or a module, sees it too
-        builtins.live = live_function(ip, bridge.emit)
+        setattr(builtins, "live", live_function(ip, bridge.emit))  # noqa: B010 - (builtins has no `live` to type)
     ip.events.register("post_run_cell", _after_cell(ip))
     try:
         from comm import get_comm_manager

@@ -26,7 +26,7 @@ def help_text(*args, **kwargs) -> None:
     import pydoc
 
     try:
-        text = pydoc.render_doc(args[0], renderer=pydoc.plaintext)
+        text = pydoc.render_doc(args[0], renderer=pydoc.TextDoc())  # (plain text: no bold by backspacing)
     except (ImportError, pydoc.ErrorDuringImport) as exc:
         print(say("guard.no_help", thing=repr(args[0]), error=str(exc)))
         return

@@ -6,9 +6,16 @@ from __future__ import annotations
 import ast
 import itertools
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from engine.kernel.bridge import RequestError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from engine.autograd import Recording
 
 KEEP = 4  # recordings kept for the screen to ask about; older ones are let go
 
@@ -17,9 +24,9 @@ KEEP = 4  # recordings kept for the screen to ask about; older ones are let go
 class Inspection:
     """One recording with what the gradient check needs (the forward function and the leaves)."""
 
-    recording: object
+    recording: Recording
     rows: tuple  # the forward view: each named tensor and why it does or does not require grad
-    forward: object = None  # forward(**leaves) -> scalar, or None when it cannot be recomputed
+    forward: Callable[..., Tensor] | None = None  # forward(**leaves) -> scalar, or None when it cannot be recomputed
     leaves: dict = field(default_factory=dict)
     passes: int = 1
     title: str = ""  # %autograd's expression; a built-in example's words are the app's (`example`)
@@ -162,7 +169,7 @@ def values(token: int, index: int) -> list[dict]:
         raise RequestError("err.request.no_step", n=index + 1)
     step = steps[index]
     node = inspection.recording.graph.node(step.node)
-    named = [("grad_in", "", g) for g in step.grad_in]
+    named: list[tuple[str, str, Any]] = [("grad_in", "", g) for g in step.grad_in]
     named += [("to", str(i + 1), g) for i, g in enumerate(step.grad_out)]
     named += [("after", node.label, step.grad_after)] if node.is_leaf else []
     named += [("saved", n, v) for n, v in node.saved if hasattr(v, "tensor")]

@@ -66,6 +66,7 @@ def use_unix_pipe() -> bool:
         pipe_out.connect(address)
         return ctx, pipe_out
 
+    assert thread is not None  # (checked above)
     thread._setup_pipe_in = setup_pipe_in
     thread._setup_pipe_out = setup_pipe_out
     return True

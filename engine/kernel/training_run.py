@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from engine.training import Result, RunConfig, Trainer
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
 SCATTER_POINTS = 400
@@ -58,11 +65,11 @@ class TrainingRun:
     def __init__(self, bridge, namespace_source) -> None:
         self.bridge = bridge
         self.namespace_source = namespace_source  # () -> the user's namespace (it changes on %reset)
-        self.trainer = None
+        self.trainer: Trainer | _Ranks | None = None
         self.run_id = 0
-        self.config = None
-        self.result = None
-        self.model = None
+        self.config: RunConfig | None = None
+        self.result: Result | None = None
+        self.model: nn.Module | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, config: dict, tag: int = 0) -> int:
@@ -151,7 +158,7 @@ class TrainingRun:
 
     def _run_here(self, cfg, run_id: int) -> None:
         from engine.devices import DeviceError, free_cuda_cache
-        from engine.training import ConfigError, Diverged, Trainer, make_data
+        from engine.training import ConfigError, Diverged, Trainer, drive, make_data
 
         emit = self.bridge.emit
         yield_to_the_screen()
@@ -160,17 +167,12 @@ class TrainingRun:
             trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
             self.trainer = trainer
             self._emit_data(cfg, run_id, data)
-            gen = trainer.run()
-            while True:
-                try:
-                    progress = next(gen)
-                except StopIteration as done:
-                    self.result, self.model = done.value, trainer.model
-                    namespace = self.namespace_source()
-                    namespace[MODEL_NAME], namespace[RESULT_NAME] = trainer.model, done.value
-                    emit("train_finished", run=run_id, result=done.value, model_name=MODEL_NAME)
-                    return
-                emit("train_progress", run=run_id, progress=progress, paused=trainer.paused)
+            result = drive(trainer, lambda progress: emit("train_progress", run=run_id, progress=progress,
+                                                          paused=trainer.paused))
+            self.result, self.model = result, trainer.model
+            namespace = self.namespace_source()
+            namespace[MODEL_NAME], namespace[RESULT_NAME] = trainer.model, result
+            emit("train_finished", run=run_id, result=result, model_name=MODEL_NAME)
         except (Diverged, ConfigError, DeviceError) as exc:
             emit("train_finished", run=run_id, error=exc.said)
         except Exception as exc:  # CUDA out of memory and the like: a message, and the kernel lives on
@@ -205,12 +207,12 @@ class TrainingRun:
             raise RequestError("err.request.no_run")
         try:
             if kind == "csv":
-                written = exports.loss_csv(self.result, path)
+                written = exports.loss_csv(self.result, Path(path))
             elif kind == "state_dict":
-                written = exports.state_dict(self.model, path)
+                written = exports.state_dict(self.model, Path(path))
             elif kind == "script":
                 epochs_run = self.result.epochs if self.result.stopped else None
-                written = exports.script(self.config, self.result.device, path, epochs_run)
+                written = exports.script(self.config, self.result.device, Path(path), epochs_run)
             else:
                 raise RequestError("err.request.export_kind", kind=repr(kind))
         except OSError as exc:

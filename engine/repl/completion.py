@@ -44,7 +44,7 @@ def _plain_dir(obj) -> list[str]:
             return dir(obj)
         except Exception:
             return []
-    return object.__dir__(obj)
+    return list(object.__dir__(obj))
 
 
 def _resolve(path: list[str], namespace: dict):
@@ -97,7 +97,7 @@ def complete(text: str, namespace: dict) -> tuple[int, list[str]]:
                 return start, []
             names = _safe_dir(obj)
         else:
-            names = list(namespace) + list(vars(builtins)) + keyword.kwlist
+            names = [*namespace, *vars(builtins), *keyword.kwlist]
     else:
         names = list(namespace) + list(vars(builtins))
     hide_private = not word.startswith("_")

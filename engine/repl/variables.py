@@ -57,7 +57,7 @@ def collect(namespace: dict) -> list[Variable]:
 
     from engine.tensors import dtype_name, shape_text
 
-    out = []
+    out: list[Variable] = []
     for name, value in list(namespace.items()):
         if name.startswith("_") or len(out) >= MAX_VARIABLES:
             continue

@@ -70,7 +70,7 @@ def answering(infos: list[dict], timeout: float = PING_S) -> list[bool]:
             left = deadline - (time.monotonic() - start) * 1000
             if left <= 0:
                 break
-            for socket, _ in poller.poll(left):
+            for socket, _ in poller.poll(int(left)):
                 socket.recv()
                 alive.add(socket)
                 poller.unregister(socket)

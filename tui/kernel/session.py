@@ -26,10 +26,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.i18n import t
 from tui.kernel import events as ev
 from tui.kernel.launch import connection_paths, kernel_env, kernel_spec_manager, open_log
+
+if TYPE_CHECKING:
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
 
 COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
@@ -82,8 +87,8 @@ class KernelSession:
         self.plain = ""  # attached to a kernel that could not load the engine: why
         self.engine_version = ""
         self.kernel_session = ""  # the kernel process's Jupyter session id: a restart changes it
-        self.km = None
-        self.kc = None
+        self.km: AsyncKernelManager | None = None
+        self.kc: AsyncKernelClient | None = None
         self.ready = False
         self.dead = False
         self.cells: dict[str, Cell] = {}  # sent and not yet answered, in order
@@ -132,6 +137,11 @@ class KernelSession:
     def attached(self) -> bool:
         return self.existing is not None
 
+    @property
+    def existing_name(self) -> str:
+        """The attached kernel's connection file name, as messages name it ("" when it is ours)."""
+        return self.existing.name if self.existing is not None else ""
+
     async def start(self) -> None:
         """Start the kernel (or attach to it) and wait until it can run cells; failures become a
         KernelReady error."""
@@ -143,7 +153,7 @@ class KernelSession:
                 await self._connect()
             except Exception as exc:  # noqa: BLE001
                 self.dead = True
-                self._emit(ev.KernelReady(error=t("kernel.attach_failed", name=self.existing.name, error=str(exc))))
+                self._emit(ev.KernelReady(error=t("kernel.attach_failed", name=self.existing_name, error=str(exc))))
                 return
             self._tasks.append(asyncio.create_task(self._watch()))
             await self._hello(restarted=False)
@@ -207,11 +217,13 @@ class KernelSession:
 
     async def _control(self, msg_type: str, content: dict, timeout: float = 10.0) -> dict:
         """A request on the control channel, and its reply (older replies there are skipped)."""
-        msg = self.kc.session.msg(msg_type, content)
-        self.kc.control_channel.send(msg)
+        kc = self.kc
+        assert kc is not None  # (connected before any request)
+        msg = kc.session.msg(msg_type, content)
+        kc.control_channel.send(msg)
         end = time.monotonic() + timeout
         while True:
-            answer = await self.kc.control_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
+            answer = await kc.control_channel.get_msg(timeout=max(0.1, end - time.monotonic()))
             if answer["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
                 return answer
 
@@ -345,6 +357,7 @@ class KernelSession:
         return self._send_cell(source)
 
     def _send_cell(self, source: str) -> str:
+        assert self.kc is not None  # (cells are sent once connected; before, they wait in unsent)
         msg_id = self.kc.execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
         self.cells[msg_id] = Cell(source, time.monotonic())
         return msg_id
@@ -411,7 +424,7 @@ class KernelSession:
                 await self._wait_heartbeat(False, 10.0)
             if not await self._wait_heartbeat(True, ATTACHED_RESTART_WAIT_S):
                 self.dead = True
-                self._emit(ev.KernelDied(t("kernel.attached_down", name=self.existing.name)))
+                self._emit(ev.KernelDied(t("kernel.attached_down", name=self.existing_name)))
                 return
             await self._reattach()
         finally:
@@ -437,7 +450,7 @@ class KernelSession:
             await self._connect()
         except Exception as exc:  # noqa: BLE001
             self.dead = True
-            self._emit(ev.KernelReady(error=t("kernel.reattach_failed", name=self.existing.name, error=str(exc)),
+            self._emit(ev.KernelReady(error=t("kernel.reattach_failed", name=self.existing_name, error=str(exc)),
                                       restarted=True))
             return
         finally:
@@ -679,7 +692,7 @@ class KernelSession:
             self.dead = True
             self.ready = False
             self._fail_pending("lost")
-            self._emit(ev.KernelDied(t("kernel.attached_lost", name=self.existing.name)))
+            self._emit(ev.KernelDied(t("kernel.attached_lost", name=self.existing_name)))
             return 0
         return misses
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +15,9 @@ from tui.asking import Answer, ask, forget, stale
 from tui.i18n import language, said_text, t
 from tui.screens.base import BaseScreen
 from tui.screens.pickers import Picker
+
+if TYPE_CHECKING:
+    from engine.autograd import Recording
 
 
 class ExamplePicker(Picker):
@@ -86,7 +91,7 @@ class AutogradScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.recording = None
+        self.recording: Recording | None = None
         self.forward_rows: tuple = ()
         self.token = 0  # the kernel's handle on this recording (for the check and full values)
         self.checkable = False
@@ -197,6 +202,7 @@ class AutogradScreen(BaseScreen):
             return Text(t("ag.no_steps"))
         from engine.grad_text import destination
 
+        assert self.recording is not None  # (a step is shown only from a recording)
         graph = self.recording.graph
         node = graph.node(step.node)
         out = Text()
@@ -315,6 +321,8 @@ class AutogradScreen(BaseScreen):
             return
         if answer.error:
             self.notify(t("ag.load_failed", error=answer.error), severity="error")
+            return
+        if self.recording is None:
             return
         node = self.recording.graph.node(self.recording.steps[answer.context["index"]].node)
         labels = {"grad_in": lambda n: t("ag.grad_in"), "to": lambda n: f"{t('ag.to')} {n}",

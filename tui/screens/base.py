@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -19,6 +19,11 @@ from textual.widgets import Static
 
 from tui.i18n import t
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import TorchTUI
+
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 
 
@@ -26,7 +31,9 @@ class Body(Container):
     """The screen-specific part, composed by the screen's compose_body() once the first frame is out."""
 
     def compose(self) -> ComposeResult:
-        yield from self.screen.compose_body()
+        screen = self.screen
+        assert isinstance(screen, BaseScreen)  # (a Body is only ever mounted by one)
+        yield from screen.compose_body()
 
 
 class BaseScreen(Screen):
@@ -42,6 +49,9 @@ class BaseScreen(Screen):
     """
 
     TITLE_KEY = "app.name"
+
+    if TYPE_CHECKING:
+        app = getters.app(TorchTUI)  # (what self.app is, for the type checker)
 
     def __init__(self) -> None:
         super().__init__()

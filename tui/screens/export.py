@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +15,11 @@ from textual.widgets import Input, OptionList, Static
 from tui.asking import Answer, ask
 from tui.i18n import t
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import TorchTUI
+
 KINDS = ("csv", "state_dict", "script")
 FILENAMES = {  # per task
     "regression": {"csv": "loss_history.csv", "state_dict": "linear_regression.pt", "script": "train_linear.py"},
@@ -23,6 +29,9 @@ FILENAMES = {  # per task
 
 class ExportScreen(ModalScreen):
     """Where to write, and what: the kernel writes the file and the path written is shown."""
+
+    if TYPE_CHECKING:
+        app = getters.app(TorchTUI)  # (what self.app is, for the type checker)
 
     class Written(Answer):
         """The path the kernel wrote the file to."""

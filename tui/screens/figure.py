@@ -4,6 +4,8 @@ terminals that can (tui.graphics), else with half-block characters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -52,7 +54,7 @@ class FigureView(ModalScreen[None]):
     def _show(self) -> None:
         if not self.is_mounted:  # a resize before the view is built
             return
-        view = self.query_one("#figure")
+        view: Any = self.query_one("#figure")  # a Static, or textual-image's widget (no type information)
         self.query_one("#figure-title", Static).update(
             t("figure.title", number=self.index + 1, count=len(self.figures)))
         png = self.figures[self.index]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import import_module
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -19,7 +19,7 @@ from tui.i18n import t
 from tui.screens import SCREENS, screen_class
 
 
-def help_table(app_bindings: list[Binding], keymap: Mapping[str, str]) -> Table:
+def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> Table:
     """Keys, what they do, and the id that config.toml's [keys] remaps them by."""
     from tui.keymap import OTHER_KEYED
 
@@ -27,7 +27,7 @@ def help_table(app_bindings: list[Binding], keymap: Mapping[str, str]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_column(style="dim")
-    sections = [(t("help.global"), app_bindings)]
+    sections: list[tuple[str, Iterable[BindingType]]] = [(t("help.global"), app_bindings)]
     for mode in SCREENS:
         cls = screen_class(mode)
         sections.append((t(cls.TITLE_KEY), list(cls.BINDINGS)))
@@ -57,7 +57,7 @@ class HelpScreen(ModalScreen):
         Binding("up,k", "scroll('up')", show=False),
     ]
 
-    def __init__(self, app_bindings: list[Binding], keymap: Mapping[str, str]) -> None:
+    def __init__(self, app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> None:
         super().__init__(id="help")
         self.app_bindings = app_bindings
         self.keymap = keymap

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
@@ -90,7 +90,7 @@ class LearnScreen(BaseScreen):
 
     def _show(self) -> None:
         ch = self.chapters[self.index]
-        parts = [Text(ch.title, style="bold underline"), Text(""), Text(ch.body), Text("")]
+        parts: list[RenderableType] = [Text(ch.title, style="bold underline"), Text(""), Text(ch.body), Text("")]
         if ch.shell:
             parts.append(Text(t("tour.shell"), style="bold cyan"))
             parts.append(Syntax("\n".join(ch.shell), "bash", theme="ansi_dark", background_color="default",

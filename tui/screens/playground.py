@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +15,16 @@ from textual.widgets import Static
 from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+    from textual.widgets import DataTable
+
+    from engine.repl.save import SessionCell
+    from tui.widgets.editor import CellEditor, Completions
+    from tui.widgets.live_panel import LivePanel
+    from tui.widgets.output import OutputLog
+    from tui.widgets.prompt import StdinPrompt
 
 KEPT_CELLS = 1_000  # cells %save and copy can reach
 FOOTER_INTERRUPT_AFTER_S = 0.3  # a cell running this long gets ctrl+c shown in the footer
@@ -27,7 +38,7 @@ KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts
 # before the first frame, and those imports are among the slowest of start-up.
 
 
-def human_bytes(n: int) -> str:
+def human_bytes(n: float) -> str:
     for unit in ("B", "K", "M", "G"):
         if n < 1024 or unit == "G":
             return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
@@ -98,11 +109,15 @@ class PlaygroundScreen(BaseScreen):
         self._asking_cell = ""  # the cell whose input request the prompt line shows
         self._variables_shown: tuple = ()
         self._vars_chosen: bool | None = None  # shown or folded by f6; None: by the width
-        self.session_cells: dict[str, object] = {}  # msg id -> SessionCell, in the order they ran
+        self.session_cells: dict[str, SessionCell] = {}  # msg id -> SessionCell, in the order they ran
         self._log_width = 0  # the output log's text width, and the last one the kernel was told
         self._width_sent = 0
-        self._width_timer = None
-        self.live = None  # the live plots' panel, made when a cell first calls live()
+        self._width_timer: Timer | None = None
+        self.live: LivePanel | None = None  # the live plots' panel, made when a cell first calls live()
+        self.output: OutputLog  # (the body's widgets, set when it is built)
+        self.editor: CellEditor
+        self.completions: Completions
+        self.stdin: StdinPrompt
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import DataTable
@@ -133,9 +148,12 @@ class PlaygroundScreen(BaseScreen):
                 yield Static("", id="var-details")
 
     def body_ready(self) -> None:
-        table = self.query_one("#vars")
+        table = cast("DataTable", self.query_one("#vars"))
         table.add_columns(t("pg.col.name"), t("pg.col.shape"), t("pg.col.dtype"), t("pg.col.bytes"))
-        self.output = self.query_one("#output")
+
+        from tui.widgets.output import OutputLog
+
+        self.output = self.query_one("#output", OutputLog)
         self.output.live = self.query_one("#live-line", Static)
         self.output.write_note(t("pg.welcome"), "bold")
         for event in self.app.take_kernel_events():
@@ -267,7 +285,10 @@ class PlaygroundScreen(BaseScreen):
         if not self.output.figures:
             self.notify(t("pg.no_figure"), severity="warning")
             return
-        self.app.push_screen(FigureView(list(self.output.figures)), lambda _: self.editor.focus())
+        def back(_: None) -> None:
+            self.editor.focus()
+
+        self.app.push_screen(FigureView(list(self.output.figures)), back)
 
     def _save(self, path: str) -> None:
         from pathlib import Path
@@ -471,7 +492,7 @@ class PlaygroundScreen(BaseScreen):
         if variables == self._variables_shown:
             return  # most cells change no tensor: the table is left alone
         self._variables_shown = variables
-        table = self.query_one("#vars")
+        table = cast("DataTable", self.query_one("#vars"))
         table.clear()
         for v in variables:
             table.add_row(v.name, v.shape, v.dtype, human_bytes(v.nbytes), key=v.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -15,6 +16,9 @@ from tui.asking import Answer, ask
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
+
+if TYPE_CHECKING:
+    from engine.training import Result, RunConfig
 
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden",
           "processes")
@@ -89,9 +93,9 @@ class TrainingScreen(BaseScreen):
         self.boundary = ""
         self.rank_rates: dict[int, float] = {}  # a data-parallel run: each rank's samples/s
         self.latest = None
-        self.result = None
+        self.result: Result | None = None
         self.dirty = False
-        self.config = None
+        self.config: RunConfig | None = None
         self._plotted_at = 0.0
         self._key_at = 0.0
         self._status_at = 0.0  # when the status line was last redrawn
@@ -322,6 +326,7 @@ class TrainingScreen(BaseScreen):
         rate = distributed.samples_per_s if distributed is not None else r.samples_per_s
         summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
                          rate=f"{rate:,.0f}") + "\n", style="bold green")
+        assert self.config is not None  # (the run that finished was started from it)
         if distributed is not None:
             d = distributed
             rates = " + ".join(f"{x.samples_per_s:,.0f}" for x in d.ranks)

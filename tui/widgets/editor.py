@@ -4,6 +4,7 @@ history, Tab completes from the kernel's namespace with a dropdown when several 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from textual import events
 from textual.message import Message
@@ -76,7 +77,7 @@ class CellEditor(TextArea):
         self.completions = completions
         self.history_entries = history if history is not None else []
         self.kernel = kernel  # the kernel session: completion is asked of it
-        self.submit = None  # called with a complete cell's source (else a Submitted message is posted)
+        self.submit: Callable[[str], None] | None = None  # called with a complete cell's source (else a Submitted message is posted)
         self.hint = hint  # a line above the editor for the signature of the function being called
         self._history_pos: int | None = None
         self._draft = ""
@@ -139,7 +140,7 @@ class CellEditor(TextArea):
     def _complete(self, explicit: bool) -> None:
         """Ask the kernel (IPython's completer, which runs no user code) to complete at the cursor."""
         code, where, kernel = self.text, self.cursor_location, self.kernel
-        index = self.document.get_index_from_location(where)
+        index = sum(len(line) + 1 for line in self.document.lines[:where[0]]) + where[1]
         ask(self, self.Completed, lambda: kernel.complete(code, index), code=code, where=where, index=index,
             explicit=explicit)
 

@@ -55,9 +55,11 @@ class HalfBlocks:
         from PIL import Image
 
         columns, rows = self.size_for(options.max_width)
-        pixels = self.image.resize((columns, rows * 2), Image.Resampling.LANCZOS).load()
+        pixels = self.image.resize((columns, rows * 2), Image.Resampling.LANCZOS).convert("RGB").load()
+        assert pixels is not None  # (an image in memory always has its pixels)
         for row in range(rows):
             for x in range(columns):
                 upper, lower = pixels[x, 2 * row], pixels[x, 2 * row + 1]
-                yield Segment("▀", Style(color=Color.from_rgb(*upper), bgcolor=Color.from_rgb(*lower)))
+                assert isinstance(upper, tuple) and isinstance(lower, tuple)  # (RGB: three channels)
+                yield Segment("▀", Style(color=Color.from_rgb(*upper[:3]), bgcolor=Color.from_rgb(*lower[:3])))
             yield Segment.line()

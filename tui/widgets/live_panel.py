@@ -7,6 +7,8 @@ editor."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
@@ -15,6 +17,11 @@ from engine.plotdata import downsample
 from tui.asking import Answer, ask
 from tui.i18n import t
 from tui.widgets.plots import LossPlot
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import TorchTUI
 
 KEPT_POINTS = 20_000  # per series in the app; past this it is reduced to each bin's min and max
 REDUCED_TO = 5_000
@@ -37,6 +44,11 @@ class Series:
 
 
 class LivePanel(Vertical, can_focus=True):
+    """The live plots of live(name=value) calls in the Playground's cells, one per name."""
+
+    if TYPE_CHECKING:
+        app = getters.app(TorchTUI)  # (what self.app is, for the type checker)
+
     class Exported(Answer):
         """The CSV the kernel wrote of the live series."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from typing import Any
 
 from rich.text import Text
 from textual_plotext import PlotextPlot
@@ -64,7 +65,7 @@ class Plot(PlotextPlot):
 class LossPlot(Plot):
     """Loss per epoch, with the previous run as a faint overlay; log scale and smoothing toggles."""
 
-    def __init__(self, id: str = "loss-plot", title: str = "loss", x_label: str = "plot.epoch") -> None:
+    def __init__(self, id: str | None = "loss-plot", title: str = "loss", x_label: str = "plot.epoch") -> None:
         super().__init__(id=id)
         self.current: list[float] = []
         self.previous: list[float] = []
@@ -120,7 +121,7 @@ class FitPlot(Plot):
 
     def __init__(self) -> None:
         super().__init__(id="fit-plot")
-        self.points: tuple[list[float], list[float]] | None = None
+        self.points: tuple[list[Any], list[float]] | None = None  # (x: a number, or a row of features)
         self.features = 1
         self.true_line: tuple[float, float] | None = None
         self.title = "fit"
@@ -143,7 +144,7 @@ class FitPlot(Plot):
         if span is not None:
             plt.ylim(*span)
             plt.yticks(*ticks(*span))
-        if self.features == 1:
+        if self.features == 1 and self.true_line is not None:
             plt.title(self.title)
             plt.scatter(xs, ys, marker="dot", color="gray", label=t("plot.data"))
             lo, hi = min(xs), max(xs)

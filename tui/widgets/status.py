@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import TorchTUI
 
 
 class StatusLine(Static):
     """`torchtui · Playground` on the left, `torch 2.13.0 · cpu` (or `loading torch…`) on the right."""
+
+    if TYPE_CHECKING:
+        app = getters.app(TorchTUI)  # (what self.app is, for the type checker)
 
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $primary-background; color: $text; }
