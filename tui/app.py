@@ -11,6 +11,7 @@ from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -115,6 +116,12 @@ class TorchTUI(App):
         runs those before any widget sees the key, so they need not wait their turn."""
         active = self.screen.active_bindings.get(key)
         return active is not None and active.binding.priority and active.enabled
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications as plain text, whoever sends them (a screen's notify comes here too): they
+        carry paths, errors and config text whose brackets ([keys], [1, 2]) are not markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _unstick(self) -> None:
         if self._key_in_flight is not None and time.monotonic() - self._key_sent_at > KEY_FLIGHT_MAX_S:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from importlib import import_module
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,14 +20,11 @@ from tui.i18n import t
 from tui.screens import SCREENS, screen_class
 
 
-def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> Table:
-    """Keys, what they do, and the id that config.toml's [keys] remaps them by."""
+def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> Group:
+    """Per section (everywhere, each screen, the prompt line, the live plots, the figure view):
+    keys, what they do, and the id that config.toml's [keys] remaps them by."""
     from tui.keymap import OTHER_KEYED
 
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_column(style="dim")
     sections: list[tuple[str, Iterable[BindingType]]] = [(t("help.global"), app_bindings)]
     for mode in SCREENS:
         cls = screen_class(mode)
@@ -35,12 +33,16 @@ def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -
     for module, name in OTHER_KEYED:
         if name in extra:
             sections.append((t(extra[name]), list(getattr(import_module(module), name).BINDINGS)))
+    parts: list[RenderableType] = []
     for title, bindings in sections:
-        table.add_row(Text(title, style="bold underline"), "", "")
+        table = Table.grid(padding=(0, 2))  # one grid per section: a long title widens no column
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(style="dim", no_wrap=True)
         for keys, desc, tip, binding_id in rows(bindings, keymap):
             table.add_row(keys, f"{desc}" + (f" — {tip}" if tip else ""), binding_id)
-        table.add_row("", "", "")
-    return table
+        parts += [Text(title, style="bold underline"), table, Text("")]
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen):
