@@ -3,17 +3,62 @@
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from textual.app import App
+from textual.message import Message
+from textual.pilot import Pilot
+
+_wakers: WeakKeyDictionary[App, asyncio.Event] = WeakKeyDictionary()
 
 
-async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.05) -> bool:
-    """Let the app run until predicate() is true; False on timeout."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
+@asynccontextmanager
+async def running(app: App, **options: Any) -> AsyncIterator[Pilot]:
+    """app.run_test(**options), with every message the app handles waking wait_for."""
+    woken = _wakers[app] = asyncio.Event()
+    async with app.run_test(message_hook=lambda _message: woken.set(), **options) as pilot:
+        yield pilot
+
+
+def _waker(app: App) -> asyncio.Event:
+    """The event wait_for sleeps on. An app not started by running() (a snapshot test's) is woken
+    by every message sent to the app itself: the kernel's events, workers' answers, its timers."""
+    woken = _wakers.get(app)
+    if woken is None:
+        woken = _wakers[app] = asyncio.Event()
+        loop, post = asyncio.get_running_loop(), app.post_message
+
+        def posted(message: Message) -> bool:
+            loop.call_soon_threadsafe(woken.set)  # (post_message is called from threads too)
+            return post(message)
+
+        app.post_message = posted  # type: ignore[method-assign]
+    return woken
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 30.0) -> bool:
+    """Let the app run until predicate() holds, checked again each time a message wakes the app
+    (key presses, timers, workers' answers and the kernel's events all arrive as messages);
+    False if it still does not hold after `timeout` seconds."""
+    woken = _waker(pilot.app)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        left = end - loop.time()
+        if left <= 0:
+            return bool(predicate())
+        woken.clear()
+        try:
+            await asyncio.wait_for(woken.wait(), left)
+        except TimeoutError:
+            return bool(predicate())
+        # let the handler of the message that woke us run (the hook is called before it) before
+        # looking again; should it take longer, the next message brings us back
+        await asyncio.sleep(0.005)
+    return True
 
 
 def log_text(app) -> str:
@@ -37,10 +82,6 @@ def static_text(widget) -> str:
     console = Console(width=200, record=True, color_system=None)
     console.print(content)
     return console.export_text()
-
-
-def run(coro):
-    return asyncio.run(coro)
 
 
 async def screen_ready(pilot, timeout: float = 30.0) -> bool:

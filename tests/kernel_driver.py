@@ -124,14 +124,18 @@ class KernelDriver:
         with self.cond:
             mark = len(self.events)
         record = self.run(source, timeout)
-        end = time.monotonic() + 5
-        while time.monotonic() < end:
-            with self.cond:
-                found = [e for e in self.events[mark:] if isinstance(e, ev.KernelNews) and e.name == name]
-            if found:
-                return found[0], record
-            time.sleep(0.02)
-        return None, record
+        return self.first_since(mark, lambda e: isinstance(e, ev.KernelNews) and e.name == name, 5), record
+
+    def first_since(self, mark: int, predicate, timeout: float):
+        """The first event from index `mark` on for which predicate holds (waiting for it), or None."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = [e for e in self.events[mark:] if predicate(e)]
+                left = end - time.monotonic()
+                if found or left <= 0:
+                    return found[0] if found else None
+                self.cond.wait(left)
 
     def request(self, op: str, **args):
         return self.call(self.session.request(op, **args))

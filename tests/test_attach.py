@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import log_text, static_text, type_cell, wait_for
+from tests.helpers import log_text, running, static_text, type_cell, wait_for
 from tui import cli
 from tui.app import make_app
+
+pytestmark = pytest.mark.slow  # each test starts a Jupyter kernel
 
 
 @pytest.fixture
@@ -73,7 +75,7 @@ async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running
     ask(km, "import torch\nw = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\nF = 'mine'\n"
             "t = torch.full((3, 4), 7)")
     app = make_app(existing=Path(km.connection_file))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with running(app, size=(100, 30)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         name = Path(km.connection_file).name
         assert await wait_for(pilot, lambda: f"attached to {name[:15]}" in app.status_text, 10), app.status_text
@@ -114,7 +116,7 @@ async def test_a_kernel_without_the_engine_runs_plain(jupyter_dirs, tmp_path):
     km = start_kernel([str(tmp_path / "kernels")], "noengine")
     try:
         app = make_app(existing=Path(km.connection_file))
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with running(app, size=(100, 30)) as pilot:
             assert await wait_for(pilot, lambda: app.kernel.ready, 60)
             assert "plain Jupyter" in app.status_text
             assert await wait_for(pilot, lambda: "no torchtui engine" in log_text(app))
@@ -153,7 +155,7 @@ async def test_restart_of_an_attached_kernel_is_confirmed_and_its_owner_brings_i
     try:
         connection = Path(owner.stdout.readline().strip())
         app = make_app(existing=connection)
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with running(app, size=(100, 30)) as pilot:
             assert await wait_for(pilot, lambda: app.kernel.ready, 60)
             await type_cell(pilot, "before = 1")
             assert await wait_for(pilot, lambda: app.kernel.running is None and "In [1]" in log_text(app), 20)

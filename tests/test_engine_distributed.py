@@ -15,6 +15,8 @@ import torch
 from engine.distributed import RankFailed, check_world, train_distributed
 from engine.training import ConfigError, build_model, make_config, make_data
 
+pytestmark = pytest.mark.slow  # rank processes
+
 
 def test_ddp_with_n_ranks_equals_one_process_with_n_times_the_batch():
     """The key fact: DDP averages the ranks' gradients, so N ranks of batch b take the same SGD

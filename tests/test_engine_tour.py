@@ -53,6 +53,7 @@ def _words(text: str) -> list[str]:
     return text.replace("(", " ( ").replace(")", " ) ").replace(",", " , ").split()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
 def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kernel, chapter):
     kernel.run("%reset")
@@ -84,6 +85,7 @@ def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kerne
     ("t = torch.full((3, 4), 7, device='meta')", "tour.check.meta"),
     ("t = torch.zeros(10**8, dtype=torch.int8)", "tour.check.huge"),
 ])
+@pytest.mark.slow
 def test_bad_namespaces_get_a_hint_fast_and_nothing_of_theirs_runs(kernel, setup, code):
     kernel.run("%reset")
     assert kernel.run(setup + "\nruns = []").ok
@@ -158,6 +160,7 @@ def test_progress_is_saved_and_survives_a_corrupt_file(tmp_path):
     assert broken.read == set() and "could not be read" in broken.warning
 
 
+@pytest.mark.slow
 def test_a_check_sent_while_a_cell_runs_is_answered_after_it(kernel):
     """Checks read the namespace between cells: one asked for during a cell waits for its end
     (so a half-run cell is never checked)."""

@@ -10,6 +10,8 @@ import torch
 
 from tui.kernel import events as ev
 
+pytestmark = pytest.mark.slow  # a kernel process
+
 TOPICS = {
     "from data": ("torch.tensor([[10, 20, 30], [40, 50, 60]])", "tensor([[10, 20, 30],"),
     "from numpy": ("torch.tensor(np.array([2, 3, 4])).dtype", "torch.int64"),
@@ -326,10 +328,7 @@ def test_shell_output_of_a_cell_is_its_own_even_when_a_request_came_in_meanwhile
     cell = kernel.send("import os, time\ntime.sleep(0.5)\nstatus = os.system('echo fd-$((3*3))')")
     clock.sleep(0.2)
     kernel.call(kernel.session.request("signature", name="print"))  # lands while the cell sleeps
-    deadline = clock.monotonic() + 30
-    while not any(isinstance(e, ev.CellDone) and e.cell == cell for e in list(kernel.events)):
-        assert clock.monotonic() < deadline, "the cell never finished"
-        clock.sleep(0.05)
+    assert kernel.first_since(0, lambda e: isinstance(e, ev.CellDone) and e.cell == cell, 30), "never finished"
     clock.sleep(0.3)
     printed = "".join(e.text for e in kernel.events if isinstance(e, ev.CellStream) and e.cell == cell)
     assert "fd-9" in printed, printed

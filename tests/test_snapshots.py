@@ -6,6 +6,8 @@ import pytest
 from tests.helpers import log_text, screen_ready, wait_for
 from tui.app import make_app
 
+pytestmark = pytest.mark.slow  # the app and its kernel
+
 SIZE = (80, 24)
 EVERY = pytest.mark.parametrize("size,lang", [((80, 24), "en"), ((80, 24), "zh"), ((120, 40), "en"),
                                               ((120, 40), "zh")])

@@ -14,7 +14,7 @@ import pytest
 
 from bench.term import Terminal
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
 def start(tmp_path, **extra: str) -> Terminal:

@@ -5,15 +5,19 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the app in a process of its own
+
 DRIVE_EVERY_SCREEN = textwrap.dedent("""
     import asyncio, sys
     sys.path.insert(0, "tests")
-    from helpers import screen_ready, wait_for
+    from helpers import running, screen_ready, wait_for
     from tui.app import make_app
 
     async def main():
         app = make_app()
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with running(app, size=(80, 24)) as pilot:
             await pilot.press(*"x = torch.ones(2, requires_grad=True)", "enter")
             await pilot.press(*"%autograd (x * 3).sum()", "enter")
             assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)

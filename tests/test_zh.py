@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import html
 import re
-import string
 
+import pytest
 from helpers import log_text, screen_ready, type_cell, wait_for
 
-from engine.i18n import catalog
 from engine.tour import chapters
+from tests.helpers import running
 from tui.app import make_app
 
 STOPWORDS = {"the", "a", "an", "to", "of", "is", "and", "in", "for", "with", "on", "from", "it", "this", "that",
@@ -67,30 +67,6 @@ def prose_in(app, code: set[str]) -> list[str]:
     return bad
 
 
-def test_every_key_is_in_both_languages_with_the_same_placeholders():
-    en, zh = catalog("en"), catalog("zh")
-    assert set(en) == set(zh), sorted(set(en) ^ set(zh))
-    fields = string.Formatter()
-    for key in en:
-        names_en = {f for _, f, _, _ in fields.parse(en[key]) if f}
-        names_zh = {f for _, f, _, _ in fields.parse(zh[key]) if f}
-        assert names_en == names_zh, key
-        assert zh[key].strip(), key
-
-
-def test_no_key_is_defined_in_two_files():
-    import json
-
-    from engine.i18n import DIR
-
-    for lang in ("en", "zh"):
-        seen: dict[str, str] = {}
-        for part in sorted((DIR / lang).glob("*.json")):
-            for key in json.loads(part.read_text(encoding="utf-8")):
-                assert key not in seen, f"{key} in {seen.get(key)} and {part.name}"
-                seen[key] = part.name
-
-
 def test_the_detector_finds_english_prose_and_passes_identifiers():
     assert english_sentences("the gradient passes through unchanged to the input")
     assert english_sentences("叶子 w:leaf w: backward() adds the incoming gradient to .grad")
@@ -99,6 +75,7 @@ def test_the_detector_finds_english_prose_and_passes_identifiers():
     assert not english_sentences("训练 · torch 2.13.0+cpu · cpu · MLP 2 → 16 → 2")
 
 
+@pytest.mark.slow
 async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
     code = code_lines()
     app = make_app(screen="learn", lang="zh", device="cpu")
@@ -109,7 +86,7 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         if bad:
             found[where] = bad
 
-    async with app.run_test(size=(160, 60)) as pilot:
+    async with running(app, size=(160, 60)) as pilot:
         assert await screen_ready(pilot)
         assert await wait_for(pilot, lambda: app.kernel.ready, 120)
         learn = app.screen

@@ -1,4 +1,4 @@
-"""How printed output reads in the log: colours, carriage returns, long output cut in the middle."""
+"""tui/widgets/output.py: how printed output reads in the log (colours, carriage returns, long output)."""
 
 from tui.widgets.output import HEAD, TAIL, CellText, ansi_text, overwrite
 

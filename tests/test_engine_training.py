@@ -1,3 +1,5 @@
+"""engine/training.py: the trainer against the closed-form optimum, its config, pause/stop and the moons task."""
+
 import json
 import subprocess
 import sys
@@ -7,12 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import exports
 from engine.training import (
     ConfigError,
     Diverged,
     Trainer,
-    drive,
     least_squares,
     make_config,
     make_data,
@@ -128,44 +128,7 @@ def test_stopped_run_returns_a_partial_result():
     assert result.stopped and result.epochs == 3
 
 
-def test_exported_script_reproduces_the_run(tmp_path):
-    for loader in ("dataloader", "tensor"):
-        cfg = make_config(loader=loader, epochs=15, seed=3)
-        result = train(cfg)
-        path = exports.script(cfg, "cpu", tmp_path / f"run_{loader}.py")
-        out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
-        last = float(out.stdout.strip().splitlines()[-1].split(":")[1])
-        assert f"{last:.4f}" == f"{result.final_loss:.4f}"
-        assert path.stat().st_mode & 0o777 == 0o600
-
-
-def test_exports_csv_and_state_dict(tmp_path):
-    trainer = Trainer(make_config(epochs=5))
-    result = drive(trainer)
-    csv = exports.loss_csv(result, tmp_path / "loss.csv").read_text().splitlines()
-    assert csv[0] == "epoch,loss" and len(csv) == 6
-    assert float(csv[-1].split(",")[1]) == result.final_loss
-    path = exports.state_dict(trainer.model, tmp_path / "m.pt")
-    state = exports.load_state_dict(path)
-    assert state["weight"].reshape(-1).tolist() == pytest.approx(list(result.weight))
-
-
-def test_headless_cli_json_and_exit_codes():
-    run = [sys.executable, "-m", "tui", "train", "--headless", "--epochs", "10", "--json"]
-    out = subprocess.run(run, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.strip().splitlines()
-    assert lines[0].startswith("Epoch [1/10], Loss: ")
-    data = json.loads(lines[-1])
-    assert set(data) == {"task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
-                         "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
-    bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
-    boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],
-                          capture_output=True, text=True)
-    assert boom.returncode == 3 and "diverged" in boom.stderr
-
-
+@pytest.mark.slow
 def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path):
     """`torchtui train --headless --task moons --json`: ≥ 0.95 accuracy with the defaults, the
     same numbers on a second run, and the exported script prints them too."""
@@ -206,18 +169,3 @@ def test_moons_config_errors_name_the_field(raw, field):
         make_config(**raw)
     assert info.value.field == field
     assert info.value.said.words("zh") != str(info.value)  # worded in either language
-
-
-def test_moons_exports_keep_accuracy_and_load_into_the_mlp(tmp_path):
-    from engine.training import build_model
-
-    cfg = make_config(task="moons", epochs=3)
-    trainer = Trainer(cfg)
-    result = drive(trainer)
-    csv = exports.loss_csv(result, tmp_path / "moons.csv").read_text().splitlines()
-    assert csv[0] == "epoch,loss,accuracy" and len(csv) == 4
-    assert float(csv[-1].split(",")[2]) == result.accuracy_history[-1]
-    fresh = build_model(cfg)
-    fresh.load_state_dict(exports.load_state_dict(exports.state_dict(trainer.model, tmp_path / "m.pt")))
-    points = torch.randn(5, 2)
-    assert torch.equal(fresh(points), trainer.model(points))

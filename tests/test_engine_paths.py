@@ -1,4 +1,4 @@
-"""torchtui's files whatever the disk does: read-only, full, corrupt, shared by two apps."""
+"""engine/paths.py and the files kept there (history, tour progress) whatever the disk does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from engine import config, paths
+from engine import paths
 from engine.repl.history import History
 from engine.tour import Progress
 
@@ -17,6 +17,13 @@ def broken_state(tmp_path, monkeypatch):
     """A state folder that cannot be created (a file is in the way, as a read-only disk refuses)."""
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "file" / "state"))
+
+
+def test_state_dir_is_private(tmp_path):
+    d = paths.state_dir()
+    assert d.is_dir() and (os.stat(d).st_mode & 0o777) == 0o700
+    f = paths.write_private(d / "x" / "file.txt", "hi")
+    assert (os.stat(f).st_mode & 0o777) == 0o600 and (os.stat(f.parent).st_mode & 0o777) == 0o700
 
 
 def test_history_and_progress_in_a_folder_that_cannot_be_written(broken_state):
@@ -52,18 +59,6 @@ def test_a_full_disk_loses_nothing_already_kept_and_leaves_no_temp_file(tmp_path
     monkeypatch.setattr(os, "write", real_write)
     assert not list(tmp_path.glob(".*.tmp"))
     assert History(tmp_path / "history").entries == ["kept = 1"]
-
-
-def test_deeply_nested_files_give_a_warning_and_defaults(tmp_path):
-    deep = "[" * 100_000
-    (tmp_path / "history").write_text('{"t": 0, "src": "ok"}\n' + deep + "\n")
-    history = History(tmp_path / "history")
-    assert history.entries == ["ok"] and "unreadable" in history.take_warning()
-    (tmp_path / "progress.json").write_text(deep)
-    assert "could not be read" in Progress(tmp_path / "progress.json").warning
-    (tmp_path / "config.toml").write_text("a = " + deep)
-    loaded = config.load(tmp_path / "config.toml")
-    assert loaded.device == config.Config().device and loaded.warnings
 
 
 def test_temp_files_of_killed_writers_are_swept(tmp_path):

@@ -1,0 +1,145 @@
+"""tui/app.py: start-up, the screen keys, the palette, a too-small terminal, keys typed in a burst, footers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from textual import events
+
+from tests.helpers import log_text, running, wait_for
+from tui.app import make_app
+
+pytestmark = pytest.mark.slow  # each test starts the app and its kernel
+
+
+async def test_starts_loading_then_shows_torch_and_device():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert app.current_mode == "playground"
+        assert "starting the kernel" in app.status_text
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        assert app.status_text.startswith("torch ") and " · cpu" in app.status_text
+
+
+async def test_function_keys_switch_screens():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        for key, mode in (("f3", "autograd"), ("f4", "train"), ("f5", "learn"), ("f2", "playground")):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.current_mode == mode
+
+
+async def test_palette_offers_screens_and_their_actions():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for screen in ("Playground", "Autograd", "Training", "Learn"):
+            assert f"Open {screen}" in titles
+        assert "Training: Start" in titles and "Playground: Restart" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_too_small_terminal_shows_a_message_and_recovers():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.2)
+        assert app.screen.has_class("-too-small")
+        assert app.screen.query_one("#too-small").display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert not app.screen.has_class("-too-small")
+
+
+async def test_chinese_ui_text():
+    app = make_app(lang="zh")
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#status-line").title == "练习场"
+
+
+def test_engine_imports_without_textual():
+    modules = ["engine", "engine.devices", "engine.tensors", "engine.autograd", "engine.grad_examples",
+               "engine.training", "engine.exports", "engine.repl", "engine.kernel", "engine.wire", "engine.tour",
+               "engine.plotdata", "engine.config", "engine.paths", "engine.grad_text"]
+    for module in modules:
+        code = f"import sys, {module}; assert 'textual' not in sys.modules, {module!r}"
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_focus_comes_back_after_the_terminal_was_too_small():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        editor = app.screen.editor
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.1)
+        assert app.screen.has_class("-too-small")
+        await pilot.press("7", "*", "6", "enter")  # typed while too small: kept for the editor
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("2", "*")  # typed at once after the resize back: kept too
+        await pilot.pause(0.1)
+        assert app.focused is editor
+        await pilot.press("1", "+", "1", "enter")
+        assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30), log_text(app)
+        assert await wait_for(pilot, lambda: "Out[2]: 3" in log_text(app), 30), log_text(app)  # 2*1+1
+
+
+async def test_a_burst_of_keys_acts_on_the_widget_focused_after_the_keys_before_it():
+    app = make_app(screen="train")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready, 60)
+        await pilot.pause(0.2)
+        screen.query_one("#f-bias").focus()
+        await pilot.pause(0.1)
+        # all at once, as tmux send-keys or an SSH connection delivers them
+        for key, char in [("tab", None), ("tab", None), ("tab", None), ("ctrl+a", None), ("ctrl+k", None),
+                          ("3", "3"), ("0", "0"), ("0", "0"), ("0", "0")]:
+            app.post_message(events.Key(key, char))
+        assert await wait_for(pilot, lambda: screen.query_one("#f-epochs").value == "3000", 5)
+        assert screen.query_one("#f-bias").value == "1.5"
+        assert app.focused is screen.query_one("#f-epochs")
+
+
+async def test_footers_show_whole_keys_only_in_both_languages():
+    from rich.cells import cell_len
+
+    from tui.screens import SCREENS
+
+    for lang in ("en", "zh"):
+        for mode in SCREENS:
+            app = make_app(screen=mode, lang=lang)
+            async with running(app, size=(80, 24)) as pilot:
+                assert await wait_for(pilot, lambda app=app: app.screen.ready, 60)
+                await pilot.pause(0.3)
+                footer = app.screen.query_one("FittingFooter")
+                keys = [w for w in footer.children if hasattr(w, "key_display")]
+                shown = {w.key for w in keys}
+                assert "f1" in shown, (lang, mode)
+                used = sum(w.region.width for w in keys)
+                assert used <= 80, (lang, mode)
+                for w in keys:  # each key drawn whole: its region holds its full label
+                    label = f"{w.key_display} {w.description}".strip()
+                    assert w.region.width >= cell_len(label), (lang, mode, label)
+
+
+async def test_the_kernel_and_its_threads_go_with_the_app():
+    import threading
+
+    before = set(threading.enumerate())
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        process = app.kernel.km.provisioner.process  # type: ignore[union-attr]
+        assert process.poll() is None
+    assert process.poll() is not None  # the kernel process ended with the app
+    # (the event loop's own executor threads end with the loop, after the test)
+    left = [t.name for t in threading.enumerate() if t not in before and not t.name.startswith("asyncio_")]
+    assert left == []

@@ -1,0 +1,118 @@
+"""The torchtui command: bad input is one line on stderr and exit 2; the headless commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+pytestmark = pytest.mark.slow  # each test runs the torchtui command
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--device", "gpu"], "unknown device 'gpu'"),
+    (["--device", "cuda:7"], "available: cpu"),
+    (["--screen", "nope"], "invalid choice"),
+    (["--bogus"], "unrecognized arguments"),
+    (["grad", "--example", "nope"], "examples: scalar, matrix, mlp, accumulate, detach"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(args, needle):
+
+    if "cuda" in " ".join(args) and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = cli(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
+
+
+def test_cli_version():
+    out = cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.startswith("torchtui ") and "torch 2." in out.stdout and "CUDA available:" in out.stdout
+
+
+def test_grad_cli_prints_the_walk():
+    out = cli("grad", "--example", "scalar")
+    assert out.returncode == 0
+    assert "w.grad = tensor(80.)" in out.stdout and "b.grad = tensor(16.)" in out.stdout
+    assert "16 × 5 = 80" in out.stdout
+
+
+def test_grad_cli_explains_the_detach_difference():
+    done = subprocess.run([sys.executable, "-m", "tui", "grad", "--example", "detach"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "DIFFERS" in done.stdout and "exactly the hidden paths" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "tui", "grad", "--example", "scalar"], capture_output=True,
+                          text=True, timeout=120)
+    assert "All gradients agree" in done.stdout and "→ ok" in done.stdout
+
+
+def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    cfg_dir = tmp_path / "config" / "torchtui"
+    cfg_dir.mkdir(parents=True)
+    (cfg_dir / "config.toml").write_text("this is = = not toml")
+    for command in (["grad"], ["--lang", "zh", "grad"], ["train", "--headless", "--epochs", "1", "--samples", "50"]):
+        out = subprocess.run([sys.executable, "-m", "tui", *command], capture_output=True, text=True,
+                             env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        warnings = [line for line in out.stderr.splitlines() if line.startswith("torchtui: warning: ")]
+        assert len(warnings) == 1 and "config.toml" in warnings[0], out.stderr  # said once, on stderr
+        assert ("TOML" in warnings[0]) and (("不是" in warnings[0]) == ("zh" in command)), warnings[0]
+
+
+def test_headless_cli_json_and_exit_codes():
+    run = [sys.executable, "-m", "tui", "train", "--headless", "--epochs", "10", "--json"]
+    out = subprocess.run(run, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("Epoch [1/10], Loss: ")
+    data = json.loads(lines[-1])
+    assert set(data) == {"task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
+                         "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
+    bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
+    boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],
+                          capture_output=True, text=True)
+    assert boom.returncode == 3 and "diverged" in boom.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--data-seed", "-1"], "between 0 and 4294967295"),
+    (["--data-seed", "4294967296"], "between 0 and 4294967295"),
+    (["--seed", str(2**64)], "2**63 - 1"),
+    (["--lr", "1e308"], "at most 1e+06"),
+    (["--export-script", ""], "needs a file path"),
+    (["--bias", "-inf"], "expected a finite number, got '-inf'"),
+])
+def test_every_bad_training_value_is_one_line_and_exit_2(args, needle, capsys):
+    from tui import cli
+
+    assert cli.main(["train", "--headless", "--epochs", "2", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err, err
+
+
+def test_negative_values_are_read_as_users_type_them_and_json_has_the_optimum(capsys):
+    import json
+
+    from tui import cli
+
+    assert cli.glue_negative_values(["train", "--bias", "-2.5", "--noise", "3"]) == \
+        ["train", "--bias=-2.5", "--noise", "3"]
+    assert cli.main(["train", "--headless", "--epochs", "2", "--bias", "-2.5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["true_bias"] == -2.5
+    assert len(result["optimal_weight"]) == 1 and isinstance(result["optimal_bias"], float)

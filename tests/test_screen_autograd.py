@@ -1,0 +1,89 @@
+"""F3 Autograd: the inspector steps through recorded backward passes, built-in or the user's."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import running, static_text, type_cell, wait_for
+from tui.app import make_app
+
+pytestmark = pytest.mark.slow  # the app and its kernel
+
+
+async def test_autograd_steps_through_the_scalar_example():
+    app = make_app(screen="autograd")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        step_text = lambda: static_text(screen.query_one("#ag-step"))  # noqa: E731
+        assert "2·(8 − 0) = 16" in step_text()
+        seen = []
+        for _ in range(5):
+            seen.append(step_text())
+            await pilot.press("n")
+        joined = "\n".join(seen)
+        assert "16 × 5 = 80" in joined and "None → 16" in joined and "None → 80" in joined
+        await pilot.press("home")
+        assert "step 1/5" in static_text(screen.query_one("#ag-title"))
+        await pilot.press("g")
+        assert await wait_for(pilot, lambda: "max abs error" in step_text())
+        assert "tolerance" in step_text() and "agrees" in step_text()
+        await pilot.press("f")
+        assert "requires_grad=True" in step_text()
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "ValuesScreen"
+
+
+async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
+    app = make_app(screen="autograd")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        screen.load_example("mlp")
+        assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
+        box = screen.query_one("#ag-graph-box")
+        total = len(screen.recording.steps)
+        for _ in range(total):
+            await pilot.pause(0.05)
+            lines = static_text(screen.query_one("#ag-graph")).splitlines()
+            marked = next(i for i, line in enumerate(lines) if "▶" in line)
+            assert box.scroll_y <= marked < box.scroll_y + box.scrollable_content_region.height, screen.index
+            await pilot.press("n")
+        box.focus()  # even with the graph pane focused, Home and End go to the first and last step
+        await pilot.press("home")
+        assert screen.index == 0
+        await pilot.press("end")
+        assert screen.index == total - 1
+        steps = screen.query_one("#ag-step-box")
+        steps.focus()
+        await pilot.press("home", "pagedown")
+        await pilot.pause(0.05)
+        assert steps.max_scroll_y == 0 or steps.scroll_y > 0  # a step taller than its pane scrolls
+
+
+async def test_percent_autograd_opens_the_inspector_on_user_tensors():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        await type_cell(pilot, "w = torch.tensor(2., requires_grad=True)")
+        await type_cell(pilot, "%autograd (3 * w - 1) ** 2")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None)
+        leaf_steps = [s for s in screen.recording.steps if s.grad_after is not None]
+        assert [s.grad_after.scalar for s in leaf_steps] == [30.0]
+        assert "AccumulateGrad (w)" in static_text(screen.query_one("#ag-graph"))
+
+
+async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half():
+    app = make_app(screen="autograd")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        await pilot.pause(0.2)
+        box = screen.query_one("#ag-graph-box")
+        assert box.outer_size.height == 5 + 2  # the scalar example: five nodes, and the frame
+        screen.load_example("mlp")
+        assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
+        await pilot.pause(0.2)
+        assert box.outer_size.height == 12  # ten nodes and the frame, within half of 24 rows

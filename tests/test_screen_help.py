@@ -1,0 +1,58 @@
+"""F1: every key of every screen, and the user's own keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import running, static_text, wait_for
+from tui.app import make_app
+from tui.screens.help import HelpScreen
+
+pytestmark = pytest.mark.slow  # the app and its kernel
+
+
+async def test_help_lists_every_screens_keys_from_bindings():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+        text = static_text(app.screen.query_one("#help-table"))
+        for needle in ("Interrupt", "Grad check", "Pause/Resume", "Check", "ctrl+q", "f9"):
+            assert needle in text, needle
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_user_keymap_moves_keys_and_f1_shows_them_with_their_ids():
+    from tui.keymap import unknown_ids
+
+    assert [w.code for w in unknown_ids({"app.help": "f10", "pg.nope": "x"})] == ["warn.keys.unknown"]
+    app = make_app(keys={"app.help": "f10", "app.autograd": "f11", "pg.nope": "ctrl+k"})
+    told: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (told.append(message), notify(message, **kw))  # type: ignore[method-assign]
+    async with running(app, size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: any("pg.nope" in message for message in told), 10)
+        await pilot.press("f1")  # no longer help
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f10")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 5)
+        text = static_text(app.screen.query_one("#help-table"))
+        rows = {line.split()[-1]: line.split()[0] for line in text.splitlines() if line.strip()}
+        assert rows["app.help"] == "f10" and rows["app.autograd"] == "f11" and rows["pg.interrupt"] == "ctrl+c"
+        assert "[keys]" in static_text(app.screen.query_one("#help-remap"))
+        await pilot.press("escape")
+        await pilot.press("f11")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 5)
+
+
+def test_learn_keys_are_listed_once_in_help():
+    from tui.bindings import rows
+    from tui.screens.learn import LearnScreen
+
+    keys = [keys for keys, _, _, _ in rows(list(LearnScreen.BINDINGS))]
+    assert "1-4" in keys and "2" not in keys and "3" not in keys and "4" not in keys
+    assert len(keys) == len(set(keys))

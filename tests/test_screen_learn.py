@@ -1,0 +1,83 @@
+"""F5 Learn: chapters by keyboard, examples run in the Playground, exercises checked, `o` opens the screen."""
+
+import json
+
+import pytest
+
+from tests.helpers import log_text, running, screen_ready, static_text, type_cell, wait_for
+from tui.app import make_app
+
+pytestmark = pytest.mark.slow  # the app and its kernel
+
+
+@pytest.mark.parametrize("lang,passed", [("en", "Exercise passed!"), ("zh", "练习通过!")])
+async def test_learn_walks_a_chapter_by_keyboard(lang, passed):
+    app = make_app(screen="learn", lang=lang)
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.press("n")  # chapter 2: creating tensors
+        assert app.screen.chapters[app.screen.index].id == "create"
+        await pilot.press("1")
+        assert await wait_for(pilot, lambda: app.current_mode == "playground")
+        assert await wait_for(pilot, lambda: "Out[1]" in log_text(app), 60)
+        await type_cell(pilot, "t = torch.full((3, 4), 7)")
+        table = app.screen.query_one("#vars")
+        assert await wait_for(pilot, lambda: "t" in [str(table.get_row_at(i)[0]) for i in range(table.row_count)])
+        await pilot.press("f5")
+        await pilot.pause(0.1)
+        screen = app.screen
+        await pilot.press("c")
+        assert await wait_for(pilot, lambda: "create" in screen.progress.passed)
+        assert passed in static_text(screen.query_one("#ln-text"))
+        saved = json.loads(screen.progress.path.read_text())
+        assert "create" in saved["passed"] and saved["current"] == "create"
+
+
+async def test_learn_resumes_where_you_left_off():
+    app = make_app(screen="learn")
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.press("n", "n", "n")
+        assert app.screen.chapters[app.screen.index].id == "numpy"
+    again = make_app(screen="learn")
+    async with running(again, size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        screen = again.screen
+        assert screen.chapters[screen.index].id == "numpy"
+        labels = [str(screen.query_one("#ln-chapters").get_option_at_index(i).prompt) for i in range(4)]
+        assert all(label.startswith("●") for label in labels)
+
+
+async def test_learn_opens_the_inspector_and_the_training_run():
+    app = make_app(screen="learn")
+    async with running(app, size=(80, 24)) as pilot:
+        await screen_ready(pilot)
+        for _ in range(7):
+            await pilot.press("n")
+        assert app.screen.chapters[app.screen.index].id == "autograd"
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd")
+        assert await wait_for(pilot, lambda: app.screen.recording is not None
+                              and app.screen.title_text.startswith("scalar"), 60)
+        await pilot.press("f5")
+        await screen_ready(pilot)
+        await pilot.press("n", "o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train")
+        train = app.screen
+        assert await wait_for(pilot, lambda: train.result is not None, 120)
+        assert train.result.epochs == 100 and 112 < train.result.final_loss < 117
+        await pilot.press("f5")  # chapter 12, classification: o trains the moons
+        await screen_ready(pilot)
+        await pilot.press("n", "n", "n")
+        assert app.screen.chapters[app.screen.index].id == "classify"
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.task == "moons")
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
+        assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
+        assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
+        await pilot.press("f5")  # chapter 14, data parallel: o trains on two processes
+        await screen_ready(pilot)
+        await pilot.press("n", "n")
+        assert app.screen.chapters[app.screen.index].id == "ddp"
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.processes == 2)
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "regression", 180)
+        assert len(train.rank_rates) == 2

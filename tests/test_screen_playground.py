@@ -1,0 +1,507 @@
+"""F2 Playground: cells, values, errors, history, completion, interrupt, input(), pdb, output, figures and live plots."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import log_text, running, static_text, type_cell, wait_for
+from tui.app import make_app
+
+pytestmark = pytest.mark.slow  # the app and its kernel
+
+
+async def asked(pilot, app) -> bool:
+    return await wait_for(pilot, lambda: app.screen.stdin.shown, 30)
+
+
+STEPPED_LOOP = """loss = 8.0
+for step in range(3):
+    if step == 0:
+        breakpoint()
+    loss = loss / 2
+print('final', loss)"""
+
+
+# The seed's last program, its way: a loss curve and the fit side by side, Chinese titles, SimHei.
+SEED_PROGRAM = (Path(__file__).parent / "programs" / "seed_linear_regression_plot.py").read_text()
+
+
+async def test_playground_runs_cells_and_shows_values_errors_and_variables():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        await type_cell(pilot, "x = torch.arange(6.).reshape(2, 3)")
+        await type_cell(pilot, "x.sum()")
+        assert await wait_for(pilot, lambda: "Out[2]: tensor(15.)" in log_text(app), 60)
+        assert "shape () · float32 · cpu" in log_text(app)
+        await type_cell(pilot, "1/0")
+        assert await wait_for(pilot, lambda: "ZeroDivisionError" in log_text(app))
+        table = app.screen.query_one("#vars")
+        assert await wait_for(pilot, lambda: table.row_count == 1)
+        assert [str(c) for c in table.get_row_at(0)][:2] == ["x", "(2, 3)"]
+        history = (app.history.path).read_text().splitlines()
+        assert [json.loads(line)["src"] for line in history] == ["x = torch.arange(6.).reshape(2, 3)", "x.sum()", "1/0"]
+        assert os.stat(app.history.path).st_mode & 0o777 == 0o600
+
+
+async def test_playground_multiline_history_and_completion():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        editor = app.screen.editor
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await pilot.press(*"for i in range(2):")
+        await pilot.press("enter")
+        assert editor.text == "for i in range(2):\n    "  # needs more: a newline with indentation
+        await pilot.press(*"print(i*7)")
+        await pilot.press("enter", "enter")
+        assert await wait_for(pilot, lambda: "7" in log_text(app).split("In [1]")[-1])
+        await pilot.press("up")
+        assert editor.text == "for i in range(2):\n    print(i*7)"
+        await pilot.press("down")
+        assert editor.text == ""
+        await pilot.press(*"torch.zeros_l")
+        await pilot.press("tab")
+        assert editor.text == "torch.zeros_like"
+        editor.set_source("")
+        await pilot.press(*"torch.ze")
+        await pilot.press("tab")
+        assert editor.text == "torch.zero"
+        assert app.screen.completions.is_open
+        await pilot.press("down", "enter")
+        assert editor.text == "torch.zeros"
+        editor.set_source("")
+        await pilot.press(*"torch.cat(")
+        hint = app.screen.query_one("#signature")
+        assert await wait_for(pilot, lambda: hint.has_class("-shown"), 10)
+        assert "dim=0" in static_text(hint)
+        await pilot.press(")")
+        assert not hint.has_class("-shown")
+        await pilot.press("backspace", *"[torch.ones(1)], ")
+        await pilot.press("enter")  # submitted before the answer came: no hint is left behind
+        await pilot.pause(0.5)
+        assert not hint.has_class("-shown")
+
+
+async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "keep = 5")
+        await type_cell(pilot, "import time; time.sleep(30)")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await type_cell(pilot, "keep + 1")
+        assert await wait_for(pilot, lambda: "1 queued" in static_text(app.screen.query_one("#run-status")))
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 10)
+        assert await wait_for(pilot, lambda: "Out[3]: 6" in log_text(app), 10), log_text(app)
+
+
+async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        # ignored in an earlier cell: ipykernel puts its own handler back for each cell
+        await type_cell(pilot, "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)")
+        await type_cell(pilot, "while True: pass")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 10)
+        # ignored by the running cell itself: only killing the kernel stops it
+        await type_cell(pilot, "signal.signal(signal.SIGINT, signal.SIG_IGN); exec('while True: pass')")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await pilot.press("ctrl+c")
+        status = lambda: static_text(app.screen.query_one("#run-status"))  # noqa: E731
+        assert await wait_for(pilot, lambda: "ctrl+c again" in status(), 10)
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 60)
+        await type_cell(pilot, "40 + 2")
+        assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30)
+
+
+async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "import os; os._exit(3)")
+        banner = app.screen.query_one("#kernel-banner")
+        assert await wait_for(pilot, lambda: banner.has_class("-shown"), 30)
+        assert "code 3" in static_text(banner) and "F9" in static_text(banner)
+        await type_cell(pilot, "kept = 1")  # typed while dead: kept for the next kernel
+        await pilot.press("f3")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd")
+        await pilot.press("f2")
+        await pilot.press("f9")
+        assert await wait_for(pilot, lambda: not banner.has_class("-shown"), 60)
+        await type_cell(pilot, "kept + 1")
+        assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
+        sources = [json.loads(line)["src"] for line in app.history.path.read_text().splitlines()]
+        assert sources == ["import os; os._exit(3)", "kept = 1", "kept + 1"]
+
+
+async def test_input_and_getpass_are_answered_and_ctrl_c_cancels():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "name = input('name? ')")
+        assert await asked(pilot, app)
+        field = screen.query_one("#stdin-input")
+        assert app.focused is field and not screen.editor.display
+        assert "name? " in str(screen.query_one("#stdin-label").content)
+        await type_cell(pilot, "Ada")
+        assert await wait_for(pilot, lambda: "name? Ada" in log_text(app))
+        assert screen.editor.display and app.focused is screen.editor
+        await type_cell(pilot, "name * 2")
+        assert await wait_for(pilot, lambda: "Out[2]: 'AdaAda'" in log_text(app), 30)
+
+        await type_cell(pilot, "import getpass; pw = getpass.getpass('pw: ')")
+        assert await asked(pilot, app)
+        assert field.password
+        await type_cell(pilot, "s3cret")
+        await type_cell(pilot, "len(pw)")
+        assert await wait_for(pilot, lambda: "Out[4]: 6" in log_text(app), 30)
+        assert "s3cret" not in log_text(app) and "pw: " in log_text(app)
+        assert "s3cret" not in screen.stdin.history
+
+        await type_cell(pilot, "input('wait: ')")
+        assert await asked(pilot, app)
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: "KeyboardInterrupt" in log_text(app), 20)
+        assert not screen.stdin.shown and app.focused is screen.editor
+        await type_cell(pilot, "name")
+        assert await wait_for(pilot, lambda: "Out[6]: 'Ada'" in log_text(app), 30)
+
+        await type_cell(pilot, "input('more? ')")
+        assert await asked(pilot, app)
+        assert "waits for your answer" in str(screen.query_one("#run-status").content)
+        # the footer names the key in words, not by its translation key
+        footer = screen.query_one("FittingFooter")
+        assert await wait_for(pilot, lambda: any(getattr(key, "description", "") == "End of input"
+                                                 for key in footer.children), 5)
+        await pilot.press("x", "left", "ctrl+d")  # on a line with text: deletes, as in a shell
+        assert field.value == "" and screen.stdin.shown
+        await pilot.press("ctrl+d")  # on an empty line: end of file
+        assert await wait_for(pilot, lambda: "EOFError" in log_text(app), 20)
+
+
+async def test_a_pdb_session_steps_through_a_loop():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen.run_source(STEPPED_LOOP)
+        assert await asked(pilot, app)
+        assert "ipdb> " in str(screen.query_one("#stdin-label").content)
+        await type_cell(pilot, "n")  # runs `loss = loss / 2`
+        assert await asked(pilot, app)
+        await type_cell(pilot, "p loss")
+        assert await wait_for(pilot, lambda: "\n4.0" in log_text(app), 20), log_text(app)
+        assert await asked(pilot, app)
+        await pilot.press("up")
+        assert screen.query_one("#stdin-input").value == "p loss"  # the answers' history
+        await pilot.press("ctrl+u")
+        await type_cell(pilot, "c")
+        assert await wait_for(pilot, lambda: "final 1.0" in log_text(app), 20), log_text(app)
+        assert await wait_for(pilot, lambda: app.kernel.running is None and not screen.stdin.shown)
+        assert app.focused is screen.editor
+
+
+async def test_typed_indentation_replaces_the_auto_indent_and_backspace_removes_a_level():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        editor = app.screen.editor
+        assert "empty line ends a block" in str(editor.placeholder)
+        await pilot.press(*"for i in range(2):", "enter")
+        await pilot.press("space", "space", "space", "space", *"print(i * 5)")  # typed as the tutorial prints it
+        assert editor.text == "for i in range(2):\n    print(i * 5)"
+        await pilot.press("enter")
+        assert editor.text.endswith("\n    ")
+        await pilot.press("backspace")
+        assert editor.text.endswith("print(i * 5)\n")
+        await pilot.press("enter")  # an empty line ends the block
+        assert await wait_for(pilot, lambda: "\n5" in log_text(app), 30), log_text(app)
+        assert "IndentationError" not in log_text(app)
+
+
+async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies(tmp_path):
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # what OSC 52 would carry to the terminal
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        assert screen.has_class("-vars-folded")  # 80 columns: the output gets the width
+        assert output.scrollable_content_region.width >= 76
+        for i in range(4):
+            screen.run_source(f"for k in range(12): print('cell{i}', k)")
+        screen.run_source("6 * 7")
+        assert await wait_for(pilot, lambda: "Out[5]: 42" in log_text(app), 30)
+        await pilot.pause(0.2)
+        bottom = output.scroll_y
+        await pilot.press("pageup")
+        assert output.scroll_y < bottom and app.focused is screen.editor
+        await pilot.press("ctrl+up")
+        assert output.top_cell() is not None
+        number = output.top_cell()
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
+        await pilot.press("enter")  # the first choice: the cell's input
+        assert copied == [f"for k in range(12): print('cell{number - 1}', k)"]
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
+        await pilot.press(*"value", "enter")
+        assert copied[-1] == "42"
+        await pilot.press("f6")
+        assert not screen.has_class("-vars-folded")
+
+
+async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f7_copies_it():
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        screen.run_source("print('alpha beta')\nprint('gamma 你好 delta')")
+        assert await wait_for(pilot, lambda: "gamma" in log_text(app), 30)
+        await pilot.pause(0.2)
+        rows = [strip.text.rstrip() for strip in output.lines]
+        first = rows.index("alpha beta")
+        top = first - round(output.scroll_y)
+        left = output.region.x - output.content_region.x  # the log's padding is not text
+        # press on "beta", drag to the end of "你好" on the next line, release
+        await pilot.mouse_down(output, offset=(6 - left, top))
+        end = len("gamma 你") + 1  # the column where 好 starts (你 takes two)
+        await pilot.hover(output, offset=(end - left, top + 1))
+        await pilot.mouse_up(output, offset=(end - left, top + 1))
+        await pilot.pause(0.1)
+        assert screen.get_selected_text() == "beta\ngamma 你好"
+        picked = output.render_line(top)  # the selection is drawn
+        styles = {seg.text: seg.style for seg in picked if seg.text.strip()}
+        assert any("beta" in text for text in styles) and not any("alpha beta" in text for text in styles)
+        await pilot.press("f7")
+        await pilot.pause(0.1)
+        assert copied == ["beta\ngamma 你好"]
+        assert app.focused is screen.editor and not screen.selections
+
+
+async def test_tensors_are_printed_to_the_width_of_the_output_log():
+    from tui.kernel.display import text_of
+
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+
+        async def value_lines(number: int) -> list[str]:
+            screen.run_source("torch.arange(24.).reshape(2, 12) * 1000")
+            assert await wait_for(pilot, lambda: f"Out[{number}]:" in log_text(app), 30), log_text(app)
+            cell = list(screen.session_cells.values())[-1]
+            return text_of(cell.value).split("\n")
+
+        await pilot.pause(0.5)  # the width reaches the kernel
+        narrow = await value_lines(1)
+        width = output.scrollable_content_region.width
+        assert len(narrow) == 4 and max(map(len, narrow)) <= width, (width, narrow)
+        # a value of several lines starts under Out[n], so its rows line up in the log
+        assert f"Out[1]:\n{narrow[0]}" in log_text(app)
+        await pilot.resize_terminal(180, 30)
+        await pilot.pause(0.8)
+        wide = await value_lines(2)
+        assert len(wide) == 2, wide  # each row of 12 on one line
+
+
+async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_the_editor(tmp_path):
+    import nbformat
+
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source("x = torch.arange(3.)\nprint('hello')")
+        screen.run_source("x * 2")
+        screen.run_source("1/0")
+        assert await wait_for(pilot, lambda: "ZeroDivisionError" in log_text(app), 30)
+        screen.run_source(f"%save {tmp_path}/s.ipynb")
+        screen.run_source(f"%save {tmp_path}/s.py")
+        assert await wait_for(pilot, lambda: (tmp_path / "s.py").exists(), 10)
+        nb = nbformat.read(tmp_path / "s.ipynb", as_version=4)
+        nbformat.validate(nb)
+        assert [c.source for c in nb.cells] == ["x = torch.arange(3.)\nprint('hello')", "x * 2", "1/0"]
+        assert nb.cells[0].outputs[0].text == "hello\n"
+        assert nb.cells[1].outputs[0].data["text/plain"].startswith("tensor([0., 2., 4.])")
+        assert nb.cells[2].outputs[0].ename == "ZeroDivisionError"
+        script = (tmp_path / "s.py").read_text()
+        compile(script, "s.py", "exec")
+        assert "x * 2" in script
+        (tmp_path / "snippet.py").write_text("y = 5\n")
+        screen.run_source(f"%load {tmp_path}/snippet.py")
+        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40), (log_text(app)[-800:], screen.editor.text)
+
+
+async def test_run_runs_a_script_in_the_namespace_with_its_output_live(tmp_path):
+    script = tmp_path / "train step.py"  # a space in the name, as people's files have
+    script.write_text("import time\nimport torch\nw = torch.ones(2) * 3\nprint('first line', flush=True)\n"
+                      "time.sleep(1.5)\nprint('second line')\n")
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source(f'%run "{script}"')
+        assert await wait_for(pilot, lambda: "first line" in log_text(app), 30), log_text(app)
+        # shown while the script still runs
+        assert app.kernel.running is not None and "second line" not in log_text(app)
+        assert await wait_for(pilot, lambda: "second line" in log_text(app), 30), log_text(app)
+        screen.run_source("w.sum().item()")  # the script's names are in the namespace
+        assert await wait_for(pilot, lambda: "6.0" in log_text(app), 30), log_text(app)
+
+
+async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says_so():
+    """A C call that takes the GIL at once (sum(range(10**11))) can keep even the kernel's "it
+    started" message from going out: the first cell sent to an idle kernel is still running."""
+    import time
+
+    from tests.helpers import static_text
+    from tui.kernel.session import Cell
+
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        app.kernel.cells["unannounced"] = Cell("sum(range(10**11))", time.monotonic() - 2)
+        try:
+            screen._update_run_status()
+            await pilot.pause(0.1)
+            status = static_text(screen.query_one("#run-status"))
+            assert "● running 2." in status and "queued" not in status, status
+            assert screen.check_action("interrupt", ()) is True  # ctrl+c stops it
+        finally:
+            app.kernel.cells.pop("unannounced")
+
+
+async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():
+    """The app's shell reader never loses a reply: a send on the same socket could take its
+    wake-up, and it stopped for good after some dozens of quick cells."""
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        kernel = app.kernel
+        for i in range(400):
+            kernel.execute(f"{i} * 3")
+        assert await wait_for(pilot, lambda: not kernel.cells and not kernel.unsent, 90), \
+            f"{len(kernel.cells) + len(kernel.unsent)} cells never answered"
+        assert await wait_for(pilot, lambda: f"Out[400]: {399 * 3}" in log_text(app), 30)
+
+
+async def test_the_footer_drops_ctrl_c_once_the_cells_are_done():
+    """A long cell shows ctrl+c in the footer, and it goes when the cell is done; a footer rebuilt
+    for another reason while a quick cell runs must not keep it either."""
+    app = make_app()
+    async with running(app, size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+
+        def footer_keys() -> list[str]:
+            footer = screen.query_one("FittingFooter")
+            return [w.key for w in footer.children if hasattr(w, "key_display")]
+
+        screen.run_source("import time; time.sleep(0.8)")
+        assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 10)
+        assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 10), footer_keys()
+        screen.run_source("time.sleep(0.25); 1 + 1")  # too quick to be shown as long-running itself
+        await pilot.pause(0.05)
+        screen.refresh_bindings()  # rebuilt meanwhile, as a focus change or a dialog does
+        assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 5)
+        assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
+        assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 5), footer_keys()
+
+
+async def test_the_seed_program_as_one_cell_draws_its_figure_in_the_log(tmp_path):
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        screen.run_source(SEED_PROGRAM)
+        assert await wait_for(pilot, lambda: "true weight 42." in log_text(app), 120), log_text(app)[-2000:]
+        assert len(output.figures) == 1  # one figure, both subplots in it
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(output.figures[0])) as image:
+            width, height = image.size
+        assert 2.5 < width / height < 3.5  # figsize (12, 4)
+        text = log_text(app)
+        rows = [line for line in text.splitlines() if line.strip() and set(line.strip()) == {"▀"}]
+        assert 8 <= len(rows) <= 30 and max(len(r.strip()) for r in rows) >= 70  # as wide as the log
+        # missing SimHei: one short note, not a warning per character
+        assert text.count("font SimHei is not installed") == 1 and "findfont" not in text and "Glyph" not in text, text[-3000:]
+        await pilot.press("f8")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "FigureView", 5)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: app.focused is screen.editor, 5)
+        screen.run_source(f"%save {tmp_path}/fig.png")
+        await pilot.pause(0.2)
+        assert (tmp_path / "fig.png").read_bytes() == output.figures[0]
+
+
+async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_the_log(tmp_path):
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source("w = torch.zeros(1, requires_grad=True)\n"
+                          "for step in range(10_000):\n"
+                          "    loss = ((w - 3) ** 2).sum()\n"
+                          "    live(loss=loss, half=step / 2)\n")
+        assert await wait_for(pilot, lambda: screen.live is not None and "loss" in screen.live.series
+                              and screen.live.series["loss"].count == 10_000, 60), log_text(app)[-1500:]
+        panel = screen.live
+        assert panel.series["half"].count == 10_000 and panel.series["half"].last == 4999.5
+        assert panel.series["loss"].last == 9.0  # the last value, read from the tensor
+        assert panel.shown and app.focused is screen.editor  # shown without taking the keys
+        await pilot.pause(0.3)
+        titles = [str(plot.title) for plot in panel.query("LossPlot")]
+        assert titles == ["loss", "half"]  # two plots side by side at 80 columns
+        # a new cell is a new run; the one before stays as the faint curve
+        screen.run_source("for step in range(50):\n    live(loss=float(step))")
+        assert await wait_for(pilot, lambda: panel.series.get("loss") and panel.series["loss"].count == 50, 30)
+        assert panel.previous["loss"].count == 10_000
+        await pilot.press("ctrl+g")
+        assert app.focused is panel
+        await pilot.press("l")
+        assert panel.log_scale
+        await pilot.press("e")
+        from engine.exports import default_dir
+
+        csv = default_dir() / f"live_run{panel.run}.csv"
+        assert await wait_for(pilot, csv.exists, 10)
+        lines = csv.read_text().splitlines()
+        assert lines[0] == "step,loss" and len(lines) == 51 and lines[-1] == "50,49.0"
+        await pilot.press("ctrl+g")
+        assert not panel.shown and app.focused is screen.editor
+
+
+def test_live_says_what_it_takes(kernel):
+    for source, needle in [("live(loss=torch.ones(3))", "pass loss.mean() or loss.item()"),
+                           ("live(name='text')", "not str")]:
+        cell = kernel.run(source)
+        assert needle in cell.error_text, cell.text()
+
+
+async def test_a_script_run_with_percent_run_can_call_live(tmp_path):
+    script = tmp_path / "loop.py"
+    script.write_text("import torch\nfor i in range(200):\n    live(acc=torch.tensor(i / 200))\n")
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen = app.screen
+        screen.run_source(f"%run {script}")
+        assert await wait_for(pilot, lambda: screen.live is not None and "acc" in screen.live.series
+                              and screen.live.series["acc"].count == 200, 30), log_text(app)[-800:]
+        assert abs(screen.live.series["acc"].last - 199 / 200) < 1e-6  # a float32 tensor
