@@ -143,3 +143,17 @@ async def test_the_kernel_and_its_threads_go_with_the_app():
     # (the event loop's own executor threads end with the loop, after the test)
     left = [t.name for t in threading.enumerate() if t not in before and not t.name.startswith("asyncio_")]
     assert left == []
+
+
+async def test_a_failing_worker_of_the_app_is_said_not_swallowed():
+    app = make_app()
+    told: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (told.append(message), notify(message, **kw))  # type: ignore[method-assign]
+    async with running(app, size=(80, 24)) as pilot:
+        async def broken() -> None:
+            raise ValueError("kaput")
+
+        app.run_worker(broken(), name="probe", exit_on_error=False)
+        assert await wait_for(pilot, lambda: any("probe" in m and "ValueError: kaput" in m for m in told), 10), told
+        assert app.is_running  # said, and the app goes on

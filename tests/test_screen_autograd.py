@@ -87,3 +87,23 @@ async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half
         assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
         await pilot.pause(0.2)
         assert box.outer_size.height == 12  # ten nodes and the frame, within half of 24 rows
+
+
+async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():
+    app = make_app(screen="autograd")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None, 60)
+        asked = app.kernel.request
+
+        async def failing(op, **args):
+            if op == "grad_example":
+                raise RuntimeError("the example broke")
+            return await asked(op, **args)
+
+        app.kernel.request = failing  # type: ignore[method-assign]
+        await pilot.press("e")
+        await pilot.press(*"mlp", "enter")
+        graph = screen.query_one("#ag-graph")
+        assert await wait_for(pilot, lambda: "the example broke" in static_text(graph), 10), static_text(graph)
+        assert screen.title_text.startswith("scalar")  # the example shown before stays, nothing half-drawn

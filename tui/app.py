@@ -41,11 +41,8 @@ class TorchTUI(App):
     MODES = {mode: factory(mode) for mode in SCREENS}
     BINDINGS = [
         Binding("f1", "help", "key.help", id="app.help", tooltip="tip.help"),
-        Binding("f2", "switch_mode('playground')", "screen.playground", id="app.playground",
-                tooltip="tip.playground"),
-        Binding("f3", "switch_mode('autograd')", "screen.autograd", id="app.autograd", tooltip="tip.autograd"),
-        Binding("f4", "switch_mode('train')", "screen.train", id="app.train", tooltip="tip.train"),
-        Binding("f5", "switch_mode('learn')", "screen.learn", id="app.learn", tooltip="tip.learn"),
+        *(Binding(key, f"switch_mode('{mode}')", f"screen.{mode}", id=f"app.{mode}", tooltip=f"tip.{mode}")
+          for mode, (_module, _class, key) in SCREENS.items()),
         Binding("ctrl+q", "quit", "key.quit", id="app.quit", tooltip="tip.quit", priority=True),
     ]
 
