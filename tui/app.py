@@ -215,6 +215,8 @@ class TorchTUI(App):
         from tui.kernel import events as ev
 
         event = message.event
+        if not self.is_running:  # the app is closing: its screens are being taken down
+            return
         if isinstance(event, ev.KernelReady):
             self._kernel_ready(event)
         elif isinstance(event, (ev.KernelDied, ev.KernelRestarting)):
