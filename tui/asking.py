@@ -72,8 +72,9 @@ def ask(asker: DOMNode, answer: type[Answer], call: Callable[[], Awaitable[Any]]
             return
         asker.post_message(answer(request, result=result, context=context))
 
-    worker: Worker[None] = asker.run_worker(work, name=answer.__name__, group=answer.__qualname__, exclusive=exclusive,
-                     exit_on_error=False)
+    # (annotated, or mypy cannot tell the worker's result type from `work`)
+    worker: Worker[None] = asker.run_worker(work, name=answer.__name__, group=answer.__qualname__,
+                                            exclusive=exclusive, exit_on_error=False)
     del worker
     return request
 
