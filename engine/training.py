@@ -315,7 +315,32 @@ def build_optimizer(name: str, params, lr: float):
     return torch.optim.Adam(params, lr=lr)
 
 
-class Trainer:
+class RunControl:
+    """Pause, resume and stop for a run, from any thread. `go` is set while the run may go on; it
+    may be shared (a multiprocessing Event, for the ranks of a data-parallel run, so that one pause
+    holds them all). `stopping` is set once stop() was asked for."""
+
+    def __init__(self, go=None) -> None:
+        self.go = go if go is not None else threading.Event()
+        self.go.set()
+        self.stopping = threading.Event()
+
+    def pause(self) -> None:
+        self.go.clear()
+
+    def resume(self) -> None:
+        self.go.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.go.set()  # a paused run wakes up to stop
+
+    @property
+    def paused(self) -> bool:
+        return not self.go.is_set()
+
+
+class Trainer(RunControl):
     """Trains one RunConfig; `run()` yields Progress events and returns a Result.
 
     pause(), resume() and stop() may be called from any thread and take effect within one step.
@@ -328,6 +353,7 @@ class Trainer:
         is already up (engine.distributed starts it, and sets `ddp`, even for a group of one): the
         model is wrapped in DDP and the data comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
         ranks, so that one pause holds them all."""
+        super().__init__(go)
         self.cfg = cfg
         self.events_per_second = events_per_second
         self.data = data
@@ -338,23 +364,6 @@ class Trainer:
         self.loss_history: list[float] = []
         self.accuracy_history: list[float] = []
         self._grid = None
-        self._go = go if go is not None else threading.Event()
-        self._go.set()
-        self._stop = threading.Event()
-
-    def pause(self) -> None:
-        self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._go.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._go.is_set()
 
     def _batches(self, x, y, device, generator, loader, sampler=None):
         """Yields (inputs, targets) on `device` for one epoch: from `loader` (a DataLoader) if
@@ -440,11 +449,11 @@ class Trainer:
             correct = torch.zeros((), device=device, dtype=torch.long) if moons else None
             seen = 0
             for bx, by in self._batches(x, y, device, generator, loader, sampler):
-                if not self._go.is_set():
+                if not self.go.is_set():
                     paused_at = time.perf_counter()
-                    self._go.wait()
+                    self.go.wait()
                     start += time.perf_counter() - paused_at
-                if self._stop.is_set():
+                if self.stopping.is_set():
                     stopped = True
                     break
                 out = trained(bx)

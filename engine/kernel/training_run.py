@@ -15,37 +15,13 @@ from engine.kernel.bridge import RequestError
 if TYPE_CHECKING:
     from torch import nn
 
-    from engine.training import Result, RunConfig, Trainer
+    from engine.training import Result, RunConfig, RunControl
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
 SCATTER_POINTS = 400
 TRAINING_NICENESS = 10
 MODEL_NAME, RESULT_NAME = "trained_model", "trained_result"
 REPLAY_LIMIT = 2_000_000  # samples × epochs: above this the one-process replay of a DDP run is skipped
-
-
-class _Ranks:
-    """Pause, resume and stop for a data-parallel run: one Event shared by every rank holds them
-    all at their next step; stop ends the worker processes."""
-
-    def __init__(self, go) -> None:
-        self.go = go
-        self.go.set()
-        self.stopping = threading.Event()
-
-    @property
-    def paused(self) -> bool:
-        return not self.go.is_set()
-
-    def pause(self) -> None:
-        self.go.clear()
-
-    def resume(self) -> None:
-        self.go.set()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.go.set()
 
 
 def yield_to_the_screen() -> None:
@@ -65,7 +41,7 @@ class TrainingRun:
     def __init__(self, bridge, namespace_source) -> None:
         self.bridge = bridge
         self.namespace_source = namespace_source  # () -> the user's namespace (it changes on %reset)
-        self.trainer: Trainer | _Ranks | None = None
+        self.trainer: RunControl | None = None  # the run going on: a Trainer, or the ranks' control
         self.run_id = 0
         self.config: RunConfig | None = None
         self.result: Result | None = None
@@ -92,10 +68,38 @@ class TrainingRun:
         return self.run_id
 
     def _run(self, cfg, run_id: int) -> None:
-        if cfg.processes > 1:
-            self._run_ranks(cfg, run_id)
-        else:
-            self._run_here(cfg, run_id)
+        """The training thread: one run, in this process or on its ranks; however it ends, the app
+        is told (a failure as a message: the kernel lives on)."""
+        from engine.devices import free_cuda_cache
+        from engine.i18n import SaidError
+
+        yield_to_the_screen()  # (a DDP run's ranks are niced too; this thread replays the run afterwards)
+        try:
+            if cfg.processes > 1:
+                self._run_ranks(cfg, run_id)
+            else:
+                self._run_here(cfg, run_id)
+        except SaidError as exc:  # a bad config or device, a run that diverged, a rank that failed (named)
+            self.bridge.emit("train_finished", run=run_id, error=exc.said)
+        except Exception as exc:  # noqa: BLE001 - CUDA out of memory and the like: a message
+            free_cuda_cache()
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            self.bridge.emit("train_finished", run=run_id,
+                             error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
+        finally:
+            self.trainer = None
+
+    def _run_here(self, cfg, run_id: int) -> None:
+        from engine.training import Trainer, drive, make_data
+
+        data = make_data(cfg)
+        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
+        self.trainer = trainer
+        self._emit_data(cfg, run_id, data)
+        result = drive(trainer, lambda progress: self.bridge.emit("train_progress", run=run_id, progress=progress,
+                                                                  paused=trainer.paused))
+        assert trainer.model is not None  # (built by the run)
+        self._keep(run_id, result, trainer.model, kept=result)
 
     def _run_ranks(self, cfg, run_id: int) -> None:
         """A data-parallel run: the worker processes train, this thread relays rank 0's progress
@@ -104,39 +108,34 @@ class TrainingRun:
         import torch.multiprocessing as mp
 
         from engine.distributed import big_batch_equivalent, model_of, train_distributed
-        from engine.i18n import SaidError
+        from engine.training import RunControl
 
         emit = self.bridge.emit
-        yield_to_the_screen()  # (the ranks are niced too; this thread replays the run afterwards)
-        control = _Ranks(mp.get_context("spawn").Event())
+        control = RunControl(mp.get_context("spawn").Event())  # one Event the ranks share
         self.trainer = control
-        try:
-            data = self._emit_data(cfg, run_id)
-            result = train_distributed(
-                cfg, cfg.processes,
-                on_progress=lambda p: emit("train_progress", run=run_id, progress=p, paused=control.paused),
-                on_rate=lambda rank, rate: emit("train_rate", run=run_id, rank=rank, rate=rate),
-                should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
-            if result is None:
-                emit("train_finished", run=run_id, error=said("err.ddp.stopped"))
-                return
-            model = model_of(cfg, result.weights)
-            replay = None
-            if cfg.samples * cfg.epochs <= REPLAY_LIMIT:
-                single = big_batch_equivalent(cfg, cfg.processes, data)  # the ranks' data, made once here
-                replay = max(abs(a - b) for a, b in zip(single, result.weights, strict=True))
-            self.result, self.model = result.result, model
-            namespace = self.namespace_source()
-            namespace[MODEL_NAME], namespace[RESULT_NAME] = model, result
-            emit("train_finished", run=run_id, result=result.result, distributed=result, replay=replay,
-                 model_name=MODEL_NAME)
-        except SaidError as exc:  # a rank failed (named), diverged, or a config the ranks refused
-            emit("train_finished", run=run_id, error=exc.said)
-        except Exception as exc:  # noqa: BLE001 - a message, and the kernel lives on
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            emit("train_finished", run=run_id, error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
-        finally:
-            self.trainer = None
+        data = self._emit_data(cfg, run_id)
+        result = train_distributed(
+            cfg, cfg.processes,
+            on_progress=lambda p: emit("train_progress", run=run_id, progress=p, paused=control.paused),
+            on_rate=lambda rank, rate: emit("train_rate", run=run_id, rank=rank, rate=rate),
+            should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
+        if result is None:
+            emit("train_finished", run=run_id, error=said("err.ddp.stopped"))
+            return
+        replay = None
+        if cfg.samples * cfg.epochs <= REPLAY_LIMIT:
+            single = big_batch_equivalent(cfg, cfg.processes, data)  # the ranks' data, made once here
+            replay = max(abs(a - b) for a, b in zip(single, result.weights, strict=True))
+        self._keep(run_id, result.result, model_of(cfg, result.weights), kept=result, distributed=result,
+                   replay=replay)
+
+    def _keep(self, run_id: int, result: Result, model: nn.Module, kept: object, **more: object) -> None:
+        """The end of a run: its result and model stay here for the exports, `kept` and the model
+        go into the user's namespace, and the app is told (with `more`: a DDP run's figures)."""
+        self.result, self.model = result, model
+        namespace = self.namespace_source()
+        namespace[MODEL_NAME], namespace[RESULT_NAME] = model, kept
+        self.bridge.emit("train_finished", run=run_id, result=result, model_name=MODEL_NAME, **more)
 
     def _emit_data(self, cfg, run_id: int, data=None):
         """Send the points the fit or boundary plot draws (a sample of them); the data."""
@@ -155,32 +154,6 @@ class TrainingRun:
             self.bridge.emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
                              features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
         return data
-
-    def _run_here(self, cfg, run_id: int) -> None:
-        from engine.devices import DeviceError, free_cuda_cache
-        from engine.training import ConfigError, Diverged, Trainer, drive, make_data
-
-        emit = self.bridge.emit
-        yield_to_the_screen()
-        try:
-            data = make_data(cfg)
-            trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
-            self.trainer = trainer
-            self._emit_data(cfg, run_id, data)
-            result = drive(trainer, lambda progress: emit("train_progress", run=run_id, progress=progress,
-                                                          paused=trainer.paused))
-            self.result, self.model = result, trainer.model
-            namespace = self.namespace_source()
-            namespace[MODEL_NAME], namespace[RESULT_NAME] = trainer.model, result
-            emit("train_finished", run=run_id, result=result, model_name=MODEL_NAME)
-        except (Diverged, ConfigError, DeviceError) as exc:
-            emit("train_finished", run=run_id, error=exc.said)
-        except Exception as exc:  # CUDA out of memory and the like: a message, and the kernel lives on
-            free_cuda_cache()
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            emit("train_finished", run=run_id, error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
-        finally:
-            self.trainer = None
 
     def pause(self) -> bool:
         if self.trainer is None:
