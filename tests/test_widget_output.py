@@ -36,3 +36,18 @@ def test_long_output_keeps_head_and_tail():
     assert cell.tail_lines()[-1] == "line 99999" and len(cell.tail) <= TAIL
     assert kept + cell.cut == total  # every character is shown, or counted in the note
     assert all(line.startswith("line ") for line in cell.tail_lines())  # cut at line starts
+
+
+def test_a_line_of_one_stream_ends_when_the_other_stream_writes():
+    """tqdm draws on stderr and ends its bar with a newline when the loop is done; the kernel can
+    send what the loop printed next (stdout) before that newline: each keeps a line of its own, as
+    in a terminal, and the late newline makes no empty line."""
+    cell = CellText()
+    cell.switch_to("stderr")
+    assert cell.feed("\rbatches:   0%|          | 0/4\rbatches: 100%|##########| 4/4") == []
+    assert cell.switch_to("stdout") == ("stderr", ["batches: 100%|##########| 4/4"])
+    assert cell.feed("from a thread 190\nsum 190\n") == ["from a thread 190", "sum 190"]
+    assert cell.switch_to("stderr") == ("stdout", [])  # nothing unfinished: nothing to end
+    assert cell.feed("\n") == []  # the bar's own newline, already accounted for
+    assert cell.feed("warning: more\n") == ["warning: more"]
+    assert cell.switch_to("stdout") == ("stderr", []) and cell.feed("a") == [] and cell.live_line() == "a"

@@ -67,9 +67,26 @@ class CellText:
         self.head_left = HEAD  # characters the head may still show
         self.tail = ""  # complete lines that came after the head was full, the newest TAIL characters
         self.cut = 0  # characters dropped between the head and the tail
+        self.stream = "stdout"  # the stream the unfinished line came from
+        self.owed: set[str] = set()  # streams whose line was ended for them: their next newline is dropped
+
+    def switch_to(self, stream: str) -> tuple[str, list[str]]:
+        """`stream` writes next. If the unfinished line is another stream's, it ends here: the
+        kernel sends stdout and stderr apart, so a tqdm bar's closing newline (stderr) can come
+        after what the loop printed next (stdout), which a terminal shows on lines of their own.
+        Returns that stream and the lines to write for it (none when nothing was ended)."""
+        other = self.stream
+        self.stream = stream
+        if other == stream or not self.partial:
+            return other, []
+        self.owed.add(other)
+        return other, self.feed("\n")
 
     def feed(self, text: str) -> list[str]:
         """Lines to write to the log now; the rest waits in the tail or the live line."""
+        if self.stream in self.owed:  # its line was ended already: the newline that ends it is not another
+            self.owed.discard(self.stream)
+            text = text[1:] if text.startswith("\n") else text
         text = self.partial + text
         end = text.rfind("\n")
         if end < 0:
@@ -250,6 +267,9 @@ class OutputLog(RichLog):
     def write_output(self, cell: str, text: str, stream: str = "stdout") -> None:
         """Printed text of a running cell."""
         state = self.cells.setdefault(cell, CellText())
+        other, ended = state.switch_to(stream)
+        if ended:
+            self.put(ansi_text("\n".join(ended), "red" if other == "stderr" else ""), len(ended))
         lines = state.feed(text)
         style = "red" if stream == "stderr" else ""
         for i in range(0, len(lines), LINES_PER_TICK // 2):
