@@ -505,3 +505,19 @@ async def test_a_script_run_with_percent_run_can_call_live(tmp_path):
         assert await wait_for(pilot, lambda: screen.live is not None and "acc" in screen.live.series
                               and screen.live.series["acc"].count == 200, 30), log_text(app)[-800:]
         assert abs(screen.live.series["acc"].last - 199 / 200) < 1e-6  # a float32 tensor
+
+
+def test_the_live_run_is_named_after_the_cell_that_called_live(kernel):
+    from tui.kernel import events as ev
+
+    kernel.run("before = 1")  # a cell before it, so that its number is not the first
+    with kernel.cond:
+        mark = len(kernel.events)
+    cell = kernel.run("for step in range(5):\n    live(loss=float(step))")
+    assert cell.ok, cell.text()
+    started = [e for e in cell.events if isinstance(e, ev.CellStarted)]
+    news = kernel.first_since(mark, lambda e: isinstance(e, ev.KernelNews) and e.name == "live"
+                              and "loss" in e.data.get("series", {}), 30)
+    assert news is not None
+    # the log's In [n] and the panel's title both come from these numbers
+    assert news.data["run"] == started[0].number == cell.done.number

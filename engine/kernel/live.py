@@ -156,8 +156,11 @@ def live_function(ip, emit) -> Live:
         live = Live(emit)
         live.run_now = ip.execution_count
 
-        def before(_info) -> None:
-            live.run_now = ip.execution_count  # the number the starting cell gets
+        def before(info) -> None:
+            # IPython counts the cell before it fires pre_run_cell: the starting cell's number
+            # (its In [n]) is one less, unless the cell stays out of the history
+            counted = getattr(info, "store_history", True)
+            live.run_now = ip.execution_count - 1 if counted else ip.execution_count
 
         ip.events.register("pre_run_cell", before)
         _LIVE.append(live)
