@@ -111,3 +111,31 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
         assert not screen.has_class("-form-folded") and app.focused is screen.query_one("#f-samples")
         await pilot.press("f7")
         assert await wait_for(pilot, lambda: not screen.running, 30)
+
+
+async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
+    from tui.kernel.events import KernelNews
+
+    app = make_app(screen="train")
+    async with running(app, size=(100, 40)) as pilot:
+        screen = await start_long_run(pilot)
+        status = screen.query_one("#tr-status")
+
+        def says_paused() -> bool:
+            return "paused" in static_text(status)
+
+        for _ in range(2):  # pause, resume, pause, resume
+            await pilot.press("f6")
+            assert await wait_for(pilot, says_paused, 30), static_text(status)
+            # progress the kernel sent just before the pause took effect arrives after it: still paused
+            screen.handle_kernel_news(KernelNews("train_progress", {
+                "run": screen.run_id, "progress": screen.latest, "paused": False}))
+            assert await wait_for(pilot, lambda: not screen.dirty, 30)
+            assert says_paused(), static_text(status)
+            step = screen.latest.step
+            await pilot.press("f6")
+            # running again: new steps come, and the status line no longer says paused
+            assert await wait_for(pilot, lambda step=step: screen.latest.step > step and not says_paused(), 30), \
+                static_text(status)
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: not screen.running, 30)

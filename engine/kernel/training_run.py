@@ -96,8 +96,7 @@ class TrainingRun:
         trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
         self.trainer = trainer
         self._emit_data(cfg, run_id, data)
-        result = drive(trainer, lambda progress: self.bridge.emit("train_progress", run=run_id, progress=progress,
-                                                                  paused=trainer.paused))
+        result = drive(trainer, lambda progress: self.bridge.emit("train_progress", run=run_id, progress=progress))
         assert trainer.model is not None  # (built by the run)
         self._keep(run_id, result, trainer.model, kept=result)
 
@@ -116,7 +115,7 @@ class TrainingRun:
         data = self._emit_data(cfg, run_id)
         result = train_distributed(
             cfg, cfg.processes,
-            on_progress=lambda p: emit("train_progress", run=run_id, progress=p, paused=control.paused),
+            on_progress=lambda p: emit("train_progress", run=run_id, progress=p),
             on_rate=lambda rank, rate: emit("train_rate", run=run_id, rank=rank, rate=rate),
             should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
         if result is None:
@@ -155,17 +154,22 @@ class TrainingRun:
                              features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
         return data
 
-    def pause(self) -> bool:
+    # Pause and resume answer with the run's state once the request took effect: the app shows
+    # that, not a `paused` flag in the progress events (the last of those was sent before the
+    # pause and arrives after it, and a paused run sends none).
+    def pause(self) -> bool | None:
+        """Pause the run going on; True (paused), or None when no run is going."""
         if self.trainer is None:
-            return False
+            return None
         self.trainer.pause()
-        return True
+        return self.trainer.paused
 
-    def resume(self) -> bool:
+    def resume(self) -> bool | None:
+        """Resume the run going on; False (not paused), or None when no run is going."""
         if self.trainer is None:
-            return False
+            return None
         self.trainer.resume()
-        return True
+        return self.trainer.paused
 
     def stop(self) -> bool:
         if self.trainer is None:

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
-from tui.asking import Answer, ask
+from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
@@ -285,7 +285,7 @@ class TrainingScreen(BaseScreen):
                                                data["true_w"], data["true_b"])
         elif news.name == "train_progress":
             p = data["progress"]
-            self.latest, self.paused = p, data.get("paused", False)
+            self.latest = p  # (whether the run is paused comes from the kernel's answer to F6, not from here)
             if p.epoch_done and len(self.loss_history) < p.epoch:
                 self.loss_history.append(p.loss)
                 if p.accuracy is not None:
@@ -419,10 +419,11 @@ class TrainingScreen(BaseScreen):
             fit.draw([0.0], 0.0)
 
     def action_pause(self) -> None:
+        """F6: pause a running run, resume a paused one; the status line says which at once."""
         if not self.running:
             return
         self.paused = not self.paused
-        self._control("train_resume" if not self.paused else "train_pause")
+        self._control("train_pause" if self.paused else "train_resume", paused=self.paused)
         self.notify(t("tr.paused") if self.paused else t("tr.resumed"), timeout=2)
         self.dirty = True
 
@@ -430,13 +431,23 @@ class TrainingScreen(BaseScreen):
         if self.running:
             self._control("train_stop")
 
-    def _control(self, op: str) -> None:
-        kernel = self.app.kernel
-        ask(self, self.Controlled, lambda: kernel.request(op), exclusive=False)  # each one must arrive
+    def _control(self, op: str, **context) -> None:
+        kernel, run = self.app.kernel, self.run_id
+        ask(self, self.Controlled, lambda: kernel.request(op), exclusive=False, run=run,  # each one must arrive
+            **context)
 
     def on_training_screen_controlled(self, answer: Controlled) -> None:
         if answer.error:
             self.notify(answer.error, severity="error")
+        wanted = answer.context.get("paused")
+        if wanted is None or stale(self, answer) or answer.context["run"] != self.run_id or not self.running:
+            return  # a stop, or overtaken by a later F6 or run
+        # the kernel's word on the run's state (None: the run had just ended); a refused request
+        # leaves the run as it was
+        said = answer.result if not answer.error else not wanted
+        if said is not None and said != self.paused:
+            self.paused = bool(said)
+            self.dirty = True
 
     def _fold(self, folded: bool) -> None:
         """Fold the settings to one line above the plots (ctrl+b brings the form back)."""
