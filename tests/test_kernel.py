@@ -2,6 +2,8 @@
 restart and death, each through the real protocol (tui.kernel.session + engine.kernel)."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -121,6 +123,18 @@ def test_help_and_docs(kernel):
     assert "Concatenates" in kernel.run("help(torch.cat)").text()
     assert "Concatenates" in kernel.run("torch.cat?").pages
     assert "def f" in kernel.run("def f(a):\n    return a\n").text() + kernel.run("f??").pages
+
+
+@pytest.mark.parametrize("request_source", ["torch.ones", "'keywords'", "'for'"])
+def test_help_reads_as_in_plain_python(kernel, request_source):
+    """help(obj) and help('keywords') print what plain Python prints: its header, no bold by
+    backspacing, and the topics and keywords pydoc.Helper knows."""
+    plain = subprocess.run([sys.executable, "-c", f"import torch\nhelp({request_source})"], capture_output=True,
+                           text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    result = kernel.run(f"help({request_source})")
+    assert result.ok, result.error_text
+    assert result.output == plain.stdout
 
 
 def test_ipython_magics_work(kernel):

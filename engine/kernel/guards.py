@@ -19,18 +19,16 @@ class Quitter:
 
 
 def help_text(*args, **kwargs) -> None:
-    """help(obj) prints the text; help() alone would start an interactive pager."""
-    if not args and not kwargs:
+    """help(obj) prints what plain Python's help(obj) prints (pydoc.Helper, plain text: topics and
+    keywords too); help() alone would start an interactive pager."""
+    import pydoc
+    import sys
+
+    if (not args and not kwargs) or (args and isinstance(args[0], pydoc.Helper)):  # help(pydoc.help) pages too
         print(say("guard.help"))
         return
-    import pydoc
-
-    try:
-        text = pydoc.render_doc(args[0], renderer=pydoc.TextDoc())  # (plain text: no bold by backspacing)
-    except (ImportError, pydoc.ErrorDuringImport) as exc:
-        print(say("guard.no_help", thing=repr(args[0]), error=str(exc)))
-        return
-    print(text)
+    # an explicit output: pydoc writes plain text there (no bold by backspacing), never a pager
+    pydoc.Helper(output=sys.stdout).help(*args, **kwargs)
 
 
 def replacements() -> dict:
