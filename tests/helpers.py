@@ -84,6 +84,13 @@ def static_text(widget) -> str:
     return console.export_text()
 
 
+def x_labels(plot) -> list[float]:
+    """The numbers under a rendered plot's x axis."""
+    lines = plot.render().plain.splitlines()
+    axis = next(i for i, line in enumerate(lines) if "└" in line)
+    return [float(word) for word in lines[axis + 1].split()]
+
+
 async def screen_ready(pilot, timeout: float = 30.0) -> bool:
     """Wait until the current screen's body (everything below the status line) is mounted."""
     return await wait_for(pilot, lambda: getattr(pilot.app.screen, "ready", True), timeout)

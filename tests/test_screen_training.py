@@ -139,3 +139,34 @@ async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
                 static_text(status)
         await pilot.press("f7")
         assert await wait_for(pilot, lambda: not screen.running, 30)
+
+
+async def test_the_previous_curve_is_this_tasks_last_run_and_the_x_axis_this_runs_epochs():
+    from tests.helpers import x_labels
+
+    app = make_app(screen="train")
+    async with running(app, size=(100, 40)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        plot = screen.query_one("#loss-plot")
+
+        async def train(epochs: int) -> None:
+            screen.query_one("#f-epochs").value = str(epochs)
+            await pilot.pause(0.05)
+            await pilot.press("ctrl+r")
+            assert await wait_for(pilot, lambda: screen.result is not None, 120), static_text(
+                screen.query_one("#tr-status"))
+            assert screen.result.epochs == epochs
+
+        await train(100)  # the regression: a loss in the hundreds, 100 epochs
+        screen.query_one("#f-task").value = "moons"
+        await pilot.pause(0.05)
+        await train(30)
+        # the first moons run has no previous run of its own: the regression's curve is not drawn
+        assert "previous" not in plot.render().plain
+        assert x_labels(plot)[-1] == 30  # this run's epochs, not the regression's 100
+        first_moons = list(screen.loss_history)
+        await train(20)
+        assert "previous" in plot.render().plain and plot.previous == first_moons
+        assert x_labels(plot)[-1] == 20  # the 30-epoch previous run is cut at 20
+        assert x_labels(screen.query_one("#acc-plot"))[-1] == 20

@@ -1,4 +1,4 @@
-"""tui/widgets/plots.py: the Training screen's plots keep their frame in Chinese."""
+"""tui/widgets/plots.py: the Training screen's plots keep their frame in Chinese; the loss plot's x axis."""
 
 
 
@@ -14,3 +14,27 @@ def test_plot_lines_with_chinese_keep_their_width():
     assert fixed.plain == "│ ▞▞ 本次      │"
     assert [(s.start, s.end, str(s.style)) for s in fixed.spans] == [(5, 7, "color(1)")]  # styles kept
     assert narrow_text(Text("│ plain ascii │")).plain == "│ plain ascii │"
+
+
+async def test_the_loss_plot_takes_this_runs_epochs_and_cuts_a_longer_previous_run():
+    from textual.app import App
+
+    from tests.helpers import x_labels
+    from tui.widgets.plots import LossPlot
+
+    class One(App):
+        def compose(self):
+            yield LossPlot()
+
+    app = One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(LossPlot)
+        this_run = [1.0 / epoch for epoch in range(1, 11)]  # 10 of 30 epochs done
+        previous = [2.0 / epoch for epoch in range(1, 101)]  # a 100-epoch run
+        plot.set_data(this_run, previous, x_range=(1, 30))
+        await pilot.pause()
+        # the axis is this run's 30 epochs, the 100-epoch previous run cut at 30, not stretching it
+        assert x_labels(plot)[0] == 1 and x_labels(plot)[-1] == 30
+        plot.set_data(this_run, previous)  # no range given: the data's own (the Playground's live plots)
+        await pilot.pause()
+        assert x_labels(plot)[-1] == 100

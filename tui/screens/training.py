@@ -88,7 +88,8 @@ class TrainingScreen(BaseScreen):
         self.paused = False
         self.run_id = 0  # this screen's count of runs started; the kernel tags each run's events with it
         self.loss_history: list[float] = []
-        self.previous_history: list[float] = []
+        self.previous_history: list[float] = []  # the loss of the run before this one of the same task
+        self.last_history: dict[str, list[float]] = {}  # each task's latest run's loss
         self.accuracy_history: list[float] = []
         self.boundary = ""
         self.rank_rates: dict[int, float] = {}  # a data-parallel run: each rank's samples/s
@@ -245,8 +246,10 @@ class TrainingScreen(BaseScreen):
             self._validate()
             self.notify(said_text(exc), severity="error")
             return
-        if self.loss_history:
-            self.previous_history = list(self.loss_history)
+        if self.loss_history and self.config is not None:
+            self.last_history[self.config.task] = list(self.loss_history)
+        # against this task's previous run: a regression's loss of 114 means nothing on the moons
+        self.previous_history = self.last_history.get(cfg.task, [])
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
         self.accuracy_history, self.boundary, self.rank_rates = [], "", {}
         self._plotted_loss, self._plotted_fit = (), ()
@@ -392,11 +395,12 @@ class TrainingScreen(BaseScreen):
             self.dirty = True  # come back for the plots on a later tick
             return
         self._plotted_at = now
-        shown = (len(self.loss_history), len(self.previous_history), len(self.accuracy_history))
+        epochs = self._epochs_shown()
+        shown = (len(self.loss_history), len(self.previous_history), len(self.accuracy_history), epochs)
         if shown != self._plotted_loss:
             self._plotted_loss = shown
-            self.query_one("#loss-plot", LossPlot).set_data(self.loss_history, self.previous_history)
-            self.query_one("#acc-plot", LossPlot).set_data(self.accuracy_history, [])
+            self.query_one("#loss-plot", LossPlot).set_data(self.loss_history, self.previous_history, x_range=epochs)
+            self.query_one("#acc-plot", LossPlot).set_data(self.accuracy_history, [], x_range=epochs)
         if self.config is not None and self.config.task == "moons":
             boundary = self.query_one(BoundaryPlot)
             if (self.boundary, boundary.points is not None) != self._plotted_fit:
@@ -417,6 +421,14 @@ class TrainingScreen(BaseScreen):
             fit.draw(list(source.weight), source.bias, predicted)
         else:
             fit.draw([0.0], 0.0)
+
+    def _epochs_shown(self) -> tuple[float, float] | None:
+        """The x axis of the curves: this run's epochs (those it ran, once a stopped run ends)."""
+        if self.result is not None:
+            return (1, max(1, self.result.epochs))
+        if self.config is not None:
+            return (1, self.config.epochs)
+        return None
 
     def action_pause(self) -> None:
         """F6: pause a running run, resume a paused one; the status line says which at once."""

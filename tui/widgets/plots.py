@@ -71,20 +71,29 @@ class LossPlot(Plot):
         self.previous: list[float] = []
         self.current_x: list[float] | None = None  # None: 1, 2, 3, …
         self.previous_x: list[float] | None = None
+        self.x_range: tuple[float, float] | None = None  # None: the data's own
         self.log_scale = False
         self.smoothing = False
         self.title = title
         self.x_label = x_label
 
     def set_data(self, current: list[float], previous: list[float],
-                 current_x: list[float] | None = None, previous_x: list[float] | None = None) -> None:
+                 current_x: list[float] | None = None, previous_x: list[float] | None = None,
+                 x_range: tuple[float, float] | None = None) -> None:
+        """Draw this run's curve over the previous one's. `x_range`: the x axis this run takes
+        (a training run's epochs, known before they are done); the previous curve is cut to it."""
         self.current, self.previous = current, previous
         self.current_x, self.previous_x = current_x, previous_x
+        self.x_range = x_range
         self.redraw()
 
     def _series(self, ys: list[float], xs: list[float] | None = None) -> tuple[list[float], list[float]]:
         if xs is None:
             xs = list(range(1, len(ys) + 1))
+        if self.x_range is not None:  # a longer previous run is cut, and does not stretch the axis
+            lo, hi = self.x_range
+            kept = [(x, y) for x, y in zip(xs, ys, strict=True) if lo <= x <= hi]
+            xs, ys = [x for x, _ in kept], [y for _, y in kept]
         xs, ys = finite(xs, ys)  # a diverged run's inf and NaN are not drawn
         if self.smoothing:
             ys = smooth(ys)
@@ -106,6 +115,8 @@ class LossPlot(Plot):
         if span is not None:
             plt.ylim(*span)
             plt.yticks(*ticks(*span))
+        if self.x_range is not None and self.x_range[0] < self.x_range[1]:
+            plt.xlim(*self.x_range)
         if previous[1]:
             ys = clip(previous[1], *span) if span is not None else previous[1]
             plt.plot(previous[0], ys, color="gray", label=t("plot.previous"))
