@@ -521,3 +521,25 @@ def test_the_live_run_is_named_after_the_cell_that_called_live(kernel):
     assert news is not None
     # the log's In [n] and the panel's title both come from these numbers
     assert news.data["run"] == started[0].number == cell.done.number
+
+
+async def test_the_log_keeps_its_end_in_sight_when_the_live_panel_opens_under_a_long_output():
+    app = make_app()
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, output = app.screen, app.screen.output
+        screen.run_source("help(torch.ones)")  # more lines than the log shows
+        assert await wait_for(pilot, lambda: "Keyword arguments" in log_text(app)
+                              and app.kernel.running is None, 60)
+        assert await wait_for(pilot, lambda: output.is_vertical_scroll_end and output.max_scroll_y > 0)
+        rows = output.scrollable_content_region.height
+        screen.run_source("for step in range(300):\n    live(loss=float(step))")  # prints nothing
+        assert await wait_for(pilot, lambda: screen.live is not None and screen.live.shown
+                              and output.scrollable_content_region.height < rows, 60)
+        # the live cell's input, the last thing written, is still in sight
+        assert await wait_for(pilot, lambda: output.is_vertical_scroll_end, 10), (output.scroll_y, output.max_scroll_y)
+        number, row = output.cell_rows()[-1]
+        assert output.scroll_y <= row < output.scroll_y + output.scrollable_content_region.height
+        # and the panel names that cell
+        title = screen.live.query_one("#live-title")
+        assert await wait_for(pilot, lambda: f"In [{number}]" in static_text(title), 10), static_text(title)

@@ -51,3 +51,85 @@ def test_a_line_of_one_stream_ends_when_the_other_stream_writes():
     assert cell.feed("\n") == []  # the bar's own newline, already accounted for
     assert cell.feed("warning: more\n") == ["warning: more"]
     assert cell.switch_to("stdout") == ("stderr", []) and cell.feed("a") == [] and cell.live_line() == "a"
+
+
+
+def _log_over_a_panel():
+    """An app with the output log over a panel that opens under it (as the live plots do)."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from tui.widgets.output import OutputLog
+
+    class LogOverAPanel(App):
+        CSS = "#panel { height: 11; display: none; } #panel.-shown { display: block; }"
+
+        def compose(self):
+            yield OutputLog()
+            yield Static("panel", id="panel")
+
+    return LogOverAPanel()
+
+
+async def _written_and_shrunk(pilot, scroll_back) -> tuple[float, float]:
+    """60 lines written to the log, `scroll_back(log)` done, then the panel opened: the log's
+    scroll position before the panel opened and after the log got smaller."""
+    from rich.text import Text
+
+    from tests.helpers import wait_for
+    from tui.widgets.output import OutputLog
+
+    app = pilot.app
+    log = app.query_one(OutputLog)
+    for i in range(60):
+        log.put(Text(f"line {i}"))
+    assert await wait_for(pilot, lambda: len(log.lines) == 60 and log.max_scroll_y > 0)
+    await pilot.pause()
+    assert log.is_vertical_scroll_end
+    scroll_back(log)
+    await pilot.pause()
+    before, rows = log.scroll_y, log.scrollable_content_region.height
+    app.query_one("#panel").add_class("-shown")
+    assert await wait_for(pilot, lambda: log.scrollable_content_region.height < rows)
+    await pilot.pause()  # (the log's Resize handled)
+    return before, log.scroll_y
+
+
+def _wheel_up(log) -> None:
+    from textual.events import MouseScrollUp
+
+    log.post_message(MouseScrollUp(log, 5, 5, 0, -1, 0, False, False, False, screen_x=5, screen_y=5))
+
+
+async def test_the_log_keeps_its_end_in_sight_when_a_panel_under_it_opens():
+    from tests.helpers import running
+
+    app = _log_over_a_panel()
+    async with running(app, size=(80, 24)) as pilot:
+        _before, _after = await _written_and_shrunk(pilot, lambda log: None)
+        log = app.query_one("OutputLog")
+        # the last line written stays the last line shown
+        assert log.is_vertical_scroll_end, (log.scroll_y, log.max_scroll_y)
+        assert log.auto_scroll
+
+
+async def test_a_log_paged_back_stays_where_it_is_when_a_panel_under_it_opens():
+    from tests.helpers import running
+
+    app = _log_over_a_panel()
+    async with running(app, size=(80, 24)) as pilot:
+        before, after = await _written_and_shrunk(pilot, lambda log: log.page(-1))
+        assert 0 < before < app.query_one("OutputLog").max_scroll_y
+        assert after == before
+
+
+async def test_a_log_scrolled_back_with_the_mouse_wheel_stays_where_it_is_when_it_shrinks():
+    from tests.helpers import running
+
+    app = _log_over_a_panel()
+    async with running(app, size=(80, 24)) as pilot:
+        before, after = await _written_and_shrunk(pilot, _wheel_up)
+        log = app.query_one("OutputLog")
+        assert 0 < before < log.max_scroll_y
+        assert after == before
+        assert not log.auto_scroll  # and new output does not pull the reader back down

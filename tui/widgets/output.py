@@ -152,9 +152,6 @@ class OutputLog(RichLog):
             super().__init__()
             self.width = width
 
-    def on_resize(self, event) -> None:
-        self.post_message(self.Width(self.scrollable_content_region.width))
-
     def __init__(self) -> None:
         super().__init__(id="output", max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, min_width=20)
         self.cells: dict[str, CellText] = {}
@@ -164,8 +161,35 @@ class OutputLog(RichLog):
         self._budget = LINES_PER_TICK  # lines that may still be rendered in this tick
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
+        self._shown_rows: int | None = None  # the lines shown at once, as of the last resize
         self.marks: list[tuple[int, object]] = []  # (cell number, the first line of its In [n])
         self.figures: list[bytes] = []  # the PNGs drawn, newest last (for the full-screen view)
+
+    def on_resize(self, event) -> None:
+        self.post_message(self.Width(self.scrollable_content_region.width))
+        shown: int | None = self._shown_rows
+        rows = self._shown_rows = self._rows()
+        if shown is not None and rows < shown and self.auto_scroll \
+                and self.scroll_y >= self.virtual_size.height - shown:
+            # Smaller (the live plots opened under it, a shorter terminal): Textual keeps the top line
+            # where it was, which would leave the last lines out of sight below until more output
+            # came. A log that showed its end keeps showing it; one scrolled back stays put.
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _rows(self) -> int:
+        """The lines the log shows at once (the height max_scroll_y is measured against)."""
+        return self.container_size.height - self.scrollbar_size_horizontal
+
+    def on_mouse_scroll_up(self, _event) -> None:
+        self.call_later(self._follow_if_at_end)
+
+    def on_mouse_scroll_down(self, _event) -> None:
+        self.call_later(self._follow_if_at_end)
+
+    def _follow_if_at_end(self) -> None:
+        # After the wheel has moved the view: scrolled back, new output leaves it there (as after
+        # PgUp); back at the end, it follows again.
+        self.auto_scroll = self.is_vertical_scroll_end
 
     # --- selecting text with the mouse (RichLog has no selection of its own) -------------------
     def render_line(self, y: int) -> Strip:
