@@ -301,6 +301,30 @@ def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):
     assert "site-packages" not in text and "frames inside libraries not shown" in text
     assert "linear.py" in kernel.run("%tb").text()  # everything is still there on request
     assert "frame" not in kernel.run("1/0").error_text.split("ZeroDivisionError")[0].split("1/0")[-1]
+    kernel.run("def inner():\n    return 1/0")
+    lines = [line.strip() for line in kernel.run("inner()").error_text.splitlines()]
+    assert "inner()" in lines and "return 1/0" in lines  # the cell's line and the function's: both
+
+
+def test_an_error_while_showing_a_value_shows_the_learners_line_only(kernel):
+    """IPython's pretty printer recursing through a deeply nested list: the cell's line and the
+    error, the printer's frames counted, as plain Python shows the line that asked for the repr."""
+    result = kernel.run("deep = []\nfor _ in range(100_000):\n    deep = [deep]\ndeep")
+    text = result.error_text
+    assert "RecursionError" in text and "Cell In[" in text, text[:2000]
+    assert "site-packages" not in text and "pretty" not in text, text[:2000]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines[1].startswith("Cell In[") and lines[2] == "deep", text[:2000]
+    assert "frames inside libraries not shown" in text
+    assert "pretty.py" in kernel.run("%tb").text()  # all of it, on request
+    kernel.run("del deep")
+
+
+def test_a_syntax_error_shows_the_line_and_its_caret_as_python_does(kernel):
+    text = kernel.run("print(1)x = 2").error_text
+    assert "compilerop" not in text and "site-packages" not in text and "Traceback" not in text, text
+    assert text.rstrip().splitlines()[-3:] == ["    print(1)x = 2", "            ^", "SyntaxError: invalid syntax"], text
+    assert "Cell In[" in text
 
 
 def listening_tcp_sockets(pid: int) -> list[str]:
