@@ -327,6 +327,23 @@ def test_a_syntax_error_shows_the_line_and_its_caret_as_python_does(kernel):
     assert "Cell In[" in text
 
 
+def test_load_ext_puts_the_summary_after_the_whole_value(tmp_path):
+    """In IPython (%load_ext engine.kernel) a tensor's text ends with its summary line; a tuple,
+    list or dict of tensors is shown whole, with no summary line inside its brackets."""
+    cells = ("%load_ext engine.kernel\nx = torch.ones(2)\nx, x.sum()\n[x]\n{'x': x}\nx\n")
+    done = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--colors=NoColor",
+                           "--HistoryManager.enabled=False"], input=cells, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "IPYTHONDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Out[3]: (tensor([1., 1.]), tensor(2.))\n" in out, out
+    assert "Out[4]: [tensor([1., 1.])]\n" in out, out
+    assert "Out[5]: {'x': tensor([1., 1.])}\n" in out, out
+    assert "Out[6]: \ntensor([1., 1.])\n# shape (2,) · float32 · cpu · min 1 max 1" in out or \
+        "Out[6]: tensor([1., 1.])\n# shape (2,) · float32 · cpu · min 1 max 1" in out, out
+    assert out.count("# shape") == 1, out
+
+
 def listening_tcp_sockets(pid: int) -> list[str]:
     """The TCP sockets a process listens on (from /proc: what `ss -ltnp` shows)."""
     inodes = set()

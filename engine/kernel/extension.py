@@ -152,23 +152,25 @@ _TEXT_SUMMARIES: list = []  # the shells whose text/plain carries the summary li
 
 def _install_text_summaries(ip) -> None:
     """In a notebook or IPython, which show text/plain only, a tensor's text gets its summary as
-    a last line: `# shape (2, 3) · float32 · cpu · min 0 max 5 …`."""
+    a last line: `# shape (2, 3) · float32 · cpu · min 0 max 5 …`.
+
+    Added once the whole value is rendered (the summary formatter's line, for the value itself):
+    a printer registered for tensors with `for_type` is also used for the tensors inside a tuple,
+    list or dict, and would put the line inside the brackets."""
     if ip in _TEXT_SUMMARIES:
         return
-    import numpy as np
-    import torch
+    formatter = ip.display_formatter
+    rendered = formatter.format
 
-    from engine.repl.display import summary_of
+    def format_with_summary(obj, include=None, exclude=None):
+        data, metadata = rendered(obj, include=include, exclude=exclude)
+        summary = data.get(SUMMARY_MIME) if isinstance(data, dict) else None
+        text = data.get("text/plain") if isinstance(data, dict) else None
+        if isinstance(summary, dict) and summary.get("in_text") and summary.get("summary") and isinstance(text, str):
+            data["text/plain"] = text + "\n" + TEXT_MARK + summary["summary"]
+        return data, metadata
 
-    def with_summary(value, printer, _cycle) -> None:
-        printer.text(repr(value))
-        line = summary_of(value)
-        if line:
-            printer.text("\n" + TEXT_MARK + line)
-
-    plain = ip.display_formatter.formatters["text/plain"]
-    for kind in (torch.Tensor, np.ndarray, torch.nn.Module):
-        plain.for_type(kind, with_summary)
+    formatter.format = format_with_summary  # the displayhook and display() both ask this
     _TEXT_SUMMARIES.append(ip)
 
 
