@@ -77,9 +77,10 @@ def test_headless_cli_json_and_exit_codes():
     run = [sys.executable, "-m", "tui", "train", "--headless", "--epochs", "10", "--json"]
     out = subprocess.run(run, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    lines = out.stdout.strip().splitlines()
-    assert lines[0].startswith("Epoch [1/10], Loss: ")
-    data = json.loads(lines[-1])
+    data = json.loads(out.stdout)  # stdout is the JSON object alone: `| jq .` and json.load read it
+    # what a person reads goes to stderr
+    assert out.stderr.startswith("Epoch [1/10], Loss: ") and "Epoch [10/10]" in out.stderr, out.stderr
+    assert "learned  weight" in out.stderr and "samples/s" in out.stderr
     assert set(data) == {"task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
                          "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
     bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
@@ -113,6 +114,19 @@ def test_negative_values_are_read_as_users_type_them_and_json_has_the_optimum(ca
     assert cli.glue_negative_values(["train", "--bias", "-2.5", "--noise", "3"]) == \
         ["train", "--bias=-2.5", "--noise", "3"]
     assert cli.main(["train", "--headless", "--epochs", "2", "--bias", "-2.5", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = json.loads(capsys.readouterr().out)
     assert result["true_bias"] == -2.5
     assert len(result["optimal_weight"]) == 1 and isinstance(result["optimal_bias"], float)
+
+
+def test_train_json_is_alone_on_stdout_with_the_moons_and_a_script(tmp_path):
+    script = tmp_path / "moons.py"
+    out = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--task", "moons", "--epochs", "5",
+                          "--json", "--export-script", str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["task"] == "moons" and data["epochs"] == 5
+    assert "accuracy" in out.stderr and f"script written to {script}" in out.stderr and script.exists()
+    plain = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--epochs", "2"],
+                           capture_output=True, text=True)
+    assert plain.returncode == 0 and plain.stdout.startswith("Epoch [1/2]")  # without --json: stdout as before

@@ -28,7 +28,8 @@ def add_train_parser(sub) -> None:
         p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper())
     p.add_argument("--no-shuffle", action="store_true", help="keep the data in order")
     p.add_argument("--device", default=argparse.SUPPRESS, help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--json", action="store_true", help="end with one JSON object on the last line")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object, alone on stdout (the epoch lines and the summary go to stderr)")
     p.add_argument("--export-script", metavar="PATH", help="write a plain-PyTorch script of this run")
     p.set_defaults(run=run_train)
 
@@ -56,11 +57,17 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
     for warning in warnings:
         sys.stderr.write(f"torchtui: warning: {warning.words(language())}\n")
     every = max(1, cfg.epochs // 10)
+    # With --json, stdout is the JSON object alone (`| jq .`, json.load); what a person reads goes
+    # to stderr, as gh, pip and kubectl do.
+    human = sys.stderr if args.json else sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=human, flush=True)
 
     def show(event) -> None:
         if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
             accuracy = f", accuracy: {event.accuracy:.3f}" if event.accuracy is not None else ""
-            print(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}{accuracy}", flush=True)
+            say(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}{accuracy}")
 
     distributed = None
     try:
@@ -85,25 +92,25 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
         sys.stderr.write(f"torchtui train: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
         return 1
     if result.task == "moons":
-        print(f"final loss {result.final_loss:.4f}  accuracy {result.accuracy:.4f} on all {cfg.samples} points "
-              f"(MLP 2 -> {cfg.hidden} -> 2)")
+        say(f"final loss {result.final_loss:.4f}  accuracy {result.accuracy:.4f} on all {cfg.samples} points "
+            f"(MLP 2 -> {cfg.hidden} -> 2)")
     else:
         w = ", ".join(f"{v:.4f}" for v in result.weight)
         tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
         ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
-        print(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
-        print(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
-        print(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} "
-              "(least squares)")
+        say(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
+        say(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
+        say(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} "
+            "(least squares)")
     if distributed is not None:
         rates = " + ".join(f"rank {r.rank} {r.samples_per_s:,.0f}" for r in distributed.ranks)
-        print(f"{distributed.world_size} processes ({distributed.backend}) · global batch {distributed.global_batch} "
-              f"= {distributed.world_size} × {cfg.batch_size} · {distributed.shard} samples per rank and epoch")
-        print(f"samples/s: {rates} = {distributed.samples_per_s:,.0f} in all")
-        print(f"weights after the last step: max difference between ranks {distributed.weights_max_difference:g} "
-              "(the all-reduce keeps them equal)")
+        say(f"{distributed.world_size} processes ({distributed.backend}) · global batch {distributed.global_batch} "
+            f"= {distributed.world_size} × {cfg.batch_size} · {distributed.shard} samples per rank and epoch")
+        say(f"samples/s: {rates} = {distributed.samples_per_s:,.0f} in all")
+        say(f"weights after the last step: max difference between ranks {distributed.weights_max_difference:g} "
+            "(the all-reduce keeps them equal)")
     else:
-        print(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
+        say(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
     if args.export_script:
         from engine import exports
 
@@ -112,7 +119,7 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
         except OSError as exc:
             sys.stderr.write(f"torchtui train: cannot write {args.export_script}: {exc.strerror}\n")
             return 2
-        print(f"script written to {path}")
+        say(f"script written to {path}")
     if args.json:
         print(json.dumps((distributed or result).as_json()))
     return 0
