@@ -27,14 +27,55 @@ class SaveError(Exception):
     """The file cannot be written; the message says why."""
 
 
+# live() is torchtui's (see engine.kernel.live): a script run where it is loaded (%run in the
+# Playground, a notebook with the extension) uses that one; plain Python gets one that keeps the
+# numbers (live.export still writes them) and plots nothing, or, with no torchtui installed, one
+# that does nothing.
+LIVE_PRELUDE = """\
+try:  # live() plots in torchtui; in plain Python nothing is plotted
+    live
+except NameError:
+    try:
+        from engine.kernel.live import Live
+
+        live = Live(lambda *_, **__: None)
+    except ImportError:
+        def live(**values):
+            pass
+"""
+
+
 def script_text(cells: list[SessionCell]) -> str:
     parts = ["# Saved from a torchtui Playground session: each cell as it was run.\n"]
+    sources = []
     for cell in cells:
         source = cell.source
-        if source.lstrip().startswith(("%", "!")):  # a magic or a shell line is not Python
+        if _is_magic(source):  # a magic or a shell line is not Python
             source = "\n".join("# " + line for line in source.splitlines())
-        parts.append(f"# In [{cell.number}]:\n{source}\n")
+        sources.append((cell.number, source))
+    if any(_uses_live(source) for _, source in sources):
+        parts.append(LIVE_PRELUDE)
+    parts += [f"# In [{number}]:\n{source}\n" for number, source in sources]
     return "\n".join(parts)
+
+
+def _is_magic(source: str) -> bool:
+    return source.lstrip().startswith(("%", "!"))
+
+
+LIVE_NAME = re.compile(r"\blive\b")
+
+
+def _uses_live(source: str) -> bool:
+    """Whether a cell's code names live (calls it, or live.export); a cell Python cannot parse
+    (IPython's own syntax, say) is searched as text."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return bool(LIVE_NAME.search(source))
+    return any(isinstance(node, ast.Name) and node.id == "live" for node in ast.walk(tree))
 
 
 def notebook(cells: list[SessionCell]):
