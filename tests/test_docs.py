@@ -1,4 +1,4 @@
-"""README.md against the code it describes: the install lines, the dependencies pyproject declares."""
+"""README.md against what it describes: the install lines Learn gives too."""
 
 from __future__ import annotations
 
