@@ -166,7 +166,7 @@ def test_magics(kernel):
                "loss = (5 * w + b - 0) ** 2")
     who = kernel.run("%who").text()
     assert "w " in who and "requires_grad" in who and "torch" not in who
-    assert "per run" in kernel.run("%timeit torch.ones(10) + 1").text()
+    assert "per loop" in kernel.run("%timeit torch.ones(10) + 1").text()
     news, record = kernel.news_after("%autograd (5 * w + b) ** 2", "autograd")
     assert "opening the Autograd inspector" in record.output
     steps = news.data["inspection"]["recording"].steps
@@ -180,6 +180,25 @@ def test_magics(kernel):
     assert kernel.run("w").error.ename == "NameError"
     assert kernel.run("torch.ones(1)").ok
     assert "%timeit" in kernel.run("%help").text()
+
+
+def test_timeit_takes_ipythons_options_and_synchronises_each_run(kernel):
+    """%timeit and %%timeit take IPython's options (-n loops, -r runs, -q, -o, -p) and read the
+    clock after synchronising the GPU (here a stand-in that counts, as the machine has none)."""
+    kernel.run("x = torch.ones(8, 8)\nimport engine.kernel.magics as timing\nsyncs = []\n"
+               "real_sync = timing.synchronize\ntiming.synchronize = lambda: syncs.append(1)")
+    try:
+        line = kernel.run("%timeit -n 10 -r 2 x @ x")
+        assert line.ok and "per loop" in line.output and "2 runs, 10 loops each" in line.output, line.text()
+        assert kernel.run("len(syncs)").value == "4"  # before and after each of the 2 runs
+        cell = kernel.run("%%timeit -n 3 -r 2 -p 2 y = x + 1\ny @ y")
+        assert cell.ok and "2 runs, 3 loops each" in cell.output, cell.text()
+        assert kernel.run("len(syncs)").value == "8"
+        kept = kernel.run("r = %timeit -q -o -n 5 -r 1 x @ x\nr.loops, r.repeat")
+        assert kept.ok and kept.output == "" and kept.value == "(5, 1)", kept.text()
+        assert "%timeit" in kernel.run("%timeit").text()  # nothing to time: how to use it
+    finally:
+        kernel.run("timing.synchronize = real_sync\ndel timing, syncs, real_sync, x")
 
 
 def test_variables_after_each_cell_and_details(kernel):

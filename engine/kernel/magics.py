@@ -1,11 +1,14 @@
 """torchtui's % commands in the kernel: %autograd, %plot, %who, %reset, %timeit and %help.
 
-IPython's own magics (%time, %run, %debug, %history, …) stay; %who, %reset and a line %timeit are
-replaced by versions that speak about tensors, never ask for confirmation and, for %timeit,
-synchronise CUDA (torch.utils.benchmark does).
+IPython's own magics (%time, %run, %debug, %history, …) stay; %who, %reset and %timeit/%%timeit are
+replaced by versions that speak about tensors, never ask for confirmation and, for %timeit (IPython's
+own, options and all), synchronise the GPU before each reading of the clock.
 """
 
 from __future__ import annotations
+
+import timeit
+from contextlib import contextmanager
 
 from engine.i18n import say
 from engine.kernel.bridge import bridge
@@ -25,21 +28,76 @@ def help_magic(line: str = "") -> None:
     print(say("magic.help"))
 
 
-def timeit_magic(line: str) -> None:
-    arg = line.strip()
-    if not arg:
-        raise _usage(say("magic.timeit_usage"))
-    compile(arg, "<timeit>", "exec")  # a syntax error is reported before timing starts
-    from IPython import get_ipython
-    from torch.utils import benchmark
+def synchronize() -> None:
+    """Wait for the GPU work queued so far: a clock read before it would time the queueing only.
+    A process that never used CUDA gets no CUDA context for it."""
+    import torch
 
-    timer = benchmark.Timer(stmt=arg, globals=get_ipython().user_ns)
-    m = timer.blocked_autorange(min_run_time=0.5)
-    spread = f" (IQR {m.iqr * 1e6:.1f} µs)" if len(m.times) >= 4 else ""
-    mean = m.mean
-    unit, scale = ("s", 1) if mean >= 1 else ("ms", 1e3) if mean >= 1e-3 else ("µs", 1e6)
-    print(say("magic.timeit", mean=f"{mean * scale:.3g}", unit=unit, median=f"{m.median * scale:.3g}",
-              spread=spread, runs=m.number_per_run * len(m.times)))
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        torch.mps.synchronize()
+
+
+TIMEIT_OPTIONS = "n:r:tcp:qov:"  # IPython's %timeit options, as its magic parses them
+
+
+def timeit_magic(line: str = "", cell: str | None = None, local_ns: dict | None = None):
+    """IPython's %timeit and %%timeit (its options, its loop count and repeats), with the clock read
+    after synchronising the GPU at the start and end of each run, as torch.utils.benchmark does."""
+    if not line.strip() and cell is None:
+        raise _usage(say("magic.timeit_usage"))
+    from IPython import get_ipython
+
+    ipython = get_ipython().magics_manager.registry["ExecutionMagics"]
+    opts, _ = ipython.parse_options(line, TIMEIT_OPTIONS, posix=False, strict=False, preserve_non_opts=True)
+    with _synchronised_clock():
+        result = ipython.timeit("-q -o " + line, cell, local_ns)  # said below, in the learner's language
+    if result is None:
+        return None
+    if "q" not in opts:
+        best, worst = result.best, result.worst
+        if worst > 4 * best and best > 0 and worst > 1e-6:  # as IPython warns
+            print(say("magic.timeit_slowest", ratio=f"{worst / best:.2f}"))
+        precision = int(getattr(opts, "p", 3))  # IPython's default
+        print(say("magic.timeit", mean=_duration(result.average, precision), std=_duration(result.stdev, precision),
+                  runs=say("magic.timeit_runs", n=f"{result.repeat:,}") if result.repeat != 1 else say("magic.timeit_run_one"),
+                  loops=say("magic.timeit_loops", n=f"{result.loops:,}") if result.loops != 1 else say("magic.timeit_loop_one")))
+    return result if "o" in opts else None
+
+
+timeit_magic.needs_local_scope = True  # type: ignore[attr-defined]  # (%timeit inside a function sees its names)
+
+
+def _duration(seconds: float, precision: int) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e3), ("µs", 1e6)):
+        if seconds >= 1 / scale:
+            return f"{seconds * scale:.{precision}g} {unit}"
+    return f"{seconds * 1e9:.{precision}g} ns"
+
+
+@contextmanager
+def _synchronised_clock():
+    """While IPython's timeit runs: its Timer reads a clock that synchronises first (whichever
+    clock -t or -c chose)."""
+    from IPython.core.magics import execution
+
+    plain = execution.Timer
+
+    class SynchronisedTimer(plain):
+        def __init__(self, *args, timer=timeit.default_timer, **kwargs) -> None:
+            def synchronised() -> float:
+                synchronize()
+                return timer()
+
+            super().__init__(*args, timer=synchronised, **kwargs)
+
+    execution.Timer = SynchronisedTimer
+    try:
+        yield
+    finally:
+        execution.Timer = plain
 
 
 def who_magic(line: str = "") -> None:
@@ -144,9 +202,9 @@ def plot_magic(line: str) -> None:
 def register(ip) -> None:
     from engine.kernel.extension import own_kernel
 
-    magics = [("help", help_magic), ("timeit", timeit_magic), ("who", who_magic), ("autograd", autograd_magic),
-              ("plot", plot_magic)]
+    magics = [("help", help_magic), ("who", who_magic), ("autograd", autograd_magic), ("plot", plot_magic)]
     if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
         magics.append(("reset", reset_magic))
     for name, func in magics:
         ip.register_magic_function(func, "line", name)
+    ip.register_magic_function(timeit_magic, "line_cell", "timeit")
