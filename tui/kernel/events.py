@@ -15,6 +15,7 @@ class KernelReady:
     error: str = ""
     restarted: bool = False
     plain: str = ""  # an attached kernel that cannot load the engine: why (cells still run)
+    waiting: int = 0  # cells typed meanwhile, which now run on this kernel
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,10 @@ class CellStarted:
 
 @dataclass(frozen=True)
 class CellStream:
-    cell: str
+    cell: str  # the session's id of the cell (KernelSession.execute's)
     name: str  # stdout or stderr
     text: str
+    late: bool = False  # printed after the cell was answered, by a thread it started
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class CellDisplay:
     data: dict
     number: int | None = None
     page: bool = False
+    late: bool = False  # shown after the cell was answered, by a thread it started
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,13 @@ class KernelDied:
     """The kernel process ended without being asked to; `cause` says how, in words."""
 
     cause: str
+    waiting: int = 0  # cells typed meanwhile, kept for the next kernel
 
 
 @dataclass(frozen=True)
 class KernelRestarting:
     reason: str = ""
+    waiting: int = 0  # cells typed meanwhile, kept for the next kernel
 
 
 @dataclass(frozen=True)

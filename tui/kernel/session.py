@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ REQUEST_TIMEOUT_S = 30.0
 SHUTDOWN_WAIT_S = 3.0
 READ_POLL_S = 0.1  # the longest a kernel message can wait for its reader (see _read)
 MAX_IN_FLIGHT = 100  # cells sent to the kernel and not yet answered; more wait in `unsent`
+FINISHED_KEPT = 200  # answered cells whose late output (from a thread they started) is still shown
 OWN_REQUESTS_KEPT = 500  # ids of this app's recent non-cell messages to the kernel
 HEARTBEAT_MISSES = 3  # death polls without a heartbeat before an attached kernel counts as gone
 ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take to start it again
@@ -70,6 +72,9 @@ class KernelGone(RuntimeError):
 class Cell:
     source: str
     sent: float
+    # The session's own name for the cell, unique across kernels: Jupyter's msg ids repeat after a
+    # restart (each new client counts from 1 again).
+    id: str = ""
     number: int | None = None
     started: float | None = None
     reply: dict | None = None  # the execute_reply's content, once it came
@@ -91,8 +96,10 @@ class KernelSession:
         self.kc: AsyncKernelClient | None = None
         self.ready = False
         self.dead = False
-        self.cells: dict[str, Cell] = {}  # sent and not yet answered, in order
-        self.unsent: list[str] = []  # cells typed before the kernel was ready
+        self.cells: dict[str, Cell] = {}  # sent and not yet answered, by msg id, in order
+        self.unsent: list[Cell] = []  # cells typed while the kernel could not take them, in order
+        self._finished: dict[str, Cell] = {}  # answered cells of this kernel by msg id, oldest first
+        self._cell_ids = itertools.count(1)
         self.subshell: str | None = None
         self.comm_id = ""
         self._replies: dict[str, asyncio.Future] = {}  # shell replies by msg_id
@@ -120,8 +127,7 @@ class KernelSession:
 
     @property
     def queued(self) -> list[Cell]:
-        waiting = [Cell(source, 0.0) for source in self.unsent]
-        return [c for c in self.cells.values() if c.started is None] + waiting
+        return [c for c in self.cells.values() if c.started is None] + self.unsent
 
     @property
     def next_to_run(self) -> Cell | None:
@@ -292,7 +298,8 @@ class KernelSession:
             self._send_unsent()
             return
         self.ready = True
-        self._emit(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted))
+        self._emit(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted,
+                                  waiting=len(self.unsent)))
         self._send_unsent()
 
     async def shutdown(self) -> None:
@@ -323,6 +330,8 @@ class KernelSession:
         folder = Path(self.km.connection_file).parent if self.km is not None else None
         if folder is not None and folder.name.startswith("torchtui-"):  # our own temporary folder
             shutil.rmtree(folder, ignore_errors=True)
+        elif folder is not None:
+            remove_own_files(folder)
 
     async def _detach(self) -> None:
         """Leave an attached kernel as it was found, running: close our comm and subshell only."""
@@ -349,18 +358,21 @@ class KernelSession:
 
     # --- cells ---------------------------------------------------------------------------------
     def execute(self, source: str) -> str:
-        """Run a cell after those sent before; returns its id. Until the kernel is ready (starting,
-        restarting, or dead until F9 brings a new one) cells wait here, in order, and the id is ''."""
+        """Run a cell after those sent before; returns its id (the `cell` of its events). Until the
+        kernel is ready (starting, restarting, or dead until F9 brings a new one) cells wait here,
+        in order."""
+        cell = Cell(source, time.monotonic(), id=f"cell-{next(self._cell_ids)}")
         if not self.ready or self.unsent or len(self.cells) >= MAX_IN_FLIGHT:
-            self.unsent.append(source)
-            return ""
-        return self._send_cell(source)
+            self.unsent.append(cell)
+        else:
+            self._send_cell(cell)
+        return cell.id
 
-    def _send_cell(self, source: str) -> str:
+    def _send_cell(self, cell: Cell) -> None:
         assert self.kc is not None  # (cells are sent once connected; before, they wait in unsent)
-        msg_id = self.kc.execute(source, store_history=True, allow_stdin=True, stop_on_error=False)
-        self.cells[msg_id] = Cell(source, time.monotonic())
-        return msg_id
+        msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=True, stop_on_error=False)
+        cell.sent = time.monotonic()
+        self.cells[msg_id] = cell
 
     def _send_unsent(self) -> None:
         """Send waiting cells, in order, while the kernel is ready and has room: a burst of
@@ -370,8 +382,8 @@ class KernelSession:
         if not self.ready or free <= 0 or not self.unsent:
             return
         waiting, self.unsent[:free] = self.unsent[:free], []
-        for source in waiting:
-            self._send_cell(source)
+        for cell in waiting:
+            self._send_cell(cell)
 
     def answer(self, value: str) -> None:
         """Reply to the cell's input request ("\x04" is end of file: EOFError in the cell)."""
@@ -462,14 +474,27 @@ class KernelSession:
         """Whichever way a kernel restarts: busy, not ready, said, and what waited on it failed."""
         self._busy_restart = True
         self.ready = False
-        self._emit(ev.KernelRestarting())
-        self._fail_pending("restarted")
+        self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
 
-    def _fail_pending(self, status: str) -> None:
+    def _fail_pending(self, status: str, news: Callable[[int], object]) -> None:
+        """The kernel is gone (died, or restarted): the cell it was running is lost; the cells
+        behind it, which never started, wait for the next kernel, in their order. `news(waiting)`
+        is the event that says so."""
         now = time.monotonic()
-        for msg_id, cell in list(self.cells.items()):
-            self._emit(ev.CellDone(msg_id, cell.number, status, now - (cell.started or now), cell.source))
+        pending = list(self.cells.values())
+        # The first cell sent is the one the kernel was on, or about to be (its "started" may not
+        # have gone out); a cell the kernel never reached is not lost.
+        lost = [c for c in pending if c.started is not None] or pending[:1]
+        self.unsent[:0] = [c for c in pending if c not in lost]
+        said = news(len(self.unsent))
+        if status == "restarted":  # "restarting", then the cell it stopped
+            self._emit(said)
+        for cell in lost:
+            self._emit(ev.CellDone(cell.id, cell.number, status, now - (cell.started or now), cell.source))
+        if status != "restarted":  # the cell that was lost, then how the kernel died
+            self._emit(said)
         self.cells.clear()
+        self._finished.clear()  # the next kernel's msg ids start again from 1
         for future in [*self._replies.values(), *self._requests.values()]:
             if not future.done():
                 future.set_exception(KernelGone(t(f"kernel.{status}")))
@@ -563,7 +588,7 @@ class KernelSession:
         parent = msg["parent_header"].get("msg_id", "")
         if msg["msg_type"] == "input_request" and parent in self.cells:
             content = msg["content"]
-            self._emit(ev.InputRequested(parent, str(content.get("prompt", "")), bool(content.get("password"))))
+            self._emit(ev.InputRequested(self.cells[parent].id, str(content.get("prompt", "")), bool(content.get("password"))))
 
     def _maybe_done(self, msg_id: str) -> None:
         """A cell is done when its reply (shell) and the idle status after it (iopub) have both come:
@@ -572,15 +597,18 @@ class KernelSession:
         if cell.reply is None or not cell.idle:
             return
         del self.cells[msg_id]
+        self._finished[msg_id] = cell
+        while len(self._finished) > FINISHED_KEPT:
+            self._finished.pop(next(iter(self._finished)))
         self._send_unsent()  # a place is free for a waiting cell
         content = cell.reply
         for payload in content.get("payload", []):
             if payload.get("source") == "page":
-                self._emit(ev.CellDisplay(msg_id, payload.get("data", {}), page=True))
+                self._emit(ev.CellDisplay(cell.id, payload.get("data", {}), page=True))
             elif payload.get("source") == "set_next_input":
                 self._emit(ev.NextInput(str(payload.get("text", ""))))
         started = cell.started or cell.sent
-        self._emit(ev.CellDone(msg_id, content.get("execution_count", cell.number),
+        self._emit(ev.CellDone(cell.id, content.get("execution_count", cell.number),
                                   content.get("status", "ok"), time.monotonic() - started, cell.source))
 
     def _restarted_by_owner(self, msg) -> bool:
@@ -615,8 +643,18 @@ class KernelSession:
             # Output a cell's child process wrote to its fd 1 or 2 (os.system, a C library): the
             # kernel's fd watcher sends it with the parent of the last message any of its threads
             # took, which is this app's request on its subshell when one came in meanwhile. It is
-            # the running cell's.
+            # the running cell's (so is a thread's print: threads start without the cell's context
+            # and write under the kernel's latest parent), or the last cell's when none runs.
             parent = self._cell_for_stray_output()
+        if parent in self._finished and kind in ("stream", "display_data"):
+            # from a thread the cell started, after it was answered: still that cell's (Jupyter
+            # shows it under the cell)
+            done = self._finished[parent]
+            if kind == "stream":
+                self._emit(ev.CellStream(done.id, content.get("name", "stdout"), content.get("text", ""), late=True))
+            else:
+                self._emit(ev.CellDisplay(done.id, content.get("data", {}), late=True))
+            return
         if parent not in self.cells:
             return  # requests, completions and other clients' traffic
         cell = self.cells[parent]
@@ -626,21 +664,24 @@ class KernelSession:
                 self._maybe_done(parent)
         elif kind == "execute_input":
             cell.number, cell.started = content.get("execution_count"), time.monotonic()
-            self._emit(ev.CellStarted(parent, cell.number or 0, cell.source))
+            self._emit(ev.CellStarted(cell.id, cell.number or 0, cell.source))
         elif kind == "stream":
-            self._emit(ev.CellStream(parent, content.get("name", "stdout"), content.get("text", "")))
+            self._emit(ev.CellStream(cell.id, content.get("name", "stdout"), content.get("text", "")))
         elif kind == "execute_result":
-            self._emit(ev.CellDisplay(parent, content.get("data", {}), number=content.get("execution_count")))
+            self._emit(ev.CellDisplay(cell.id, content.get("data", {}), number=content.get("execution_count")))
         elif kind in ("display_data", "update_display_data"):
-            self._emit(ev.CellDisplay(parent, content.get("data", {})))
+            self._emit(ev.CellDisplay(cell.id, content.get("data", {})))
         elif kind == "error":
-            self._emit(ev.CellError(parent, content.get("ename", ""), content.get("evalue", ""),
+            self._emit(ev.CellError(cell.id, content.get("ename", ""), content.get("evalue", ""),
                                        tuple(content.get("traceback", []))))
 
     def _cell_for_stray_output(self) -> str:
-        """The running cell's id, or '' (then the output is dropped, as before)."""
+        """The running cell's msg id; with none running, the last one answered (a thread that cell
+        started prints on), or '' before any."""
         running = [msg_id for msg_id, cell in self.cells.items() if cell.started is not None]
-        return running[-1] if running else ""
+        if running:
+            return running[-1]
+        return next(reversed(self._finished), "")
 
     def _on_comm(self, data: dict) -> None:
         if "reply" in data:
@@ -671,8 +712,7 @@ class KernelSession:
             self.dead = True
             self.ready = False
             cause = death_cause(self.km)
-            self._fail_pending("lost")
-            self._emit(ev.KernelDied(cause))
+            self._fail_pending("lost", partial(ev.KernelDied, cause))
 
 
     async def _watch_attached(self, misses: int) -> int:
@@ -691,10 +731,21 @@ class KernelSession:
         if misses >= HEARTBEAT_MISSES:
             self.dead = True
             self.ready = False
-            self._fail_pending("lost")
-            self._emit(ev.KernelDied(t("kernel.attached_lost", name=self.existing_name)))
+            cause = t("kernel.attached_lost", name=self.existing_name)
+            self._fail_pending("lost", partial(ev.KernelDied, cause))
             return 0
         return misses
+
+
+def remove_own_files(folder: Path) -> None:
+    """Remove what this app's kernels left in the runtime folder: the sockets of a kernel that was
+    killed (a kill-restart, a death) are never removed by that kernel. All of them are named
+    kernel-<this app's pid>-…"""
+    for path in folder.glob(f"kernel-{os.getpid()}-*"):
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def death_cause(km) -> str:

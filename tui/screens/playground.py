@@ -18,7 +18,7 @@ from tui.screens.base import BaseScreen
 
 if TYPE_CHECKING:
     from textual.timer import Timer
-    from textual.widgets import DataTable
+    from textual.widgets import DataTable, Input
 
     from engine.repl.save import SessionCell
     from tui.widgets.editor import CellEditor, Completions
@@ -109,7 +109,10 @@ class PlaygroundScreen(BaseScreen):
         self._asking_cell = ""  # the cell whose input request the prompt line shows
         self._variables_shown: tuple = ()
         self._vars_chosen: bool | None = None  # shown or folded by f6; None: by the width
-        self.session_cells: dict[str, SessionCell] = {}  # msg id -> SessionCell, in the order they ran
+        # The session's record: every cell that ran, by the session's cell id (unique across
+        # kernels), in the order they ran; %save and F7 read it.
+        self.session_cells: dict[str, SessionCell] = {}
+        self._last_cell = ""  # the cell whose input the log shows last
         self._log_width = 0  # the output log's text width, and the last one the kernel was told
         self._width_sent = 0
         self._width_timer: Timer | None = None
@@ -207,10 +210,18 @@ class PlaygroundScreen(BaseScreen):
         out = self.output
         self._keep(event)
         if isinstance(event, ev.CellStarted):
+            self._last_cell = event.cell
             out.write_input(event.number, event.source)
+        elif isinstance(event, ev.CellStream) and event.late:
+            self._late_output(event.cell)
+            out.write_output(event.cell, event.text, event.name)
+            if event.text.endswith("\n"):  # (an unfinished line waits for the rest of it)
+                out.finish_output(event.cell)
         elif isinstance(event, ev.CellStream):
             out.write_output(event.cell, event.text, event.name)
         elif isinstance(event, ev.CellDisplay):
+            if event.late:
+                self._late_output(event.cell)
             out.finish_output(event.cell)
             if event.page:
                 out.write_page(event.data)
@@ -240,8 +251,12 @@ class PlaygroundScreen(BaseScreen):
         elif isinstance(event, ev.KernelDied):
             self._show_death(event.cause)
             out.write_note(t("pg.kernel_died", cause=event.cause), "bold red")
+            if event.waiting:
+                out.write_note(t("pg.cells_wait_dead", cells=event.waiting), "bold")
         elif isinstance(event, ev.KernelRestarting):
             out.write_note(t("pg.restarting"), "yellow")
+            if event.waiting:
+                out.write_note(t("pg.cells_wait_restart", cells=event.waiting), "yellow")
         if isinstance(event, (ev.KernelDied, ev.KernelRestarting)):
             self._close_prompt()
         if not isinstance(event, (ev.CellStream, ev.CellDisplay, ev.CellStarted, ev.KernelNews)):
@@ -249,6 +264,14 @@ class PlaygroundScreen(BaseScreen):
             # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
             # comes or goes
             self._update_run_status()
+
+    def _late_output(self, cell_id: str) -> None:
+        """Output of a cell that was answered already (a thread it started prints on): under a
+        line naming that cell, unless its input is the last one in the log."""
+        cell = self.session_cells.get(cell_id)
+        if cell_id != self._last_cell and cell is not None:
+            self.output.write_note(t("pg.late_output", number=cell.number), "dim")
+            self._last_cell = cell_id
 
     # --- the session as cells: %save, copy ------------------------------------------------
     def _keep(self, event) -> None:
@@ -440,6 +463,8 @@ class PlaygroundScreen(BaseScreen):
             self.output.write_note(t("pg.attached_ready", name=name, version=event.torch_version), "bold")
         else:
             self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
+        if event.waiting:
+            self.output.write_note(t("pg.cells_run_now", cells=event.waiting), "bold")
 
     def _update_run_status(self) -> None:
         kernel = self.app.kernel
@@ -575,6 +600,21 @@ class PlaygroundScreen(BaseScreen):
 
     def action_clear(self) -> None:
         self.output.clear()
+
+    def on_key(self, event) -> None:
+        """A printable key that no widget took (Escape moved focus off the editor, a click went to
+        the log or the variables) is typing: it goes to the editor, as in any REPL, not nowhere."""
+        if not event.is_printable or event.character is None or self.focused is self.live:
+            return
+        target = self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor
+        if self.focused is target or not target.display:
+            return
+        event.stop()
+        target.focus()
+        if target is self.editor:
+            self.editor.insert(event.character)
+        else:
+            cast("Input", target).insert_text_at_cursor(event.character)
 
     def action_focus_editor(self) -> None:
         self.completions.close()
