@@ -49,8 +49,9 @@ OPTIMIZER_LINES = {
 SCRIPT = '''"""Linear regression with PyTorch, exported from torchtui: this reproduces one run exactly.
 
 Data: scikit-learn's make_regression; model: nn.Linear; loss: MSELoss; optimizer: {optimizer}.{stopped}
+
+Run it with: python {filename}
 """
-# Run it with: python {filename}
 import torch
 from sklearn.datasets import make_regression
 from torch import nn, optim
@@ -115,8 +116,9 @@ run exactly.
 
 Data: make_moons; model: an MLP (2 -> {hidden} -> 2, ReLU); loss: CrossEntropyLoss (softmax inside);
 optimizer: {optimizer}.{stopped}
+
+Run it with: python {filename}
 """
-# Run it with: python {filename}
 import torch
 from sklearn.datasets import make_moons
 from torch import nn, optim
@@ -272,11 +274,30 @@ DDP_TASKS = {  # what differs between the tasks in DDP_SCRIPT
 }
 
 
-def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", epochs_run: int | None = None) -> str:
-    """The script of a run; a run stopped early (`epochs_run` complete epochs) is reproduced as it
-    happened, and the docstring says so."""
+def shown_name(filename: str) -> str:
+    """`filename` as the script's docstring shows it, ready to paste into a shell (shlex-quoted),
+    escaped so that it can only ever be text there: backslashes and double quotes, and every
+    character outside printable ASCII (line ends, lone surrogates), become escapes of the string
+    literal. A name that closes the docstring and calls os.system stays a name in the docstring,
+    never code of the script, and the docstring's value shows it exactly."""
     import shlex
 
+    quoted = shlex.quote(" ".join(filename.split()))
+    out = []
+    for char in quoted:
+        if char in "\\\"":
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        else:
+            out.append(ascii(char)[1:-1])  # \x01, \u2028, \udcff
+    return "".join(out)
+
+
+def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", epochs_run: int | None = None) -> str:
+    """The script of a run; a run stopped early (`epochs_run` complete epochs) is reproduced as it
+    happened, and the docstring says so. Only numbers, reprs and the escaped file name go into the
+    code: nothing in a config or a name can become a statement of the script."""
     dataloader = cfg.loader == "dataloader"
     stopped = ""
     epochs = cfg.epochs
@@ -285,11 +306,11 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
                    f"{epochs_run} it completed.")
         epochs = epochs_run
     template = DDP_SCRIPT if cfg.processes > 1 else MOONS_SCRIPT if cfg.task == "moons" else SCRIPT
-    return template.format(hidden=cfg.hidden, processes=cfg.processes, **DDP_TASKS[cfg.task],
-        optimizer=cfg.optimizer, filename=shlex.quote(" ".join(filename.split())), stopped=stopped,
-        samples=cfg.samples, features=cfg.features,
-        noise=float(cfg.noise), bias=float(cfg.bias), data_seed=cfg.data_seed, batch_size=cfg.batch_size,
-        shuffle=cfg.shuffle, epochs=epochs, lr=float(cfg.lr), seed=cfg.seed, device=device,
+    return template.format(hidden=int(cfg.hidden), processes=int(cfg.processes), **DDP_TASKS[cfg.task],
+        optimizer=cfg.optimizer, filename=shown_name(filename), stopped=stopped,
+        samples=int(cfg.samples), features=int(cfg.features),
+        noise=float(cfg.noise), bias=float(cfg.bias), data_seed=int(cfg.data_seed), batch_size=int(cfg.batch_size),
+        shuffle=bool(cfg.shuffle), epochs=int(epochs), lr=float(cfg.lr), seed=int(cfg.seed), device=str(device),
         optimizer_line=OPTIMIZER_LINES[cfg.optimizer],
         loader_setup=DATALOADER_SETUP if dataloader else TENSOR_SETUP,
         loader_loop=DATALOADER_LOOP if dataloader else TENSOR_LOOP)
