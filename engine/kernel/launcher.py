@@ -93,8 +93,31 @@ def die_with_the_app() -> None:
         os._exit(1)
 
 
+def take_the_group_along() -> None:
+    """On Linux, start a small reaper (engine/kernel/reaper.py) that kills the kernel's whole
+    process group once the kernel is gone, however it went (killed with its app, by a restart,
+    crashed): processes a cell started (`subprocess.Popen`, `os.fork`, a server it forgot) would
+    otherwise outlive it. The kernel leads its own process group (jupyter_client starts it in a
+    session of its own) and children of cells join it."""
+    if not sys.platform.startswith("linux") or os.getpgid(0) != os.getpid():
+        return  # not a group of its own: killing it would take someone else's processes along
+    kernel = str(os.getpid())
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+    try:
+        reaper = os.fork()  # (before anything is loaded or any thread runs: a cheap, safe fork)
+    except OSError:
+        return
+    if reaper:
+        return
+    try:
+        os.execv(sys.executable, [sys.executable, "-S", "-E", script, kernel])
+    finally:
+        os._exit(0)  # (only if exec failed: the kernel runs on without a reaper)
+
+
 def main() -> None:
     die_with_the_app()
+    take_the_group_along()
     use_unix_pipe()
     from ipykernel.kernelapp import launch_new_instance
 
