@@ -65,7 +65,10 @@ class Terminal:
 
     def descendants(self, needle: str = "") -> list[int]:
         """Processes below the app whose command line contains `needle` (its kernel, say)."""
-        table = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+        # -ww: whole command lines. Without it ps cuts each line at $COLUMNS, which GNU readline
+        # sets to 80 for the child processes of any Python that imported it (pytest does): with
+        # long process ids and a long checkout path, the needle fell past the cut.
+        table = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
         children: dict[int, list[tuple[int, str]]] = {}
         for line in table.splitlines():
             pid, ppid, args = line.split(None, 2)

@@ -63,6 +63,31 @@ def gone_within(pids: list[int], seconds: float) -> bool:
     return False
 
 
+def test_processes_under_the_app_are_found_by_their_whole_command_line(tmp_path):
+    """A kernel's command line is long: the clone's path, its environment's python, then
+    `-m engine.kernel.launcher`. Under pytest, which imports readline, every child process gets
+    COLUMNS=80, and `ps` cuts its lines at that width: with the long process ids of a busy
+    machine and a longer checkout path, the module's name fell off the line and the test found
+    "no kernel process". A command line far wider than 80 columns is found all the same."""
+    marker = "torchtui-test-marker"
+    command = f"{sys.executable} -c 'import time; time.sleep(60)' {'x' * 120} {marker}; true"
+    term = Terminal(command, 80, 24, {"PATH": os.environ.get("PATH", "")})
+    try:
+        found = until(lambda: term.descendants(marker), 30)
+        assert len(found) == 1, found
+        assert marker.encode() in Path(f"/proc/{found[0]}/cmdline").read_bytes()
+    finally:
+        term.close()
+
+
+def until(found, seconds: float):
+    """found()'s first true answer within `seconds` (looked for every 0.1 s), else its last one."""
+    end = time.monotonic() + seconds
+    while not (answer := found()) and time.monotonic() < end:
+        time.sleep(0.1)
+    return answer
+
+
 def test_real_terminal_session(tmp_path):
     term = start(tmp_path)
     try:
