@@ -382,6 +382,13 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
             assert screen.check_action("interrupt", ()) is True  # ctrl+c stops it
         finally:
             app.kernel.cells.pop("unannounced")
+        # Sent a moment ago, and the kernel not yet heard from: about to run, not "queued"
+        app.kernel.cells["just sent"] = Cell("side(qa) @ qb", time.monotonic())
+        try:
+            screen._update_run_status()
+            assert "queued" not in static_text(screen.query_one("#run-status"))
+        finally:
+            app.kernel.cells.pop("just sent")
 
 
 async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():

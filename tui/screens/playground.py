@@ -471,7 +471,10 @@ class PlaygroundScreen(BaseScreen):
         status = self.query_one("#run-status", Static)
         parts, style = [], "bold yellow"
         running = kernel.running
-        unannounced = kernel.next_to_run if running is None else None
+        first_in_line = kernel.next_to_run if running is None else None
+        # the first cell in line is the kernel's (or is a moment from it): never "queued"; said
+        # to run once it has been a moment without the kernel's word
+        unannounced = first_in_line
         if unannounced is not None and time.monotonic() - unannounced.sent < FOOTER_INTERRUPT_AFTER_S:
             unannounced = None
         if self.dead_cause:
@@ -491,7 +494,7 @@ class PlaygroundScreen(BaseScreen):
                 and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
             parts.append(t("pg.kill_offer"))
             style = "bold red"
-        queued = len(kernel.queued) - (unannounced is not None)
+        queued = len(kernel.queued) - (first_in_line is not None)
         if queued:
             parts.append(t("pg.queued", cells=queued))
         text = " · ".join(parts) if parts else t("pg.idle")
