@@ -10,6 +10,10 @@ rank takes the same step: at the end each rank's weights are compared, and they 
 Rank 0 reports progress as a single run does; every rank reports its samples/s. A rank that dies
 stops the run at once (the others are terminated, none is left behind) with a message naming it;
 a rendezvous port that turns out to be taken is replaced by another, up to three times.
+
+A local run meets on the loopback only: its rendezvous store (torch's TCPStore, which has no
+authentication and would otherwise listen on every interface) listens on 127.0.0.1, through a
+socket bound here and handed to it (`rendezvous_store`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 
 PORT_TRIES = 3
 POLL_S = 0.05
+LOOPBACK = "127.0.0.1"
 
 
 class RankFailed(SaidError, RuntimeError):
@@ -109,6 +114,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def rendezvous_store(rank: int, world_size: int, port: int, timeout_s: float = 1800.0):
+    """The process group's store for a local run, on the loopback only: rank 0 binds 127.0.0.1:`port`
+    itself and hands the listening socket to the TCPStore (given only a port, TCPStore listens on
+    every interface, and anyone who can reach the machine could join or poison the group); the
+    other ranks connect to it there. A taken port raises OSError (EADDRINUSE) on rank 0."""
+    import datetime
+
+    import torch.distributed as dist
+
+    timeout = datetime.timedelta(seconds=timeout_s)
+    if rank != 0:
+        return dist.TCPStore(LOOPBACK, port, world_size, False, timeout)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((LOOPBACK, port))
+        listener.listen(max(8, world_size))
+    except BaseException:
+        listener.close()
+        raise
+    # the store owns the socket from here, and closes it itself when it fails (a timeout waiting
+    # for the other ranks): closing it again here could close a descriptor reused meanwhile
+    return dist.TCPStore(LOOPBACK, port, world_size, True, timeout, master_listen_fd=listener.detach())
+
+
+def loopback_interface() -> str | None:
+    """The loopback interface's name ("lo" on Linux, "lo0" on BSD and macOS), if there is one."""
+    try:
+        names = {name for _index, name in socket.if_nameindex()}
+    except OSError:
+        return None
+    return next((name for name in ("lo", "lo0") if name in names), None)
+
+
 def _port_taken(text: str) -> bool:
     low = text.lower()
     return "address already in use" in low or "eaddrinuse" in low or "errno 98" in low
@@ -143,9 +181,13 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
 
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)  # behind the app that started it, where cores are few
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(MASTER_ADDR=LOOPBACK, MASTER_PORT=str(port))
+    loopback = loopback_interface()
+    if backend == "gloo" and loopback:  # gloo's own connections between the ranks: the loopback too
+        os.environ["GLOO_SOCKET_IFNAME"] = loopback
     try:
-        dist.init_process_group(backend, rank=rank, world_size=world_size)
+        store = rendezvous_store(rank, world_size, port)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size)
     except Exception as exc:  # noqa: BLE001 - told to the parent, which may try another port
         events.put(("setup_failed", rank, f"{type(exc).__name__}: {exc}"))
         raise SystemExit(3) from None

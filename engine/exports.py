@@ -178,6 +178,7 @@ LOCAL_RANK and where to meet (MASTER_ADDR, MASTER_PORT):
 """
 import os
 import socket
+import sys
 
 import torch
 import torch.distributed as dist
@@ -191,17 +192,28 @@ SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED, HIDDEN = {samples}, {features}, {nois
 BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
 DEVICE = {device!r}  # a CUDA device means one GPU per process (NCCL); otherwise the CPU (gloo)
 
-if "RANK" not in os.environ:  # started without torchrun: a group of one
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+store = None
+if "RANK" not in os.environ:  # started without torchrun: a group of one, meeting on the loopback only
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
     os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    # given only a port, torch's TCPStore listens on every interface: it gets this loopback socket instead
+    store = dist.TCPStore("127.0.0.1", port, 1, True, master_listen_fd=listener.detach())
+elif os.environ["RANK"] == "0":
+    print(f"rendezvous: torchrun's store at {{os.environ['MASTER_ADDR']}}:{{os.environ['MASTER_PORT']}}, listening on "
+          "every interface of that machine without authentication: keep the port to a trusted network",
+          file=sys.stderr, flush=True)
 use_cuda = DEVICE.startswith("cuda") and torch.cuda.is_available()
 local_rank = int(os.environ["LOCAL_RANK"])
 device = f"cuda:{{local_rank}}" if use_cuda else "cpu"
 if use_cuda:
     torch.cuda.set_device(device)
-dist.init_process_group("nccl" if use_cuda else "gloo")  # the rendezvous comes from torchrun's environment
+if store is None:
+    dist.init_process_group("nccl" if use_cuda else "gloo")  # the rendezvous comes from torchrun's environment
+else:
+    dist.init_process_group("nccl" if use_cuda else "gloo", store=store, rank=0, world_size=1)
 rank, world_size = dist.get_rank(), dist.get_world_size()
 
 # 1. Data: every rank makes the same numbers (random_state); the sampler gives each its shard.

@@ -226,3 +226,79 @@ def test_shard_indices_are_what_the_sampler_gives(n, world, shuffle, drop_last):
         for epoch in (0, 1, 5):
             sampler.set_epoch(epoch)
             assert shard_indices(sampler).tolist() == list(sampler)
+
+
+def _listening(port: int) -> list[str]:
+    """The local addresses (as /proc/net/tcp{,6} writes them) of the sockets listening on `port`."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            address, _, hex_port = fields[1].rpartition(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.append(address)
+    return found
+
+
+LOOPBACK_HEX = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it (little-endian)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc/net/tcp")
+def test_the_rendezvous_store_of_a_local_run_listens_on_the_loopback_only():
+    from engine.distributed import free_port, rendezvous_store
+
+    port = free_port()
+    store = rendezvous_store(0, 1, port, timeout_s=60)  # a group of one: it waits for no other rank
+    try:
+        assert _listening(port) == [LOOPBACK_HEX]  # not 0.0.0.0, not ::
+        client = rendezvous_store(1, 2, port, timeout_s=60)
+        store.set("seen", "by rank 0")
+        assert client.get("seen") == b"by rank 0"
+        with pytest.raises(OSError):  # a taken port: the parent's cue to try another
+            rendezvous_store(0, 2, port, timeout_s=60)
+        del client
+    finally:
+        del store
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc/net/tcp")
+def test_a_local_run_listens_on_the_loopback_only_while_it_trains():
+    """While rank 0 reports progress the group is up: every socket its ranks listen on (the
+    rendezvous store, gloo's own) is bound to 127.0.0.1."""
+    from engine.distributed import free_port
+
+    port = free_port()
+    before = _children()
+    store_addresses: list[list[str]] = []
+    rank_addresses: list[str] = []
+    stop = threading.Event()
+
+    def look(progress) -> None:
+        if store_addresses:
+            return
+        store_addresses.append(_listening(port))
+        sockets = set()
+        for pid in _children() - before:
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:["):
+                        sockets.add(link[8:-1])
+            except OSError:
+                continue
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for row in open(table).read().splitlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in sockets:
+                    rank_addresses.append(fields[1].rpartition(":")[0])
+        stop.set()
+
+    result = train_distributed(make_config(epochs=100000, samples=200), 2, on_progress=look, port=port,
+                               should_stop=stop.is_set)
+    assert result is None
+    assert store_addresses == [[LOOPBACK_HEX]]
+    assert rank_addresses and set(rank_addresses) == {LOOPBACK_HEX}
