@@ -246,7 +246,7 @@ async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies
         assert output.scroll_y < bottom and app.focused is screen.editor
         await pilot.press("ctrl+up")
         assert output.top_cell() is not None
-        number = output.top_cell()
+        number = screen.session_cells[output.top_cell()].number
         await pilot.press("f7")
         assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
         await pilot.press("enter")  # the first choice: the cell's input

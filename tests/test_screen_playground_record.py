@@ -105,3 +105,25 @@ async def test_output_of_a_thread_after_its_cell_is_shown_and_kept_and_escape_ke
         assert await wait_for(pilot, lambda: (tmp_path / "s.ipynb").exists(), 10)
     cells = nbformat.read(tmp_path / "s.ipynb", as_version=4).cells
     assert [output.text for output in cells[1].outputs if output.output_type == "stream"] == ["late\nagain\nand again\n"]
+
+
+async def test_f7_copies_the_cell_on_show_when_a_restart_numbered_another_cell_the_same():
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # what OSC 52 would carry to the terminal
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "old = 1")
+        assert await wait_for(pilot, lambda: len(screen.session_cells) == 1, 30)
+        await pilot.press("f9")
+        assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 60)
+        screen.run_source("new = 2")
+        screen.run_source("for k in range(40): print('line', k)")
+        assert await wait_for(pilot, lambda: "line 39" in log_text(app), 30)
+        await pilot.press("ctrl+up")  # to the top of In [2]
+        await pilot.press("ctrl+up")  # to the top of the new In [1]
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "CopyPicker", 5)
+        await pilot.press("enter")  # the first choice: the cell's input
+        assert copied == ["new = 2"]

@@ -211,7 +211,7 @@ class PlaygroundScreen(BaseScreen):
         self._keep(event)
         if isinstance(event, ev.CellStarted):
             self._last_cell = event.cell
-            out.write_input(event.number, event.source)
+            out.write_input(event.number, event.source, event.cell)
         elif isinstance(event, ev.CellStream) and event.late:
             self._late_output(event.cell)
             out.write_output(event.cell, event.text, event.name)
@@ -343,15 +343,12 @@ class PlaygroundScreen(BaseScreen):
 
     def _current_cell(self):
         """The cell at the top of the output when it is scrolled back, else the last one."""
-        cells = list(self.session_cells.values())
-        if not cells:
+        if not self.session_cells:
             return None
-        number = None if self.output.auto_scroll else self.output.top_cell()
-        if number is not None:
-            for cell in cells:
-                if cell.number == number:
-                    return cell
-        return cells[-1]
+        shown = None if self.output.auto_scroll else self.output.top_cell()
+        if shown is not None and shown in self.session_cells:
+            return self.session_cells[shown]
+        return self.session_cells[next(reversed(self.session_cells))]
 
     def action_copy(self) -> None:
         """f7: copy the text selected with the mouse in the output log, or else the input, output or

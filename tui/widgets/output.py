@@ -162,7 +162,8 @@ class OutputLog(RichLog):
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
         self._shown_rows: int | None = None  # the lines shown at once, as of the last resize
-        self.marks: list[tuple[int, object]] = []  # (cell number, the first line of its In [n])
+        # (cell number, the session's id of the cell, the first line of its In [n])
+        self.marks: list[tuple[int, str, object]] = []
         self.figures: list[bytes] = []  # the PNGs drawn, newest last (for the full-screen view)
 
     def on_resize(self, event) -> None:
@@ -209,10 +210,11 @@ class OutputLog(RichLog):
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
 
-    def put(self, renderable, lines: int = 1, mark: int | None = None) -> None:
+    def put(self, renderable, lines: int = 1, mark: tuple[int, str] | None = None) -> None:
         """Write through a queue: rendering is paid per line, so at most LINES_PER_TICK lines are
         drawn per tick and a flood of output leaves time for keys in between. `mark`: this one-line
-        renderable starts cell `mark` (for jumping between cells)."""
+        renderable starts the cell `mark` names: (its number, the session's id of it), for jumping
+        between cells and for knowing which one is on show (numbers repeat after a restart)."""
         self._waiting.append((renderable, lines, mark))
         self._drain()
 
@@ -222,7 +224,7 @@ class OutputLog(RichLog):
             renderable, lines, mark = self._waiting.popleft()
             self.write(renderable, scroll_end=False)
             if mark is not None and self.lines:
-                self.marks.append((mark, self.lines[-1]))
+                self.marks.append((*mark, self.lines[-1]))
                 del self.marks[:-MAX_MARKS]
             self._budget -= lines
             self._unfrozen += lines
@@ -250,7 +252,7 @@ class OutputLog(RichLog):
     def cell_rows(self) -> list[tuple[int, int]]:
         """(cell number, row in the log) of each cell still in the log, in order."""
         rows = {id(strip): row for row, strip in enumerate(self.lines)}
-        return [(number, rows[id(strip)]) for number, strip in self.marks if id(strip) in rows]
+        return [(number, rows[id(strip)]) for number, _, strip in self.marks if id(strip) in rows]
 
     def jump(self, step: int) -> int | None:
         """Scroll so that the next (step 1) or previous (-1) cell's In [n] is the top line; its number."""
@@ -273,19 +275,21 @@ class OutputLog(RichLog):
         self.scroll_to(y=self.scroll_y + step * max(1, self.scrollable_content_region.height - 1), animate=False)
         self.auto_scroll = self.scroll_y >= self.max_scroll_y
 
-    def top_cell(self) -> int | None:
-        """The cell whose input is at (or last above) the top of the view; None when none is."""
+    def top_cell(self) -> str | None:
+        """The session's id of the cell whose input is at (or last above) the top of the view;
+        None when none is."""
         top = round(self.scroll_y)
-        shown = [n for n, row in self.cell_rows() if row <= top]
+        rows = {id(strip): row for row, strip in enumerate(self.lines)}
+        shown = [cell for _, cell, strip in self.marks if rows.get(id(strip), top + 1) <= top]
         return shown[-1] if shown else None
 
-    def write_input(self, number: int, source: str) -> None:
+    def write_input(self, number: int, source: str, cell: str = "") -> None:
         from rich.syntax import Syntax
 
         self.auto_scroll = True  # a new cell: follow the output again
         prompt = Text(f"In [{number}]: ", style="bold green")
         code = Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
-        self.put(prompt, 1, mark=number)
+        self.put(prompt, 1, mark=(number, cell))
         self.put(code, source.count("\n") + 1)
 
     def write_output(self, cell: str, text: str, stream: str = "stdout") -> None:
