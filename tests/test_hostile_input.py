@@ -3,6 +3,7 @@ UTF-8, a recursion with the limit raised to 10**5, ctrl+c in a DataLoader loop, 
 The app stays up and answers, and says in one sentence what happened."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,56 @@ import pytest
 from bench.term import Terminal
 
 SLOW = pytest.mark.slow  # a kernel process, or the app in tmux
+
+
+@SLOW
+def test_a_deep_recursion_gives_a_short_traceback_that_counts_the_repeats(kernel):
+    """With the limit at 10**5 the traceback had 100,000 frames: the kernel took a minute and a
+    half to format it and the app grew past a gigabyte holding it. Repeated frames are collapsed,
+    as Python collapses them, and what crosses to the app is bounded."""
+    try:
+        cell = kernel.run("import sys; sys.setrecursionlimit(10**5)\ndef f(n):\n    return f(n + 1)\nf(0)",
+                          timeout=180)
+    finally:
+        kernel.run("sys.setrecursionlimit(3000)")
+    assert cell.error is not None and cell.error.ename == "RecursionError", cell.text()
+    text = cell.error_text
+    assert len(text) < 20_000, len(text)
+    assert sum(len(part) for part in cell.error.traceback) < 20_000
+    repeated = re.search(r"repeated ([\d,]+) more times", text)
+    assert repeated, text
+    assert int(repeated.group(1).replace(",", "")) > 99_000
+    assert "return f(n + 1)" in text and "f(0)" in text  # the learner's lines, where it started
+    assert text.count("return f(n + 1)") <= 4
+    assert kernel.run("1 + 1").value == "2"
+
+
+@SLOW
+def test_frames_that_do_not_repeat_are_cut_to_the_first_and_last(kernel):
+    """Two functions calling each other never repeat the same line twice in a row: the frames
+    beyond a cap are cut from the middle, and the traceback says how many."""
+    source = ("import sys; sys.setrecursionlimit(20_000)\n"
+              "def ping(n):\n    return pong(n + 1)\n"
+              "def pong(n):\n    return ping(n + 1)\n"
+              "ping(0)")
+    try:
+        cell = kernel.run(source, timeout=180)
+    finally:
+        kernel.run("sys.setrecursionlimit(3000)")
+    text = cell.error_text
+    assert cell.error is not None and cell.error.ename == "RecursionError", cell.text()
+    assert len(text) < 20_000, len(text)
+    cut = re.search(r"([\d,]+) frames", text)
+    assert cut and int(cut.group(1).replace(",", "")) > 19_900, text
+    assert "ping(0)" in text and text.rstrip().endswith("maximum recursion depth exceeded")
+
+
+@SLOW
+def test_a_huge_error_message_is_cut_before_it_reaches_the_app(kernel):
+    cell = kernel.run("raise ValueError('x' * 10**6)")
+    assert cell.error is not None and cell.error.ename == "ValueError"
+    assert sum(len(part) for part in cell.error.traceback) < 20_000
+    assert "characters" in cell.error_text  # says that it was cut
 
 
 def _start_app(tmp_path) -> Terminal:
@@ -58,3 +109,19 @@ def test_a_byte_that_is_not_utf8_is_dropped_and_keys_keep_working(tmp_path, byte
         term.close()
     history = (tmp_path / "state" / "torchtui" / "history").read_text()
     assert "1 + 1" in history and "2 + 3" in history
+
+
+@pytest.mark.parametrize("parts", [1, 3, 100_000])
+def test_an_unbounded_error_from_another_kernel_is_bounded_for_the_playground(parts):
+    """A kernel torchtui attached to (a notebook's) shapes no traceback: 100,000 frames, or one
+    huge message, are cut for the Playground to the first part and the last ones, saying so."""
+    from tui.kernel.display import ERROR_CHARS, bounded_error
+
+    frames = tuple(f"  File x.py:{i} in f\n    return f(n + 1)\n" for i in range(parts))
+    traceback = ("Traceback (most recent call last):\n", *frames, "RecursionError: " + "y" * 10**6)
+    kept, evalue = bounded_error(traceback, "y" * 10**6)
+    assert sum(map(len, kept)) <= ERROR_CHARS + 200 and len(evalue) <= ERROR_CHARS + 1
+    assert kept[0] == traceback[0] and kept[-1].startswith("RecursionError: yyy")
+    assert re.search(r"[\d,]+ characters of the traceback not shown", "".join(kept))
+    small = ("Traceback (most recent call last):\n", "ValueError: x")
+    assert bounded_error(small, "x") == (small, "x")

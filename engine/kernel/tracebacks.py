@@ -15,8 +15,97 @@ LIBRARY_ROOTS = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstd
                       | {ENGINE_ROOT})
 
 
+_LIBRARY_CODE: dict = {}  # code object -> is it a library's (asked once per code, not per frame)
+
+REPEATS_SHOWN = 3  # a line repeated in a row shows three times, then the count, as Python shows it
+FRAMES_SHOWN = 20  # beyond this, the first and last halves, with the number cut between them
+ENTRY_CHARS = 2_000  # one frame, or the exception's message
+TOTAL_CHARS = 16_000  # everything that crosses to the app for one error
+EARLIER_SHOWN = 5  # exceptions raised while handling (or causing) this one
+
+
 def is_library(filename: str) -> bool:
     return filename.startswith(LIBRARY_ROOTS) or filename.startswith("<frozen")
+
+
+def _library_code(code: types.CodeType) -> bool:
+    known = _LIBRARY_CODE.get(code)
+    if known is None:
+        if len(_LIBRARY_CODE) > 10_000:
+            _LIBRARY_CODE.clear()
+        known = _LIBRARY_CODE[code] = is_library(code.co_filename)
+    return known
+
+
+def _user_frames(tb: types.TracebackType | None, callers: bool) -> tuple[list[list], int]:
+    """The user's frames as runs: [frame, lasti, lineno, times] for a line met `times` times in a
+    row (library frames between them do not break the row), and how many library frames were
+    left out. A recursion 10**6 deep is one run, walked once."""
+    runs: list[list] = []
+    hidden = 0
+
+    def keep(frame: types.FrameType, lasti: int, lineno: int | None) -> None:
+        last = runs[-1] if runs else None
+        if last is not None and last[0].f_code is frame.f_code and last[2] == lineno:
+            last[3] += 1
+        else:
+            runs.append([frame, lasti, lineno, 1])
+
+    if callers and tb is not None:
+        above = []
+        frame = tb.tb_frame.f_back
+        while frame is not None:
+            if not _library_code(frame.f_code):
+                above.append(frame)
+            frame = frame.f_back
+        for frame in reversed(above):
+            keep(frame, frame.f_lasti, frame.f_lineno)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _library_code(code):
+            # IPython's own frame (the one that ran the cell) is no frame of the user's code;
+            # caught inside the library, every frame of it is (the printer's, say)
+            hidden += callers or "IPython" not in code.co_filename.split("site-packages")[-1].split("/")[:2]
+        else:
+            keep(tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+        tb = tb.tb_next
+    return runs, hidden
+
+
+def _shown(runs: list[list]) -> tuple[list[tuple], dict[int, str]]:
+    """The frames to show (three of a repeated line) and the notes to put after some of them
+    (by the frame's index): how many more times a line repeated, how many frames were cut."""
+    from engine.i18n import say
+
+    items: list[tuple] = []  # (frame, lasti, lineno) or ("note", words, frames it stands for)
+    for frame, lasti, lineno, times in runs:
+        items += [(frame, lasti, lineno)] * min(times, REPEATS_SHOWN)
+        if times > REPEATS_SHOWN:
+            more = times - REPEATS_SHOWN
+            items.append(("note", say("traceback.repeated", n=f"{more:,}"), more))
+    frames = [i for i, item in enumerate(items) if item[0] != "note"]
+    if len(frames) > FRAMES_SHOWN:
+        half = FRAMES_SHOWN // 2
+        first, last = frames[half - 1], frames[-half]
+        cut = sum(item[2] if item[0] == "note" else 1 for item in items[first + 1:last])
+        items = [*items[:first + 1], ("note", say("traceback.cut_frames", n=f"{cut:,}"), cut), *items[last:]]
+    shown: list[tuple] = []
+    notes: dict[int, str] = {}
+    for item in items:
+        if item[0] == "note":
+            if shown:
+                index = len(shown) - 1
+                notes[index] = f"{notes[index]}\n{item[1]}" if index in notes else item[1]
+        else:
+            shown.append(item)
+    return shown, notes
+
+
+def _rebuilt(frames: list[tuple]) -> types.TracebackType | None:
+    rebuilt = None
+    for frame, lasti, lineno in reversed(frames):
+        rebuilt = types.TracebackType(rebuilt, frame, lasti, lineno)
+    return rebuilt
 
 
 def own_frames(tb: types.TracebackType | None, callers: bool = False) -> tuple[types.TracebackType | None, int]:
@@ -26,57 +115,124 @@ def own_frames(tb: types.TracebackType | None, callers: bool = False) -> tuple[t
     callers: the exception was caught in library code (IPython's display formatter, say) rather
     than where the cell ran, so the user's frames that called it (the cell's line that showed the
     value) are above the traceback's first frame; they come first, as Python shows them."""
-    kept, hidden = [], 0
-    if callers and tb is not None:
-        frame = tb.tb_frame.f_back
-        while frame is not None:
-            if not is_library(frame.f_code.co_filename):
-                kept.append((frame, frame.f_lasti, frame.f_lineno))
-            frame = frame.f_back
-        kept.reverse()
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if is_library(filename):
-            # IPython's own frame (the one that ran the cell) is no frame of the user's code;
-            # caught inside the library, every frame of it is (the printer's, say)
-            hidden += callers or "IPython" not in filename.split("site-packages")[-1].split("/")[:2]
-        else:
-            kept.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
-        tb = tb.tb_next
-    if not kept:
+    runs, hidden = _user_frames(tb, callers)
+    if not runs:
         return None, 0
-    rebuilt = None
-    for frame, lasti, lineno in reversed(kept):
-        rebuilt = types.TracebackType(rebuilt, frame, lasti, lineno)
-    return rebuilt, hidden
+    return _rebuilt([(f, lasti, lineno) for f, lasti, lineno, times in runs for _ in range(times)]), hidden
+
+
+def _cut(entry: str, limit: int) -> str:
+    """`entry` (one frame's text, or the exception's) within `limit` characters: its start and
+    end, and how much was left out between them."""
+    if len(entry) <= limit:
+        return entry
+    from engine.i18n import say
+
+    head, tail = limit * 3 // 4, limit // 4
+    note = say("traceback.cut_chars", n=f"{len(entry) - head - tail:,}")
+    return f"{entry[:head]}\n{note}\n{entry[-tail:]}"
+
+
+def bounded(stb: list[str]) -> list[str]:
+    """The traceback's parts within TOTAL_CHARS: each part cut to ENTRY_CHARS, then the oldest
+    parts left out (the exception itself, which comes last, always stays), saying how much."""
+    from engine.i18n import say
+
+    parts = [_cut(entry, ENTRY_CHARS) for entry in stb]
+    total = sum(map(len, parts))
+    dropped = 0
+    while total > TOTAL_CHARS and len(parts) > 2:
+        gone = parts.pop(1)  # the header ("Traceback (most recent call last):") stays first
+        total -= len(gone)
+        dropped += len(gone)
+    if dropped:
+        parts.insert(1, say("traceback.cut_chars", n=f"{dropped:,}"))
+    return parts
+
+
+def _earlier(value: BaseException) -> list[tuple[BaseException, bool]]:
+    """The exceptions that caused this one, or during whose handling it was raised (newest
+    first, each with whether it was the direct cause), as Python shows them above it."""
+    chain: list[tuple[BaseException, bool]] = []
+    seen = {id(value)}
+    while True:
+        if value.__cause__ is not None:
+            value, cause = value.__cause__, True
+        elif value.__context__ is not None and not value.__suppress_context__:
+            value, cause = value.__context__, False
+        else:
+            return chain
+        if id(value) in seen:
+            return chain
+        seen.add(id(value))
+        chain.append((value, cause))
 
 
 def install(ip) -> None:
     from IPython.core.error import UsageError
 
+    def shaped(shell, etype, value, tb, tb_offset, callers) -> list[str]:
+        """One exception's traceback, its earlier ones (cause, context) left to the caller: the
+        user's frames, a repeated line three times and then counted, at most FRAMES_SHOWN."""
+        from engine.i18n import say
+
+        runs, hidden = _user_frames(tb, callers)
+        frames, notes = _shown(runs)
+        short = _rebuilt(frames)
+        earlier = (value.__cause__, value.__context__)
+        value.__cause__ = value.__context__ = None  # formatted by show(), shaped as this one is
+        try:
+            if short is None:
+                stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+                hidden, notes = 0, {}
+            else:
+                # IPython's frame that ran the cell, which its tb_offset skips, is gone from
+                # `short`: skipping one more would drop the learner's first line
+                stb = shell.InteractiveTB.structured_traceback(etype, value, short, tb_offset=0)
+        finally:
+            value.__cause__, value.__context__ = earlier
+        # one part per frame, between the header and the exception's own line
+        first = len(stb) - 1 - len(frames)
+        if notes and first >= 1:
+            stb = [part for i, entry in enumerate(stb)
+                   for part in ((entry, notes[i - first]) if i - first in notes else (entry,))]
+        if hidden:
+            stb = [*stb[:-1], say("traceback.hidden" if hidden > 1 else "traceback.hidden_one", n=f"{hidden:,}"),
+                   stb[-1]]
+        return stb
+
+    def chained(shell, older: BaseException, cause: bool) -> list[str]:
+        """The line between an earlier exception's traceback and the next one's, as IPython words it."""
+        words = getattr(shell.InteractiveTB, "prepare_chained_exception_message", None)
+        if words is not None:
+            return [str(part) for part in words(older if cause else None)[0]]
+        import traceback
+
+        return [traceback._cause_message if cause else traceback._context_message]  # type: ignore[attr-defined]
+
     def show(shell, etype, value, tb, tb_offset=None, callers=False):
-        short, hidden = own_frames(tb, callers)
         if issubclass(etype, UsageError):  # a % command used wrongly: its message is all there is to say
             stb = [f"UsageError: {value}"]
-            hidden = 0
-        elif issubclass(etype, SyntaxError) and short is None:
+        elif issubclass(etype, SyntaxError) and not _user_frames(tb, callers)[0]:
             # the cell itself does not parse: its line and the caret, as Python shows them, with
             # no frame of IPython's parser above them
             stb = shell.SyntaxTB.structured_traceback(etype, value, [])
         else:
-            # IPython's frame that ran the cell, which its tb_offset skips, is gone from `short`:
-            # skipping one more would drop the learner's first line
-            stb = shell.InteractiveTB.structured_traceback(etype, value, short or tb,
-                                                           tb_offset=tb_offset if short is None else 0)
-        if hidden and short is not None:
-            from engine.i18n import say
+            stb = shaped(shell, etype, value, tb, tb_offset, callers)
+            earlier = _earlier(value)
+            for older, cause in earlier[:EARLIER_SHOWN]:
+                stb = [*shaped(shell, type(older), older, older.__traceback__, 0, False),
+                       *chained(shell, older, cause), *stb]
+            if len(earlier) > EARLIER_SHOWN:
+                from engine.i18n import say
 
-            stb = [*stb[:-1], say("traceback.hidden" if hidden > 1 else "traceback.hidden_one", n=hidden), stb[-1]]
+                stb.insert(0, say("traceback.cut_earlier", n=f"{len(earlier) - EARLIER_SHOWN:,}"))
+        stb = bounded(stb)
         publish = getattr(shell, "_showtraceback", None)  # what ipykernel sends as the error message
         if publish is not None:
             publish(etype, value, stb)
         else:
-            shell.showtraceback((etype, value, short or tb), tb_offset=tb_offset)
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # %debug and %tb: all of it
         if sys.version_info >= (3, 12):
             sys.last_exc = value

@@ -39,3 +39,28 @@ def text_of(data: dict) -> str:
 def summary_line(data: dict) -> str:
     summary = data.get(SUMMARY_MIME)
     return str(summary.get("summary", "")) if isinstance(summary, dict) else ""
+
+
+ERROR_CHARS = 20_000  # what the Playground keeps of one error (the kernel torchtui starts sends less)
+
+
+def bounded_error(traceback: tuple[str, ...], evalue: str, limit: int = ERROR_CHARS) -> tuple[tuple[str, ...], str]:
+    """An error's traceback and message within `limit` characters each, for a kernel that does not
+    bound them itself (someone else's, attached to): the traceback's first part and its last ones
+    (where the exception is), and a line saying how much was left out between them."""
+    from tui.i18n import t
+
+    if len(evalue) > limit:
+        evalue = evalue[:limit] + "…"
+    if sum(map(len, traceback)) <= limit:
+        return traceback, evalue
+    parts = [p if len(p) <= limit // 4 else p[:limit // 8] + "…" + p[-limit // 8:] for p in traceback]
+    tail: list[str] = []
+    room = limit - len(parts[0])
+    for part in reversed(parts[1:]):
+        if len(part) > room:
+            break
+        tail.insert(0, part)
+        room -= len(part)
+    left_out = sum(map(len, traceback)) - len(parts[0]) - sum(map(len, tail))
+    return (parts[0], t("traceback.cut_chars", n=f"{left_out:,}"), *tail), evalue
