@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.term import Terminal
+from tui.kernel import events as ev
 
 SLOW = pytest.mark.slow  # a kernel process, or the app in tmux
 
@@ -65,6 +66,37 @@ def test_a_huge_error_message_is_cut_before_it_reaches_the_app(kernel):
     assert cell.error is not None and cell.error.ename == "ValueError"
     assert sum(len(part) for part in cell.error.traceback) < 20_000
     assert "characters" in cell.error_text  # says that it was cut
+
+
+@SLOW
+def test_ctrl_c_in_a_dataloader_loop_shows_the_learners_frames(kernel):
+    """The interrupt lands where the loop waits for a worker's batch: inside multiprocessing,
+    selectors and threading. Those frames are counted, not shown, as for any other error."""
+    source = (
+        "from torch.utils.data import DataLoader, Dataset\n"
+        "import time as _time\n"
+        "class Slow(Dataset):\n"
+        "    def __len__(self):\n        return 10**6\n"
+        "    def __getitem__(self, i):\n        _time.sleep(0.05)\n        return i\n"
+        "for i, batch in enumerate(DataLoader(Slow(), batch_size=4, num_workers=2)):\n"
+        "    if i == 0:\n        print('first batch', flush=True)\n"
+    )
+    with kernel.cond:
+        mark = len(kernel.events)
+    cell = kernel.send(source)
+    assert kernel.first_since(mark, lambda e: isinstance(e, ev.CellStream) and "first batch" in e.text, 60)
+    kernel.interrupt()
+    done = kernel.first_since(mark, lambda e: isinstance(e, ev.CellDone) and e.cell == cell, 60)
+    assert done is not None
+    with kernel.cond:
+        errors = [e for e in kernel.events[mark:] if isinstance(e, ev.CellError) and e.cell == cell]
+    assert errors and errors[0].ename == "KeyboardInterrupt"
+    text = "\n".join(errors[0].traceback)
+    assert "enumerate(DataLoader" in text, text
+    for library in ("multiprocessing", "selectors.py", "threading.py", "torch/utils/data"):
+        assert library not in text, text
+    assert re.search(r"\d+ frames inside libraries not shown", text), text
+    assert kernel.run("2 + 2").value == "4"
 
 
 def _start_app(tmp_path) -> Terminal:

@@ -238,7 +238,8 @@ def install(ip) -> None:
             sys.last_exc = value
         return stb
 
-    ip.set_custom_exc((Exception,), show)
+    # ctrl+c too: it lands wherever the cell waited (a DataLoader's queue, deep in multiprocessing)
+    ip.set_custom_exc((Exception, KeyboardInterrupt), show)
     shown_by_ipython = ip.showtraceback
 
     def showtraceback(exc_tuple=None, filename=None, tb_offset=None, exception_only=False,
@@ -246,7 +247,7 @@ def install(ip) -> None:
         """IPython's, except for an exception it was handed (one its display formatter caught
         while showing a value, say): that one is shaped as a cell's error is. %tb, which asks for
         the last traceback, still gets all of it."""
-        if exc_tuple is not None and not exception_only and isinstance(exc_tuple[1], Exception):
+        if exc_tuple is not None and not exception_only and isinstance(exc_tuple[1], (Exception, KeyboardInterrupt)):
             show(ip, *exc_tuple, tb_offset=tb_offset, callers=True)
             return
         shown_by_ipython(exc_tuple, filename, tb_offset, exception_only, running_compiled_code)
