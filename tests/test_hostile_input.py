@@ -99,6 +99,17 @@ def test_ctrl_c_in_a_dataloader_loop_shows_the_learners_frames(kernel):
     assert kernel.run("2 + 2").value == "4"
 
 
+@SLOW
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_stream_set_to_none_is_put_back_and_the_next_cell_runs(kernel, stream):
+    """`sys.stdout = None` left the kernel unable to flush at the cell's end: the next cell stayed
+    "running" for ever."""
+    cell = kernel.run(f"import sys; sys.{stream} = None", timeout=30)
+    assert f"sys.{stream}" in cell.output and "put back" in cell.output, cell.text()
+    after = kernel.run("print('still here'); 3 * 3", timeout=30)
+    assert after.ok and "still here" in after.output and after.value == "9", after.text()
+
+
 def _start_app(tmp_path) -> Terminal:
     exe = Path(sys.executable).with_name("torchtui")
     command = str(exe) if exe.exists() else f"{sys.executable} -m tui"

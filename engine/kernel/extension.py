@@ -221,6 +221,9 @@ def load(ip) -> None:
 
     if not hasattr(builtins, "live"):  # a script run with %run, or a module, sees it too
         setattr(builtins, "live", live_function(ip, bridge.emit))  # noqa: B010 - (builtins has no `live` to type)
+    from engine.kernel.guards import stream_keeper
+
+    ip.events.register("post_run_cell", stream_keeper())  # `sys.stdout = None` must not stall the next cell
     ip.events.register("post_run_cell", _after_cell(ip))
     try:
         from comm import get_comm_manager

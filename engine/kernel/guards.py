@@ -33,3 +33,30 @@ def help_text(*args, **kwargs) -> None:
 
 def replacements() -> dict:
     return {"exit": Quitter("exit"), "quit": Quitter("quit"), "help": help_text}
+
+
+STREAMS = ("stdout", "stderr")
+
+
+def _writable(stream: object) -> bool:
+    return callable(getattr(stream, "write", None)) and callable(getattr(stream, "flush", None))
+
+
+def stream_keeper():
+    """A post_run_cell hook that puts the kernel's own sys.stdout/sys.stderr back when a cell
+    left one that cannot be written to (`sys.stdout = None`): the kernel flushes both at the end
+    of every cell, and would fail there, leaving the next cell waiting for ever. A file or any
+    object that writes and flushes is the learner's choice, and stays."""
+    import sys
+
+    own = {name: getattr(sys, name) for name in STREAMS}
+
+    def keep(result=None) -> None:
+        for name in STREAMS:
+            left = getattr(sys, name)
+            if not _writable(left) and _writable(own[name]):
+                setattr(sys, name, own[name])
+                shown = repr(left) if left is None else type(left).__name__
+                print(say("guard.stream_restored", name=f"sys.{name}", value=shown), file=sys.stderr)
+
+    return keep
