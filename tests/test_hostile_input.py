@@ -168,3 +168,20 @@ def test_an_unbounded_error_from_another_kernel_is_bounded_for_the_playground(pa
     assert re.search(r"[\d,]+ characters of the traceback not shown", "".join(kept))
     small = ("Traceback (most recent call last):\n", "ValueError: x")
     assert bounded_error(small, "x") == (small, "x")
+
+
+def test_an_error_of_megabytes_from_a_kernel_reaches_the_screens_bounded():
+    """Whatever the kernel sends, the session hands the screens the bounded error only."""
+    from tui.kernel.display import ERROR_CHARS
+    from tui.kernel.session import Cell, KernelSession
+
+    said: list = []
+    session = KernelSession(said.append)
+    session.cells["msg-1"] = Cell("f(0)", 0.0, id="cell-1", started=0.0)
+    frames = [f"  File x.py:{i} in f\n    return f(n + 1)\n" for i in range(100_000)]
+    session._on_iopub({"msg_type": "error", "parent_header": {"msg_id": "msg-1"}, "header": {},
+                       "content": {"ename": "RecursionError", "evalue": "y" * 10**6,
+                                   "traceback": ["Traceback (most recent call last):\n", *frames]}})
+    [error] = [e for e in said if isinstance(e, ev.CellError)]
+    assert error.cell == "cell-1" and error.ename == "RecursionError"
+    assert sum(map(len, error.traceback)) <= ERROR_CHARS + 200 and len(error.evalue) <= ERROR_CHARS + 1

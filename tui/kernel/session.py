@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from tui.i18n import t
 from tui.kernel import events as ev
+from tui.kernel.display import bounded_error
 from tui.kernel.launch import connection_paths, kernel_env, kernel_spec_manager, open_log
 
 if TYPE_CHECKING:
@@ -672,8 +673,9 @@ class KernelSession:
         elif kind in ("display_data", "update_display_data"):
             self._emit(ev.CellDisplay(cell.id, content.get("data", {})))
         elif kind == "error":
-            self._emit(ev.CellError(cell.id, content.get("ename", ""), content.get("evalue", ""),
-                                       tuple(content.get("traceback", []))))
+            # (our kernel bounds its tracebacks; someone else's may send megabytes of one)
+            traceback, evalue = bounded_error(tuple(content.get("traceback", [])), str(content.get("evalue", "")))
+            self._emit(ev.CellError(cell.id, content.get("ename", ""), evalue, traceback))
 
     def _cell_for_stray_output(self) -> str:
         """The running cell's msg id; with none running, the last one answered (a thread that cell
