@@ -1,9 +1,14 @@
-"""Where torchtui keeps its files (XDG base directories), created private to the user."""
+"""Where torchtui keeps its files (XDG base directories), created private to the user, and the one
+way it writes a file: a regular file or nothing is replaced, never a FIFO, a device, a socket or a
+symbolic link, and the new file is mode 0600 (see `write_private`)."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+
+from .i18n import SaidError, said, spoken
 
 APP = "torchtui"
 
@@ -46,24 +51,65 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+class UnsafeFile(SaidError, OSError):
+    """A path torchtui will not write to (or read as one of its files): not a regular file (a FIFO,
+    a device, a socket, a folder) or a symbolic link. `strerror` says why in one clause, for the
+    callers that say "could not write PATH: ..." """
+
+    def __init__(self, path: Path | str, code: str, /, **values) -> None:
+        SaidError.__init__(self, code, **values)
+        self.filename = str(path)
+        self.strerror = self.said.words(spoken())
+
+
+def kind_of(mode: int):
+    """What a file that is not a regular one is, in words (a Said)."""
+    for test, key in ((stat.S_ISLNK, "link"), (stat.S_ISFIFO, "fifo"), (stat.S_ISCHR, "char"),
+                      (stat.S_ISBLK, "block"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "dir")):
+        if test(mode):
+            return said(f"path.kind.{key}")
+    return said("path.kind.other")
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise UnsafeFile unless `path` is a regular file or nothing (never followed if a link)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISLNK(mode):
+        raise UnsafeFile(path, "err.path.write_link")
+    raise UnsafeFile(path, "err.path.write_kind", kind=kind_of(mode))
+
+
 def write_private(path: Path, data: bytes | str) -> Path:
-    """Write a whole file atomically with mode 0600 (temp file, then rename). A temp file is never
-    left behind: removed when the write fails (a full disk), and those of killed processes are
-    swept on the next write."""
+    """Write a whole file atomically with mode 0600: a temp file beside it (created new, O_EXCL and
+    O_NOFOLLOW, so nothing planted there is followed), then os.replace over a regular file or over
+    nothing. A FIFO, a device, a socket, a folder or a symbolic link at `path` is refused
+    (UnsafeFile, an OSError) and left as it was: nothing is opened there, so nothing blocks. A temp
+    file is never left behind: removed when the write fails (a full disk), and those of killed
+    processes are swept on the next write."""
     path = Path(path)
+    check_replaceable(path)
     ensure_private_dir(path.parent)
     sweep_temp_files(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp, fd = _new_temp_file(path)
     try:
         try:
+            os.fchmod(fd, 0o600)
             view = memoryview(raw)
             while view:
-                view = view[os.write(fd, view):]
+                written = os.write(fd, view)
+                if written <= 0:  # no progress and no error: as good as a full disk
+                    raise OSError(28, os.strerror(28), str(path))  # ENOSPC
+                view = view[written:]
             os.fsync(fd)
         finally:
             os.close(fd)
+        check_replaceable(path)  # again: something may have been put there meanwhile
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -85,11 +131,26 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def _new_temp_file(path: Path) -> tuple[Path, int]:
+    """A new temp file beside `path`, `.NAME.PID-TOKEN.tmp`, open for writing, mode 0600."""
+    import secrets
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            return tmp, os.open(tmp, flags, 0o600)
+        except FileExistsError:
+            continue
+    raise FileExistsError(17, os.strerror(17), str(path))  # EEXIST
+
+
 def sweep_temp_files(path: Path) -> None:
-    """Remove `.NAME.PID.tmp` files beside `path` whose process is gone (killed mid-write)."""
+    """Remove `.NAME.PID-TOKEN.tmp` (and older `.NAME.PID.tmp`) files beside `path` whose process
+    is gone (killed mid-write)."""
     try:
         for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-            pid = tmp.name[len(path.name) + 2:-4]
+            pid = tmp.name[len(path.name) + 2:-4].split("-", 1)[0]
             if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
                 tmp.unlink()
     except OSError:

@@ -110,19 +110,24 @@ class Live:
     def export(self, path: str) -> str:
         """Write this run's series as CSV: a step column and one column per name."""
         import csv
+        import io
         from pathlib import Path
+
+        from engine import paths
 
         self.flush()
         if not self.series:
             raise LiveError("live.err.empty")
         names = list(self.series)
         target = Path(path).expanduser()
-        with target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["step", *names])
-            for step in range(max(len(v) for v in self.series.values())):
-                writer.writerow([step + 1, *(self.series[n][step] if step < len(self.series[n]) else ""
-                                             for n in names)])
+        handle = io.StringIO(newline="")
+        writer = csv.writer(handle)
+        writer.writerow(["step", *names])
+        for step in range(max(len(v) for v in self.series.values())):
+            writer.writerow([step + 1, *(self.series[n][step] if step < len(self.series[n]) else ""
+                                         for n in names)])
+        # mode 0600, a regular file or nothing replaced (never through a FIFO, a device or a link)
+        paths.write_private(target, handle.getvalue())
         return str(target)
 
 

@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import paths
+from engine.i18n import SaidError
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -23,8 +26,8 @@ class SessionCell:
     displays: list[dict] = field(default_factory=list)
 
 
-class SaveError(Exception):
-    """The file cannot be written; the message says why."""
+class SaveError(SaidError):
+    """The file cannot be written; the message says why (in the reader's language)."""
 
 
 # live() is torchtui's (see engine.kernel.live): a script run where it is loaded (%run in the
@@ -121,9 +124,10 @@ def save(cells: list[SessionCell], path: Path) -> Path:
             text = nbformat.writes(notebook(cells))
         else:
             text = script_text(cells)
-        path.write_text(text, encoding="utf-8")
+        # mode 0600, a regular file or nothing replaced: a FIFO there would freeze the app in open()
+        paths.write_private(path, text)
     except OSError as exc:
-        raise SaveError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise SaveError("err.save.write", path=str(path), error=exc.strerror or str(exc)) from None
     return path
 
 
@@ -131,7 +135,7 @@ def save_figure(png: bytes, path: Path) -> Path:
     """Write a figure's PNG as it came from the kernel."""
     path = Path(path).expanduser()
     try:
-        path.write_bytes(png)
+        paths.write_private(path, png)
     except OSError as exc:
-        raise SaveError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise SaveError("err.save.write", path=str(path), error=exc.strerror or str(exc)) from None
     return path

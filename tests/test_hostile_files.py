@@ -1,0 +1,177 @@
+"""Files torchtui writes and reads, when what is at the path is hostile or odd: a FIFO, a device, a
+socket, a symbolic link to something elsewhere, a full disk. Writes replace a regular file or
+nothing; reads take regular files only, size-capped. Nothing here may block: every call that a
+regression could block (opening a FIFO) runs in a thread with a deadline, so it fails instead."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from engine import paths
+
+DEADLINE_S = 30  # far longer than any of these calls takes; only a blocked one reaches it
+
+
+def bounded(call, *args, **kwargs):
+    """`call(*args, **kwargs)` in a daemon thread; its result, or its exception raised here; a call
+    still running at the deadline fails the test (a FIFO opened without O_NONBLOCK blocks forever)."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(DEADLINE_S)
+    if worker.is_alive():
+        pytest.fail(f"{getattr(call, '__name__', call)} blocked (still running after {DEADLINE_S} s)")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def release(fifo: Path) -> None:
+    """Open `fifo` for reading and close it again: a writer a regression left blocked in open() gets
+    going (and then fails), rather than holding its thread for the rest of the run."""
+    try:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """Odd things at paths that torchtui may be told to write: name -> (path, check it is intact)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    precious = elsewhere / "precious.txt"
+    precious.write_text("keep me")
+    made: dict = {}
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    made["fifo"] = (fifo, lambda: stat.S_ISFIFO(os.lstat(fifo).st_mode))
+    link = tmp_path / "link.py"
+    link.symlink_to(precious)
+    made["symlink"] = (link, lambda: os.path.islink(link) and precious.read_text() == "keep me")
+    null_link = tmp_path / "null_link"
+    null_link.symlink_to("/dev/null")
+    made["symlink to /dev/null"] = (null_link, lambda: os.readlink(null_link) == "/dev/null")
+    sock_path = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock_path))
+    made["socket"] = (sock_path, lambda: stat.S_ISSOCK(os.lstat(sock_path).st_mode))
+    device = tmp_path / "null"
+    try:  # a device node of our own (root only): replacing it harms nothing, unlike /dev/null itself
+        os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        made["device"] = (device, lambda: stat.S_ISCHR(os.lstat(device).st_mode))
+    except (OSError, AttributeError):
+        pass
+    try:
+        yield made
+    finally:
+        release(fifo)
+        server.close()
+
+
+def _writers():
+    """Every way the app or the CLI writes a file: (name, write(path))."""
+    import torch
+
+    from engine import exports
+    from engine.kernel.live import Live
+    from engine.repl.save import SessionCell, save, save_figure
+    from engine.training import make_config
+
+    result = SimpleNamespace(loss_history=(1.0, 0.5), accuracy_history=())  # what loss_csv reads
+    cells = [SessionCell(1, "x = 1")]
+
+    def live_export(path):
+        live = Live(lambda *_, **__: None)
+        live(loss=1.0)
+        return live.export(str(path))
+
+    return [
+        ("write_private", lambda p: paths.write_private(p, "data")),
+        ("loss csv", lambda p: exports.loss_csv(result, p)),
+        ("state_dict", lambda p: exports.state_dict(torch.nn.Linear(1, 1), p)),
+        ("script", lambda p: exports.script(make_config(), "cpu", p)),
+        ("%save .py", lambda p: save(cells, p)),
+        ("%save .png", lambda p: save_figure(b"\x89PNG", p)),
+        ("live.export", live_export),
+    ]
+
+
+def test_every_writer_refuses_fifos_devices_sockets_and_links(hostile):
+    from engine.repl.save import SaveError
+
+    for writer, write in _writers():
+        for what, (path, intact) in hostile.items():
+            with pytest.raises((OSError, SaveError)) as info:
+                bounded(write, path)
+            words = str(info.value)
+            assert ("regular files" in words or "symbolic link" in words), (writer, what, words)
+            assert "\n" not in words
+            assert intact(), f"{writer} replaced the {what}"
+
+
+def test_refusals_say_what_the_file_is_in_both_languages():
+    from engine.i18n import text
+
+    error = pytest.raises(paths.UnsafeFile, paths.check_replaceable, Path("/dev/null")).value
+    assert error.strerror == "it is a character device, and torchtui writes only regular files: nothing was written"
+    assert "字符设备" in error.said.words("zh") and "torchtui" in error.said.words("zh")
+    assert isinstance(error, OSError) and error.filename == "/dev/null"
+    for key in ("err.path.write_link", "err.save.write", "path.kind.fifo", "path.kind.socket"):
+        assert text(key, "zh") != text(key, "en")
+
+
+def test_written_files_are_private_and_replace_a_regular_file(tmp_path):
+    from engine.repl.save import SessionCell, save
+
+    target = tmp_path / "session.py"
+    target.write_text("old")
+    os.chmod(target, 0o644)
+    save([SessionCell(1, "x = 1")], target)
+    assert "x = 1" in target.read_text() and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    fresh = save([SessionCell(1, "y = 2")], tmp_path / "new.ipynb")
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_planted_temp_file_link_is_not_followed(tmp_path):
+    """The temp file is created new (O_EXCL, O_NOFOLLOW): a link planted under the name a writer
+    would pick is never written through."""
+    precious = tmp_path / "precious"
+    precious.write_text("keep me")
+    for pid_part in (f"{os.getpid()}", f"{os.getpid()}-0"):
+        (tmp_path / f".out.txt.{pid_part}.tmp").symlink_to(precious)
+    paths.write_private(tmp_path / "out.txt", "new")
+    assert precious.read_text() == "keep me" and (tmp_path / "out.txt").read_text() == "new"
+
+
+@pytest.mark.slow
+def test_the_cli_refuses_to_export_onto_a_fifo_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "fifo.py"
+    os.mkfifo(fifo)
+    try:
+        out = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--epochs", "1",
+                              "--export-script", str(fifo)], capture_output=True, text=True, timeout=120)
+    finally:
+        release(fifo)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "named pipe" in lines[0] and "Traceback" not in out.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
