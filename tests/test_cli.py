@@ -96,7 +96,7 @@ def test_headless_cli_json_and_exit_codes():
     (["--seed", str(2**64)], "2**63 - 1"),
     (["--lr", "1e308"], "at most 1e+06"),
     (["--export-script", ""], "needs a file path"),
-    (["--bias", "-inf"], "expected a finite number, got '-inf'"),
+    (["--bias", "-inf"], "expected a finite number between -1e+06 and 1e+06, got '-inf'"),
 ])
 def test_every_bad_training_value_is_one_line_and_exit_2(args, needle, capsys):
     from tui import cli
@@ -130,3 +130,69 @@ def test_train_json_is_alone_on_stdout_with_the_moons_and_a_script(tmp_path):
     plain = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--epochs", "2"],
                            capture_output=True, text=True)
     assert plain.returncode == 0 and plain.stdout.startswith("Epoch [1/2]")  # without --json: stdout as before
+
+
+NUMERIC_OPTIONS = ["--hidden", "--nproc", "--samples", "--features", "--noise", "--bias", "--data-seed",
+                   "--batch-size", "--epochs", "--lr", "--seed"]
+FLOAT_OPTIONS = {"--noise", "--bias", "--lr"}
+ZERO_ALLOWED = {"--noise", "--bias", "--data-seed", "--seed"}
+
+
+def hostile_values(flag: str) -> list[str]:
+    values = ["9" * 23, "-" + "9" * 23, "1" + "0" * 5000, "12abc", "", "ten", "0x10"]
+    if flag not in ZERO_ALLOWED:
+        values.append("0")
+    if flag in FLOAT_OPTIONS:
+        values += ["nan", "inf", "-inf", "1e400"]
+    else:
+        values += ["-1" if flag not in ("--bias",) else "-1e7", "2.5", "1e3"]
+    return values
+
+
+@pytest.mark.parametrize("flag", NUMERIC_OPTIONS)
+def test_every_numeric_option_has_a_range_and_out_of_it_is_one_line_and_exit_2(flag, capsys):
+    from tui import cli
+
+    for value in hostile_values(flag):
+        assert cli.main(["train", "--headless", f"{flag}={value}"]) == 2, (flag, value)
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"torchtui train: error: argument {flag}: "), (value, err)
+        assert (" between " in err or " at most " in err) and "Traceback" not in err, err  # it names the range
+        assert len(err) < 300, err  # a 5,000-digit value is not echoed whole
+
+
+def test_range_errors_are_said_in_the_readers_language(capsys):
+    from tui import cli
+
+    assert cli.main(["--lang", "zh", "train", "--headless", "--epochs", "9" * 30]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "之间" in err, err
+
+
+def test_values_inside_the_ranges_are_taken():
+    from tui import cli
+
+    args = cli.build_parser().parse_args(
+        ["train", "--epochs", "100000", "--batch-size", "1", "--lr", "1e6", "--bias=-1e6", "--noise", "0",
+         "--seed", str(2**63 - 1), "--data-seed", "0", "--hidden", "4096", "--nproc", "64"])
+    assert (args.cfg_epochs, args.cfg_batch_size, args.cfg_lr, args.cfg_bias) == (100000, 1, 1e6, -1e6)
+    assert args.cfg_seed == 2**63 - 1 and args.cfg_hidden == 4096 and args.cfg_processes == 64
+
+
+def test_no_numeric_option_is_left_without_a_range():
+    """Every option of every command whose value is a number is checked against a range (a new
+    option cannot slip in unchecked)."""
+    import argparse
+
+    from engine.training import FIELD_TYPES
+    from tui import cli
+    from tui.train_cli import FLAGS
+
+    numeric = sorted(flag for flag, name in FLAGS.items() if FIELD_TYPES[name] in ("int", "float"))
+    assert numeric == sorted(NUMERIC_OPTIONS)
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in (parser, *subparsers.choices.values()):
+        for action in command._actions:
+            if any(flag in NUMERIC_OPTIONS for flag in action.option_strings):
+                assert getattr(action.type, "range", None) is not None, action.option_strings

@@ -112,17 +112,32 @@ def glue_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def asked_language(argv: list[str]) -> str | None:
+    """--lang as given, read before argparse: its errors (a value out of range) are said in it."""
+    for i, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value in LANGUAGES:
+            return value
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = glue_negative_values(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
-    if args.version:
-        return print_version()
     from engine import config as config_mod
-    from engine.devices import DeviceError
-    from engine.i18n import said
     from tui import i18n
 
     cfg = config_mod.load()
+    i18n.set_language(asked_language(argv) or cfg.language or i18n.language_from_locale())
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # a usage error (said on stderr, 2), or --help (0)
+        return stop.code if isinstance(stop.code, int) else 2
+    if args.version:
+        return print_version()
+    from engine.devices import DeviceError
+    from engine.i18n import said
+
     lang = args.lang or cfg.language or i18n.language_from_locale()
     i18n.set_language(lang)
     warnings = list(cfg.warnings)

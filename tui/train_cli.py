@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING
 
-from tui.i18n import language
+from tui.i18n import language, t
 
 if TYPE_CHECKING:
     from engine.config import Config
@@ -20,12 +21,71 @@ FLAGS = {  # flag -> RunConfig field
 }
 
 
+SHOWN_CHARS = 24  # of a rejected value: a 5,000-digit number is not echoed whole
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
+
+
+def whole(low: int, high: int, high_words: str = ""):
+    """An argparse type: a whole number from `low` to `high`, else an error that names the range."""
+
+    def parse(text: str) -> int:
+        try:
+            # (int() of thousands of digits is slow and then refused: anything that long is out of range)
+            value = int(text) if len(text.strip()) <= 40 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(t("cli.whole_range", low=low, high=high_words or high,
+                                               value=_shown(text)))
+        return value
+
+    parse.range = (low, high)  # type: ignore[attr-defined]
+    return parse
+
+
+def number(low: float, high: float, above_low: bool = False):
+    """An argparse type: a finite number from `low` to `high` (above `low` when `above_low`)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (low < value <= high if above_low else low <= value <= high):  # NaN is in no range
+            key = "cli.above_range" if above_low else "cli.number_range"
+            raise argparse.ArgumentTypeError(t(key, low=f"{low:g}", high=f"{high:g}", value=_shown(text)))
+        return value
+
+    parse.range = (low, high)  # type: ignore[attr-defined]
+    return parse
+
+
+def ranges() -> dict[str, object]:
+    """The type (and range) of each numeric flag. Sized to what a laptop trains in minutes to hours
+    and the engine's own limits; past them a run would not end (--epochs 10**20) or not start
+    (--batch-size 10**23, more than a slice can take)."""
+    from engine.training import MAX_HIDDEN, MAX_LR, MAX_PROCESSES
+
+    return {
+        "--hidden": whole(1, MAX_HIDDEN), "--nproc": whole(1, MAX_PROCESSES),
+        "--samples": whole(2, 100_000_000), "--features": whole(1, 10_000),
+        "--noise": number(0.0, 1e6), "--bias": number(-1e6, 1e6),
+        "--data-seed": whole(0, 2**32 - 1), "--batch-size": whole(1, 100_000_000),
+        "--epochs": whole(1, 100_000), "--lr": number(0.0, MAX_LR, above_low=True),
+        "--seed": whole(0, 2**63 - 1, "2**63 - 1"),
+    }
+
+
 def add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train the linear regression or the moons classifier (--task moons); "
                                      "headless with --headless")
     p.add_argument("--headless", action="store_true", help="train without the UI and print the result")
+    types = ranges()
     for flag, name in FLAGS.items():
-        p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper())
+        p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper(), type=types.get(flag))
     p.add_argument("--no-shuffle", action="store_true", help="keep the data in order")
     p.add_argument("--device", default=argparse.SUPPRESS, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true",
