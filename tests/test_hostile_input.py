@@ -185,3 +185,55 @@ def test_an_error_of_megabytes_from_a_kernel_reaches_the_screens_bounded():
     [error] = [e for e in said if isinstance(e, ev.CellError)]
     assert error.cell == "cell-1" and error.ename == "RecursionError"
     assert sum(map(len, error.traceback)) <= ERROR_CHARS + 200 and len(error.evalue) <= ERROR_CHARS + 1
+
+
+def _pane(term: Terminal, *flags: str) -> list[str]:
+    shown = subprocess.run(["tmux", "display-message", "-p", "-t", term.name, " ".join(f"#{{{f}}}" for f in flags)],
+                           capture_output=True, text=True).stdout
+    return shown.split()
+
+
+@SLOW
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_printed_escape_sequences_never_reach_the_terminal_and_a_paste_keeps_its_order(tmp_path):
+    """`print('\\x1bc')` reset the terminal (the frame wiped, mouse reporting off); `print('\\x1b#8')`
+    filled the screen with E's; an ESC inside a bracketed paste sent what followed it as keys,
+    ahead of the paste."""
+    term = _start_app(tmp_path)
+    try:
+        assert term.wait("loaded", 60), term.screen()
+        assert _pane(term, "mouse_any_flag", "alternate_on") == ["1", "1"]
+        term.type("print('a\\x1bcb'); print('E\\x1b#8F')")
+        term.keys("Enter")
+        assert term.wait("EF", 30), term.screen()
+        screen = term.screen()
+        assert "ab" in screen and "torchtui · Playground" in screen.splitlines()[0]
+        assert "EEEEEEEEEE" not in screen
+        assert _pane(term, "mouse_any_flag", "alternate_on") == ["1", "1"]  # no reset reached tmux
+        subprocess.run(["tmux", "set-buffer", "-b", "hostile", "b_src = 'x\x1byz'; print(b_src[::-1])"], check=True)
+        subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", "hostile", "-t", term.name], check=True)
+        assert term.wait("b_src = 'xyz'", 10), term.screen()
+        term.keys("Enter")
+        assert term.wait("zyx", 30), term.screen()
+    finally:
+        subprocess.run(["tmux", "send-keys", "-t", term.name, "C-q"], capture_output=True)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and "Playground" in term.screen():
+            time.sleep(0.1)
+        term.close()
+    history = (tmp_path / "state" / "torchtui" / "history").read_text()
+    assert "b_src = 'xyz'; print(b_src[::-1])" in history
+
+
+def test_an_escape_inside_a_paste_is_dropped_wherever_a_read_ends_and_keys_outside_are_kept():
+    from tui.upstream import PasteEscapes
+
+    start = "\x1b[A"
+    stream = start + "\x1b[200~b_src = 'x\x1byz'\n\x1b[201~" + "\x1b" + "q"
+    marker = range(len(start) + 1, len(start) + 6)  # (a start marker cut in two is not seen)
+    for cut in (c for c in range(len(stream) + 1) if c not in marker):
+        paste = PasteEscapes()
+        out = paste.filter(stream[:cut]) + paste.filter(stream[cut:])
+        assert out == "\x1b[A\x1b[200~b_src = 'xyz'\n\x1b[201~\x1bq", cut
+        assert not paste.pasting
+    assert PasteEscapes().filter("\x1b") == "\x1b"  # the Escape key alone is never held back

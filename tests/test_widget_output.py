@@ -133,3 +133,25 @@ async def test_a_log_scrolled_back_with_the_mouse_wheel_stays_where_it_is_when_i
         assert 0 < before < log.max_scroll_y
         assert after == before
         assert not log.auto_scroll  # and new output does not pull the reader back down
+
+
+def test_printed_escapes_other_than_colours_are_removed_before_drawing():
+    from tui.widgets.output import ansi_text
+
+    for printed, shown in [("a\x1bcb", "ab"), ("E\x1b#8F", "EF"), ("x\x1b(0y", "xy"), ("q\x1b[2Jw", "qw"),
+                           ("\x1b]0;title\x07t", "t"), ("c1\x9b2J", "c12J"), ("end\x1b", "end"), ("cut\x1b[", "cut")]:
+        assert ansi_text(printed).plain == shown, printed
+    coloured = ansi_text("\x1b[1;32mok\x1b[0m\tfine")
+    assert coloured.plain == "ok\tfine" and [str(span.style) for span in coloured.spans] == ["bold color(2)"]
+
+
+def test_one_line_longer_than_the_head_keeps_its_first_and_last_characters():
+    from tui.widgets.output import HEAD, TAIL, CellText
+
+    for length in (150_000, 1_000_000):
+        text = CellText()
+        head = text.feed("".join(chr(97 + i % 26) for i in range(length)) + "\n")
+        assert [len(line) for line in head] == [HEAD]
+        tail = text.tail_lines()
+        assert len(tail) == 1 and len(tail[0]) + text.cut + HEAD == length
+        assert len(tail[0]) >= min(length - HEAD, TAIL - 1)

@@ -12,6 +12,11 @@ UnicodeDecodeError in Textual's input thread, which died: keys stopped working a
 with a traceback. Its Linux driver takes its strict decoder from the module's own
 `getincrementaldecoder` inside `run_input_thread`, with no option to change it: `tolerate_stray_bytes`
 gives it one that drops such bytes, and the app says so once in a while.
+
+The same decoder keeps a bracketed paste whole: Textual's parser takes an ESC inside a paste for the
+start of a key sequence and sends what follows it as keys at once, ahead of the paste (`'x<ESC>y'`
+ran as `^y'…` followed by `'x`). An ESC inside a paste (other than the one that ends it) is
+dropped before the parser sees it, as Textual drops NUL there.
 """
 
 from __future__ import annotations
@@ -43,16 +48,56 @@ def _drop(error: UnicodeError) -> tuple[str, int]:
     return "", error.end
 
 
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+
+
+class PasteEscapes:
+    """Drops the ESC characters inside a bracketed paste (not the one that ends it) from text as it
+    comes, in chunks. Inside a paste, an end marker cut by a chunk's end waits for its rest (the
+    terminal always sends it); outside, nothing waits: an ESC may be the Escape key. A start
+    marker cut in two is then not seen, and that paste is left as Textual reads it."""
+
+    def __init__(self) -> None:
+        self.pasting = False
+        self._held = ""  # the end of the last chunk inside a paste, while it may be the end marker
+
+    def filter(self, text: str) -> str:
+        text, self._held = self._held + text, ""
+        out: list[str] = []
+        at = 0
+        while at < len(text):
+            escape = text.find("\x1b", at)
+            if escape < 0:
+                out.append(text[at:])
+                break
+            out.append(text[at:escape])
+            rest = text[escape:]
+            marker = PASTE_END if self.pasting else PASTE_START
+            if rest.startswith(marker):
+                out.append(marker)
+                self.pasting = not self.pasting
+                at = escape + len(marker)
+            elif self.pasting and marker.startswith(rest):
+                self._held = rest
+                break
+            else:
+                if not self.pasting:
+                    out.append("\x1b")  # outside a paste an ESC is the terminal's (keys, replies)
+                at = escape + 1
+        return "".join(out)
+
+
 class _TolerantDecoder(codecs.IncrementalDecoder):
     """UTF-8 as Textual's own decoder reads it, except that bytes that are not UTF-8 are dropped."""
 
     def __init__(self, errors: str = "strict") -> None:
         super().__init__(STRAY_ERRORS)
         self._utf8 = codecs.getincrementaldecoder("utf-8")(STRAY_ERRORS)
+        self._paste = PasteEscapes()
 
     def decode(self, input: Any, final: bool = False) -> str:  # noqa: A002 - (codecs' own name)
         _input.dropped = False
-        text = self._utf8.decode(input, final)
+        text = self._paste.filter(self._utf8.decode(input, final))
         app = getattr(_input, "app", None)
         if _input.dropped and app is not None and time.monotonic() - _said_at[0] > STRAY_NOTICE_S:
             _said_at[0] = time.monotonic()

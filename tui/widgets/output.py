@@ -20,6 +20,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import RichLog, Static
 
+from tui.i18n import t
 from tui.long_lived import freeze_long_lived
 
 MAX_LINES = 20_000
@@ -35,12 +36,15 @@ TICK_S = 0.03
 FREEZE_AFTER = 100  # lines written in one go after which they are moved out of the collector's sight
 SGR_OR_TEXT = re.compile(r"(\x1b\[[0-9;]*m)")
 OTHER_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-ln-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f\x80-\x9f]")  # C0 and C1, but \t \n \r ESC
+# Any escape left once colours are read: a reset (ESC c), a screen test (ESC # 8), a charset
+# switch (ESC ( 0), and an ESC with nothing after it. None may reach the terminal.
+STRAY_ESCAPES = re.compile(r"\x1b(?!\[)(?:[ -/]*[0-~])?|\x1b\[(?![0-9;]*m)")
 
 
 def ansi_text(text: str, style: str = "") -> Text:
     """Rich text from terminal output: colours kept, cursor moves and other control codes removed."""
-    text = CONTROL.sub("", OTHER_ESCAPES.sub("", text))
+    text = CONTROL.sub("", STRAY_ESCAPES.sub("", OTHER_ESCAPES.sub("", text)))
     rendered = Text.from_ansi(text, style=style) if "\x1b" in text else Text(text, style=style)
     rendered.end = ""
     return rendered
@@ -98,15 +102,20 @@ class CellText:
             if len(complete) < self.head_left:
                 self.head_left -= len(complete) + 1
                 return [overwrite(line) for line in complete.split("\n")]
-            fits = complete.rfind("\n", 0, self.head_left)
-            if fits > 0:
-                ready = [overwrite(line) for line in complete[:fits].split("\n")]
-                complete = complete[fits + 1:]
+            # The head ends at a line's end near its room's end, else (a line far longer than
+            # the room) inside that line, which goes on in the tail.
+            fits = complete.rfind("\n", max(0, self.head_left - PARTIAL), self.head_left)
+            end = fits if fits >= 0 else self.head_left
+            ready = [overwrite(line) for line in complete[:end].split("\n")]
+            complete = complete[end + 1 if fits >= 0 else end:]
             self.head_left = 0
         self.tail += complete + "\n"
         if len(self.tail) > TAIL:
-            start = self.tail.find("\n", len(self.tail) - TAIL)
-            start = start + 1 if start >= 0 else len(self.tail) - TAIL
+            # at a line's start near the last TAIL characters' start, else inside the long line
+            # there (never at the newline that ends the tail: that would keep nothing)
+            ideal = len(self.tail) - TAIL
+            start = self.tail.find("\n", ideal, min(ideal + PARTIAL, len(self.tail) - 1))
+            start = start + 1 if start >= 0 else ideal
             self.cut += start
             self.tail = self.tail[start:]
         return ready
@@ -319,8 +328,8 @@ class OutputLog(RichLog):
         if state is None:
             return
         if state.cut:
-            self.put(Text(f"… {state.cut:,} characters of output not shown "
-                          f"(a cell keeps the first {HEAD:,} and the last {TAIL:,}) …", style="italic yellow"))
+            self.put(Text(t("pg.output_cut", n=f"{state.cut:,}", head=f"{HEAD:,}", tail=f"{TAIL:,}"),
+                          style="italic yellow"))
         tail = state.tail_lines()
         for i in range(0, len(tail), LINES_PER_TICK // 2):
             chunk = tail[i:i + LINES_PER_TICK // 2]
