@@ -166,7 +166,7 @@ class OutputLog(RichLog):
         self.cells: dict[str, CellText] = {}
         self.live: Static | None = None  # the line under the log that shows an unfinished line
         self._live_shown = ""
-        self._waiting: deque[tuple[Any, int, int | None]] = deque()  # (renderable, lines, mark) not yet rendered
+        self._waiting: deque[tuple[Any, int, tuple[int, str] | None]] = deque()  # (renderable, lines, mark) not yet rendered
         self._budget = LINES_PER_TICK  # lines that may still be rendered in this tick
         self._refill: Any = None  # the timer that starts the next tick
         self._unfrozen = 0  # lines written since the last gc.freeze()
