@@ -112,3 +112,34 @@ async def start_long_run(pilot):
     await pilot.press("ctrl+r")
     assert await wait_for(pilot, lambda: screen.latest is not None, 60)
     return screen
+
+
+def shown_lines(widget) -> list[str]:
+    """The lines a widget draws, all of them (a tall Static inside a scroll view included), as text."""
+    from textual.geometry import Region
+
+    width, height = widget.outer_size
+    return [strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, width, height))]
+
+
+CLOSING_PUNCTUATION = "。，、；：！？）」』》,;:!?)"
+
+
+def badly_broken(lines: list[str], text: str) -> list[str]:
+    """What is wrong with `lines` as Chinese typesetting of `text`: a line that starts with closing
+    punctuation, a bullet alone on its line, a word of `text` cut in two by the line's end."""
+    import re
+
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    wrong = []
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if line.strip() == "•":
+            wrong.append(f"a bullet alone: {line!r}")
+        head = after.lstrip()
+        if head[:1] and head[0] in CLOSING_PUNCTUATION:
+            wrong.append(f"starts with closing punctuation: {after!r}")
+        tail = re.search(r"[A-Za-z0-9_]+$", line)
+        start = re.match(r"[A-Za-z0-9_]+", head)
+        if tail and start and tail.group() + start.group() in words and tail.group() not in words:
+            wrong.append(f"a word cut in two: {line!r} / {after!r}")
+    return wrong

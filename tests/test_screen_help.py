@@ -56,3 +56,21 @@ def test_learn_keys_are_listed_once_in_help():
     keys = [keys for keys, _, _, _ in rows(list(LearnScreen.BINDINGS))]
     assert "1-4" in keys and "2" not in keys and "3" not in keys and "4" not in keys
     assert len(keys) == len(set(keys))
+
+
+async def test_f1_in_chinese_breaks_lines_as_chinese_at_80_columns():
+    from tests.helpers import badly_broken, shown_lines
+    from tui.bindings import rows
+
+    app = make_app(lang="zh")
+    async with running(app, size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause(0.1)
+        lines = shown_lines(app.screen.query_one("#help-table"))
+        from tui.screens import SCREENS, screen_class
+
+        words = " ".join(f"{desc} {tip}" for mode in SCREENS for _, desc, tip, _ in rows(screen_class(mode).BINDINGS))
+        assert any("KeyboardInterrupt" in line for line in lines)
+        assert not any(line.endswith("…") for line in lines)  # (Rich cut that row's text short)
+        assert not badly_broken(lines, words), badly_broken(lines, words)

@@ -81,3 +81,24 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.processes == 2)
         assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "regression", 180)
         assert len(train.rank_rates) == 2
+
+
+async def test_chinese_chapters_are_broken_into_lines_as_chinese_at_80_columns():
+    """Every chapter's lines as drawn: no line starts with `。` or `,`, no bullet alone, no name cut in
+    two (`Lon` / `gTensor(int64)`, `Distribut` / `edSampler`), whatever Rich would do at spaces."""
+    from tests.helpers import badly_broken, shown_lines
+
+    app = make_app(screen="learn", lang="zh")
+    async with running(app, size=(80, 24)) as pilot:
+        assert await screen_ready(pilot)
+        screen = app.screen
+        wrong = []
+        for i, chapter in enumerate(screen.chapters):
+            screen.query_one("#ln-chapters").highlighted = i
+            assert await wait_for(pilot, lambda i=i: screen.index == i)
+            await pilot.pause()
+            code = {line.strip() for e in chapter.examples for line in e.code.splitlines()} | set(chapter.shell)
+            lines = [line for line in shown_lines(screen.query_one("#ln-text")) if line.strip() not in code]
+            text = "\n".join([chapter.title, chapter.body, chapter.exercise, *(e.title for e in chapter.examples)])
+            wrong += [f"{chapter.id}: {w}" for w in badly_broken(lines, text)]
+        assert not wrong, "\n".join(wrong)

@@ -32,6 +32,9 @@ class DeviceMemory(Answer):
 
 
 KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
+# Textual's toast: 60 cells, at most half of its rack (the screen less the rack's scrollbar, 2), less
+# its padding and edge (3)
+TOAST_WIDTH, TOAST_RACK_BAR, TOAST_FRAME = 60, 2, 3
 
 
 class TorchTUI(App):
@@ -117,7 +120,11 @@ class TorchTUI(App):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Notifications as plain text, whoever sends them (a screen's notify comes here too): they
-        carry paths, errors and config text whose brackets ([keys], [1, 2]) are not markup."""
+        carry paths, errors and config text whose brackets ([keys], [1, 2]) are not markup.
+        Broken into lines here, the Chinese way: Textual's toast would break them at spaces only."""
+        from engine.textwrap_cjk import fill
+
+        message = fill(message, min(TOAST_WIDTH, (self.size.width - TOAST_RACK_BAR) // 2) - TOAST_FRAME)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _unstick(self) -> None:

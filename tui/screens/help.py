@@ -18,6 +18,7 @@ from engine.paths import config_file
 from tui.bindings import rows
 from tui.i18n import t
 from tui.screens import SCREENS, screen_class
+from tui.widgets.wrapped import Wrapped
 
 
 def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> Group:
@@ -40,8 +41,8 @@ def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -
         table.add_column(ratio=1)
         table.add_column(style="dim", no_wrap=True)
         for keys, desc, tip, binding_id in rows(bindings, keymap):
-            table.add_row(keys, f"{desc}" + (f" — {tip}" if tip else ""), binding_id)
-        parts += [Text(title, style="bold underline"), table, Text("")]
+            table.add_row(keys, Wrapped(f"{desc}" + (f" — {tip}" if tip else "")), binding_id)
+        parts += [Wrapped(title, style="bold underline"), table, Text("")]
     return Group(*parts)
 
 
@@ -68,9 +69,9 @@ class HelpScreen(ModalScreen):
         with VerticalScroll(id="help-body"):
             yield Static(Text(t("help.title"), style="bold"))
             yield Static(help_table(self.app_bindings, self.keymap), id="help-table")
-            yield Static(t("help.editor_note"), id="help-editor")
-            yield Static(t("help.remap", path=config_file()), id="help-remap")
-            yield Static(t("help.close_hint"))
+            yield Static(Wrapped(t("help.editor_note")), id="help-editor")
+            yield Static(Wrapped(t("help.remap", path=config_file())), id="help-remap")
+            yield Static(Wrapped(t("help.close_hint")))
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

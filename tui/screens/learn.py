@@ -16,6 +16,7 @@ from tui import i18n
 from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
+from tui.widgets.wrapped import Wrapped
 
 
 class LearnScreen(BaseScreen):
@@ -77,7 +78,8 @@ class LearnScreen(BaseScreen):
         chapters = self.query_one("#ln-chapters", OptionList)
         keep = chapters.highlighted
         chapters.clear_options()
-        chapters.add_options([Option(self._label(i)) for i in range(len(self.chapters))])
+        # a long title's second line hangs under the title, not under the marks
+        chapters.add_options([Option(Wrapped(self._label(i), hang=3)) for i in range(len(self.chapters))])
         if keep is not None:
             chapters.highlighted = keep
 
@@ -90,23 +92,25 @@ class LearnScreen(BaseScreen):
 
     def _show(self) -> None:
         ch = self.chapters[self.index]
-        parts: list[RenderableType] = [Text(ch.title, style="bold underline"), Text(""), Text(ch.body), Text("")]
+        # prose is broken the Chinese way (Rich breaks only at spaces); code keeps Rich's wrapping
+        parts: list[RenderableType] = [Wrapped(ch.title, style="bold underline"), Text(""), Wrapped(ch.body),
+                                       Text("")]
         if ch.shell:
-            parts.append(Text(t("tour.shell"), style="bold cyan"))
+            parts.append(Wrapped(t("tour.shell"), style="bold cyan"))
             parts.append(Syntax("\n".join(ch.shell), "bash", theme="ansi_dark", background_color="default",
                                 word_wrap=True))
             parts.append(Text(""))
         for i, example in enumerate(ch.examples, 1):
-            parts.append(Text(t("ln.example", n=i, title=example.title), style="bold cyan"))
+            parts.append(Wrapped(t("ln.example", n=i, title=example.title), style="bold cyan"))
             parts.append(Syntax(example.code, "python", theme="ansi_dark", background_color="default",
                                 word_wrap=True))
             if example.varies:
-                parts.append(Text(t("tour.varies", why=example.varies), style="dim italic"))
+                parts.append(Wrapped(t("tour.varies", why=example.varies), style="dim italic"))
         parts.append(Text(""))
-        parts.append(Text.assemble((t("ln.exercise") + " ", "bold yellow"), ch.exercise))
-        parts.append(Text(t("ln.keys_open") if ch.opens else t("ln.keys"), style="dim"))
+        parts.append(Wrapped(Text.assemble((t("ln.exercise") + " ", "bold yellow"), ch.exercise)))
+        parts.append(Wrapped(t("ln.keys_open") if ch.opens else t("ln.keys"), style="dim"))
         if self.feedback is not None:
-            parts.append(self.feedback)
+            parts.append(Wrapped(self.feedback))
         self.query_one("#ln-text", Static).update(Group(*parts))
         lesson = self.query_one("#ln-lesson", VerticalScroll)
         if self.feedback is not None:
