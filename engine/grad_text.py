@@ -56,7 +56,7 @@ def destination(graph: Graph, node, i: int, lang: str = "en") -> str:
 
 
 def walk_lines(rec: Recording, lang: str = "en") -> list[str]:
-    """Each step of backward, then each leaf's final .grad as torch prints it."""
+    """Each step of backward, then what it would add to each leaf's .grad, as torch prints it."""
     lines = [text("walk.graph", lang), *("  " + ln for ln in graph_lines(rec.graph, None, lang)), ""]
     for step in rec.steps:
         node = rec.graph.node(step.node)
@@ -71,6 +71,9 @@ def walk_lines(rec: Recording, lang: str = "en") -> list[str]:
         for ln in step.formula.words(lang).splitlines():
             lines.append(f"  {ln}")
     lines.append("")
+    passes = rec.steps[-1].backward_pass if rec.steps else 1
+    # what backward() would add, not an assignment: the inspector leaves every .grad as it was
+    lines.append(text("walk.results_passes", lang, n=passes) if passes > 1 else text("walk.results", lang))
     for name, grad in rec.leaf_grads.items():
-        lines.append(f"{name}.grad = {grad!r}")
+        lines.append("  " + text("walk.result", lang, name=name, value=repr(grad)))
     return lines

@@ -66,7 +66,10 @@ def shape_text(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def fmt(value: float) -> str:
+def fmt(value: float | complex) -> str:
+    if isinstance(value, complex):  # as Python writes one: (1+2j), with each part short
+        imag = fmt(abs(value.imag))
+        return f"({fmt(value.real)}{'-' if value.imag < 0 or str(value.imag) == '-0.0' else '+'}{imag}j)"
     if value != value or value in (float("inf"), float("-inf")):
         return str(value)
     if value == int(value) and abs(value) < 1e15:
@@ -185,4 +188,4 @@ def short_repr(t, limit: int = 12) -> str:
 def _nested(values) -> str:
     if isinstance(values, list):
         return "[" + ", ".join(_nested(v) for v in values) + "]"
-    return fmt(values) if isinstance(values, float) else str(values)
+    return fmt(values) if isinstance(values, (float, complex)) else str(values)

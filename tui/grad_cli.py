@@ -39,10 +39,7 @@ def run_grad(args, device: str, warnings: tuple[Said, ...], cfg: Config) -> int:
     rec = record_backward(built.root, built.namespace, passes=built.passes)
     print("\n".join(walk_lines(rec, lang)))
     check = gradient_check(built.forward, built.leaves, rec.leaf_grads, passes=built.passes)
-    print("\n" + t("grad.check_title"))
+    print("\n" + t("check.title"))
     print("\n".join("  " + line for line in check.lines(lang)))
-    if check.passed:
-        print(t("grad.agree"))
-    else:
-        print(t(example.check_note) if example.check_note else t("grad.differ"))
+    print(t(example.check_note) if example.check_note and not check.passed else check.summary().words(lang))
     return 0

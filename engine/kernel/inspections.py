@@ -34,6 +34,10 @@ class Inspection:
     note: str = ""  # the catalog key of what a differing gradient check means here
     example: str = ""  # the built-in example's key
     token: int = 0
+    gradient: Tensor | None = None  # what backward() started from, for a non-scalar root
+    random_state: dict | None = None  # the random states the recorded forward started from
+    namespace: dict | None = None  # where %autograd's expression is re-run
+    generators: tuple = ()
 
     def payload(self) -> dict:
         return {"token": self.token, "recording": self.recording, "forward_rows": self.rows,
@@ -74,89 +78,89 @@ def from_example(key: str) -> Inspection:
 
 
 def from_expression(expression: str, namespace: dict) -> Inspection:
-    """%autograd EXPR over the user's namespace; no tensor of theirs is changed (see
-    engine.autograd.record_backward), and the gradient check works on float64 copies."""
-    from engine.autograd import AutogradError, forward_rows, record_backward
+    """%autograd EXPR (or EXPR, GRADIENT for a non-scalar EXPR) over the user's namespace; no tensor
+    of theirs is changed (see engine.autograd.record_backward), and the gradient check re-runs EXPR
+    in float64 on copies (see engine.autograd.gradient_check)."""
+    import torch
 
-    code = compile(expression, "<autograd>", "eval")
+    from engine.autograd import AutogradError, forward_rows, random_states, record_backward
+
+    source, gradient_source = _split(expression)
+    code = compile(source, "<autograd>", "eval")
+    generators = _generators(namespace)
+    state = random_states(generators)  # what the check's re-runs start from
+    root = _evaluate(code, source, namespace)
+    gradient = None
+    if gradient_source:
+        gradient = _evaluate(compile(gradient_source, "<autograd>", "eval"), gradient_source, namespace)
+        if not isinstance(gradient, torch.Tensor):
+            raise AutogradError("err.autograd.gradient_type", gradient=gradient_source, got=type(gradient).__name__)
     try:
-        root = eval(code, namespace)
-    except Exception as exc:  # noqa: BLE001 - said in one sentence, as every refusal of %autograd is
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise AutogradError("err.autograd.eval", expression=expression, error=f"{type(exc).__name__}: {first}") from None
-    recording = record_backward(root, namespace)
-    labels = [n.label for n in recording.graph.leaves()] + [label for label, _ in recording.graph.hidden_leaves]
-    leaves = {label: value for label in labels if (value := _leaf(label, namespace)) is not None}
+        recording = record_backward(root, namespace, gradient=gradient)
+    except AutogradError as exc:
+        if exc.said.code != "err.autograd.not_scalar":
+            raise
+        simple = isinstance(ast.parse(source, mode="eval").body, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+        raise AutogradError("err.autograd.not_scalar_expr", shape=exc.said.values["shape"], expression=source,
+                            reduced=f"{source}.sum()" if simple else f"({source}).sum()") from None
+    leaves = dict(recording.leaf_tensors)  # every leaf, named or not: the check says why of each it cannot do
     forward, note = None, ""
-    if isinstance(ast.parse(expression, mode="eval").body, ast.Name):
+    if isinstance(ast.parse(source, mode="eval").body, ast.Name):
         note = "ag.name_only_note"
     elif leaves:
-        forward = _double_forward(code, expression, namespace, leaves)
-        used = {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
-        if any(getattr(namespace.get(name), "grad_fn", None) is not None for name in used):
-            note = "ag.intermediate_note"  # results of earlier cells are constants to the finite differences
-    return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}", "", note))
+        def forward(**_leaves):  # the leaves are found by the tensors themselves (engine.autograd)
+            return eval(code, namespace)  # noqa: S307 - the learner's own expression
+    return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}",
+                           "", note, gradient=gradient, random_state=state, namespace=namespace,
+                           generators=generators))
 
 
-def _leaf(label: str, namespace: dict):
-    """The tensor a leaf's label names: a variable, or a module's parameter (`model.0.weight`)."""
+def _split(expression: str) -> tuple[str, str]:
+    """`EXPR, GRADIENT` -> (EXPR, GRADIENT); a single expression -> (it, "")."""
+    stripped = expression.strip()
+    try:
+        body = ast.parse(stripped, mode="eval").body
+    except SyntaxError:
+        return expression, ""
+    if isinstance(body, ast.Tuple) and len(body.elts) == 2:
+        parts = [ast.get_source_segment(stripped, e) for e in body.elts]
+        if parts[0] and parts[1]:
+            return parts[0], parts[1]
+    return expression, ""
+
+
+def _evaluate(code, source: str, namespace: dict):
+    from engine.autograd import AutogradError
+
+    try:
+        return eval(code, namespace)  # noqa: S307 - the learner's own expression
+    except Exception as exc:  # noqa: BLE001 - said in one sentence, as every refusal of %autograd is
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise AutogradError("err.autograd.eval", expression=source, error=f"{type(exc).__name__}: {first}") from None
+
+
+def _generators(namespace: dict) -> tuple:
+    """The torch.Generator objects the namespace holds: a forward may draw from them."""
     import torch
 
-    value = namespace.get(label)
-    if isinstance(value, torch.Tensor):
-        return value
-    owner, _, rest = label.partition(".")
-    module = namespace.get(owner)
-    if rest and isinstance(module, torch.nn.Module):
-        return dict(module.named_parameters()).get(rest)
-    return None
-
-
-def _double_forward(code, expression: str, namespace: dict, leaves: dict):
-    """forward(**leaves) recomputing the expression in float64: the tensors it names are cast, the
-    modules it uses (or whose parameters are leaves) are copied and cast, so that nothing of the
-    user's is written; a module's parameters are set in its copy for each evaluation."""
-    import copy
-
-    import torch
-
-    used = {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
-    used |= {label.partition(".")[0] for label in leaves if "." in label}
-    scope: dict = {}
-    params: dict[str, torch.Tensor] = {}
-
-    def prepare() -> None:  # on the first check only: a big model is not copied for nothing
-        scope.update(namespace)
-        for name in used:
-            value = namespace.get(name)
-            if isinstance(value, torch.Tensor) and value.is_floating_point() and name not in leaves:
-                scope[name] = value.detach().double()
-            elif isinstance(value, torch.nn.Module):
-                twin = copy.deepcopy(value).double()
-                scope[name] = twin
-                for pname, param in twin.named_parameters():
-                    params[f"{name}.{pname}"] = param
-
-    def forward(**values):
-        if not scope:
-            prepare()
-        with torch.no_grad():
-            for label, value in values.items():
-                if label in params:
-                    params[label].copy_(value)
-        return eval(code, {**scope, **{k: v for k, v in values.items() if k not in params}})
-
-    return forward
+    return tuple(v for k, v in namespace.items() if not k.startswith("_") and isinstance(v, torch.Generator))
 
 
 def check(token: int):
+    import torch
+
     from engine.autograd import gradient_check
 
     inspection = get(token)
     if inspection.forward is None:
         raise RequestError("ag.check_unavailable")
+    namespace = inspection.namespace or {}
+    names = {id(v): k for k, v in namespace.items() if not k.startswith("_") and isinstance(v, torch.Tensor)}
+    modules = [v for k, v in namespace.items() if not k.startswith("_") and isinstance(v, torch.nn.Module)]
     return gradient_check(inspection.forward, inspection.leaves, inspection.recording.leaf_grads,
-                          passes=inspection.passes)
+                          passes=inspection.passes, gradient=inspection.gradient,
+                          random_state=inspection.random_state, names=names, modules=modules,
+                          generators=inspection.generators)
 
 
 def values(token: int, index: int) -> list[dict]:

@@ -278,22 +278,14 @@ class AutogradScreen(BaseScreen):
         ask(self, self.Checked, lambda: kernel.request("grad_check", token=token, timeout=120), token=token)
 
     def on_autograd_screen_checked(self, answer: Checked) -> None:
-        """Finite differences in float64, computed in the kernel on copies of the leaves."""
+        """Finite differences of the forward re-run in float64 in the kernel, on copies of what it used."""
         if stale(self, answer) or answer.context["token"] != self.token:
             return
         if answer.error:
             self._show_check(t("ag.check_failed", error=answer.error))
             return
-        check = answer.result
-        lines = [t("ag.check_title")]
-        for name, err in check.max_abs_error.items():
-            verdict = t("ag.agrees") if name not in check.failing else t("ag.differs")
-            lines.append(f"  {name}: {t('ag.max_error')} {err:.2e} ({check.checked[name]} "
-                         f"{t('ag.elements')}) · {t('ag.tolerance')} {check.tolerance[name]:.1e} = "
-                         f"{check.rtol[name]:.0e} × {check.scale[name]:.3g} → {verdict}")
-        for name, why in check.skipped.items():
-            lines.append(f"  {name}: {t('ag.not_checked')} ({t(why)})")
-        lines.append(t("ag.check_ok") if check.passed else t("ag.check_big"))
+        check = answer.result  # its lines are said by the engine, worded here in the reader's language
+        lines = [t("check.title"), *("  " + line for line in check.lines(language())), said_text(check.summary())]
         if self.check_note and not check.passed:
             lines.append(self.check_note)
         self._show_check("\n".join(lines))
