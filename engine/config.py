@@ -10,6 +10,8 @@ from pathlib import Path
 from . import paths
 from .i18n import LANGUAGES, Said, said
 
+MAX_BYTES = 1 << 20  # a config file is a few lines; anything bigger is not one
+
 
 @dataclass(frozen=True)
 class Config:
@@ -25,8 +27,8 @@ class Config:
 def load(path: Path | None = None) -> Config:
     """Read the config file; a missing file gives defaults, a broken one defaults plus a warning."""
     path = path or paths.config_file()
-    try:
-        raw = path.read_bytes()
+    try:  # a regular file only (a FIFO would hang the start, /dev/zero fill the memory)
+        raw = paths.read_regular(path, MAX_BYTES)
     except FileNotFoundError:
         return Config()
     except OSError as exc:

@@ -1,11 +1,14 @@
 """Where torchtui keeps its files (XDG base directories), created private to the user, and the one
 way it writes a file: a regular file or nothing is replaced, never a FIFO, a device, a socket or a
-symbolic link, and the new file is mode 0600 (see `write_private`)."""
+symbolic link, and the new file is mode 0600 (see `write_private`); and the one way it reads its
+state and config files: regular files only, size-capped, never blocking (see `read_regular`)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import time
 from pathlib import Path
 
 from .i18n import SaidError, said, spoken
@@ -118,6 +121,78 @@ def write_private(path: Path, data: bytes | str) -> Path:
             pass
         raise
     return path
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The whole of a state or config file, which must be a regular file (a link to one is
+    followed) of at most `limit` bytes. FileNotFoundError when there is none; UnsafeFile (an
+    OSError) for a FIFO, a device, a socket or a folder, which is not even opened, or for a file
+    over the limit. The open is O_NONBLOCK and what was opened is checked again (fstat), so a FIFO
+    put there meanwhile cannot block the caller and /dev/zero is never read."""
+    path = Path(path)
+    _check_readable(path, os.stat(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        status = os.fstat(fd)
+        _check_readable(path, status)
+        check_size(path, status, limit)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while being read
+            raise UnsafeFile(path, "err.path.too_big", limit=_megabytes(limit))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_readable(path: Path, status: os.stat_result) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        raise UnsafeFile(path, "err.path.read_kind", kind=kind_of(status.st_mode))
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / 2**20:g} MiB"
+
+
+def check_size(path: Path, status: os.stat_result, limit: int) -> None:
+    """Raise UnsafeFile if the file `status` describes is larger than `limit` bytes."""
+    if status.st_size > limit:
+        raise UnsafeFile(path, "err.path.too_big", limit=_megabytes(limit))
+
+
+def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open of a file torchtui keeps (history, its lock): a regular file or a new one, never
+    through a symbolic link (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK, then fstat). Raises
+    UnsafeFile for anything else."""
+    path = Path(path)
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                     mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link (EMLINK on FreeBSD)
+            raise UnsafeFile(path, "err.path.write_link") from None
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads (O_WRONLY | O_NONBLOCK)
+            raise UnsafeFile(path, "err.path.write_kind", kind=said("path.kind.fifo")) from None
+        raise
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        raise UnsafeFile(path, "err.path.write_kind", kind=kind_of(status.st_mode))
+    return fd
+
+
+def set_aside(path: Path) -> Path:
+    """Move a state file torchtui cannot use out of the way (renamed, never opened):
+    NAME.corrupt-TIME beside it. Raises OSError when it cannot be moved."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+    os.replace(path, aside)
+    return aside
 
 
 def process_alive(pid: int) -> bool:

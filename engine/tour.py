@@ -9,9 +9,10 @@ from functools import cache
 from pathlib import Path
 
 from engine import paths
-from engine.i18n import Said, said, text
+from engine.i18n import Said, said, say, text
 
 DATA = Path(__file__).parent / "lessons"
+PROGRESS_MAX_BYTES = 1 << 20  # a few dozen chapter ids; a bigger file is not a progress file
 BIGGEST_ANSWER = 10**6  # elements: every exercise's answer is far smaller; a bigger tensor is not read
 
 
@@ -159,15 +160,22 @@ class Progress:
         self.current: str | None = None
         self.warning = ""
         self._unsaved = False
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+        try:  # a regular file only: a FIFO would hang the start, /dev/zero fill the memory
+            data = json.loads(paths.read_regular(self.path, PROGRESS_MAX_BYTES).decode("utf-8"))
             self.read = set(data.get("read", []))
             self.passed = set(data.get("passed", []))
             self.current = data.get("current")
         except FileNotFoundError:
             pass
+        except paths.UnsafeFile as exc:  # moved out of the way (never opened), so the tour can save again
+            try:
+                aside = paths.set_aside(self.path)
+            except OSError:
+                self.warning = say("warn.progress.unreadable", path=str(self.path))
+            else:
+                self.warning = say("warn.progress.moved", path=str(self.path), error=exc.strerror, name=aside.name)
         except (OSError, ValueError, AttributeError, TypeError, RecursionError):
-            self.warning = f"progress file {self.path} could not be read; starting the tour afresh"
+            self.warning = say("warn.progress.unreadable", path=str(self.path))
 
     def save(self) -> None:
         data = {"read": sorted(self.read), "passed": sorted(self.passed), "current": self.current}
@@ -177,7 +185,7 @@ class Progress:
             paths.write_private(self.path, json.dumps(data, indent=1))
         except OSError as exc:
             self._unsaved = True
-            self.warning = f"progress cannot be saved in {self.path.parent} ({exc.strerror or exc}): it is kept in memory"
+            self.warning = say("warn.progress.unsaved", folder=str(self.path.parent), error=exc.strerror or str(exc))
 
     def mark_read(self, chapter_id: str) -> None:
         self.read.add(chapter_id)

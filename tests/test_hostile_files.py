@@ -175,3 +175,146 @@ def test_the_cli_refuses_to_export_onto_a_fifo_in_one_line(tmp_path):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "named pipe" in lines[0] and "Traceback" not in out.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+# --- reading state files: regular files only, size-capped, never a hang ------------------------
+
+def _special(kind: str, path: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")  # endless: a plain read() fills the memory
+    else:  # "huge": a regular file far past any real one's size (sparse: no disk used)
+        with open(path, "wb") as f:
+            f.truncate(1 << 36)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "huge"])
+def test_a_special_history_file_is_set_aside_and_a_new_one_begins(tmp_path, kind):
+    from engine.repl.history import History
+
+    path = tmp_path / "history"
+    _special(kind, path)
+    try:
+        history = bounded(History, path)
+        warning = history.take_warning()
+        assert warning and "set aside" in warning and "\n" not in warning
+        assert not os.path.lexists(path)  # moved, never opened
+        aside = [p for p in tmp_path.iterdir() if p.name.startswith("history.corrupt-")]
+        assert len(aside) == 1
+        bounded(history.append, "x = 1")
+        assert history.take_warning() is None
+        assert stat.S_ISREG(os.lstat(path).st_mode) and bounded(History, path).entries == ["x = 1"]
+    finally:
+        release(path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "huge"])
+def test_a_special_progress_file_is_set_aside_and_the_tour_starts_afresh(tmp_path, kind):
+    from engine.tour import Progress
+
+    path = tmp_path / "progress.json"
+    _special(kind, path)
+    try:
+        progress = bounded(Progress, path)
+        assert "set aside" in progress.warning and "\n" not in progress.warning
+        assert progress.read == set() and not os.path.lexists(path)
+        bounded(progress.mark_read, "install")
+        assert Progress(path).read == {"install"}
+    finally:
+        release(path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "huge"])
+def test_a_special_config_file_gives_defaults_and_one_warning(tmp_path, kind):
+    from engine import config
+
+    path = tmp_path / "config.toml"
+    _special(kind, path)
+    try:
+        loaded = bounded(config.load, path)
+        assert loaded.device == config.Config().device and len(loaded.warnings) == 1
+        words = loaded.warnings[0].words()
+        assert "using defaults" in words and "\n" not in words and loaded.warnings[0].words("zh") != words
+        assert os.path.lexists(path)  # the user's own file: left where it is
+    finally:
+        release(path)
+
+
+def test_a_config_file_linked_from_elsewhere_is_still_read(tmp_path):
+    from engine import config
+
+    real = tmp_path / "dotfiles" / "config.toml"
+    real.parent.mkdir()
+    real.write_text('device = "cpu"\n')
+    (tmp_path / "config.toml").symlink_to(real)
+    assert config.load(tmp_path / "config.toml").device == "cpu"
+
+
+def test_history_never_appends_through_a_link_nor_blocks_on_its_lock(tmp_path):
+    from engine.repl.history import History
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text('{"t": 0, "src": "old = 1"}\n')
+    link = tmp_path / "history"
+    link.symlink_to(elsewhere)
+    history = bounded(History, link)
+    assert history.entries == ["old = 1"]  # read through the link
+    bounded(history.append, "new = 2")
+    assert "symbolic link" in history.take_warning()
+    assert elsewhere.read_text() == '{"t": 0, "src": "old = 1"}\n'  # not written through it
+    fifo_lock = tmp_path / "h2.lock"
+    os.mkfifo(fifo_lock)
+    try:
+        other = History(tmp_path / "h2")
+        bounded(other.append, "y = 1")
+        assert "named pipe" in other.take_warning() and other.entries == ["y = 1"]
+    finally:
+        release(fifo_lock)
+
+
+def test_reading_a_link_to_dev_zero_is_refused_before_reading(tmp_path):
+    link = tmp_path / "state"
+    _special("zero", link)
+    with pytest.raises(paths.UnsafeFile) as info:
+        bounded(paths.read_regular, link, 1 << 20)
+    assert info.value.strerror == "it is a character device, not a regular file, and was not read"
+
+
+ZERO_CHECK = """
+import json, sys
+from pathlib import Path
+from engine import config
+from engine.repl.history import History
+from engine.tour import Progress
+
+folder = Path(sys.argv[1])
+history = History(folder / "history")
+progress = Progress(folder / "progress.json")
+loaded = config.load(folder / "config.toml")
+print(json.dumps([history.take_warning(), progress.warning, [w.words() for w in loaded.warnings]]))
+"""
+
+
+@pytest.mark.slow
+def test_state_files_linked_to_dev_zero_are_refused(tmp_path):
+    """In a process of its own, with its memory capped: reading /dev/zero to the end (what the
+    start did) would otherwise take all the memory of the machine running the tests."""
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    for name in ("history", "progress.json", "config.toml"):
+        _special("zero", tmp_path / name)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    out = subprocess.run([sys.executable, "-c", ZERO_CHECK, str(tmp_path)], capture_output=True, text=True,
+                         timeout=60, preexec_fn=cap, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    history, progress, config_words = json.loads(out.stdout)
+    assert "set aside" in history and "set aside" in progress
+    assert len(config_words) == 1 and "character device" in config_words[0]
+    assert not os.path.lexists(tmp_path / "history") and os.path.islink(tmp_path / "config.toml")

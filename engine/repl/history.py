@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 from engine import paths
+from engine.i18n import say
 
 MAX_ENTRIES = 5000
+MAX_BYTES = 64 << 20  # far above 5000 cells of any size typed or pasted; bigger is not a history file
 
 
 class History:
@@ -26,12 +28,23 @@ class History:
         self._load()
 
     def _load(self) -> None:
-        try:
-            raw = self.path.read_bytes()
+        try:  # a regular file only: a FIFO would hang the start, /dev/zero fill the memory
+            raw = paths.read_regular(self.path, MAX_BYTES)
         except FileNotFoundError:
             return
+        except paths.UnsafeFile as exc:  # moved out of the way (never opened): a new history starts
+            try:
+                aside = paths.set_aside(self.path)
+            except OSError:
+                pass
+            else:
+                self.warning = say("warn.history.moved", path=str(self.path), error=exc.strerror, name=aside.name)
+                return
+            self.warning = say("warn.history.unreadable", path=str(self.path), error=exc.strerror)
+            self._writable = False
+            return
         except OSError as exc:
-            self.warning = f"history file {self.path} could not be read ({exc.strerror}); history is not saved"
+            self.warning = say("warn.history.unreadable", path=self.path, error=exc.strerror)
             self._writable = False
             return
         lines = raw.split(b"\n")
@@ -54,7 +67,8 @@ class History:
             except OSError as exc:
                 self._cannot_write(exc)
                 return
-            self.warning = f"history file had {bad} unreadable line(s); it was set aside as {aside.name}"
+            self.warning = (say("warn.history.set_aside_one", name=aside.name) if bad == 1 else
+                            say("warn.history.set_aside", n=bad, name=aside.name))
             self._rewrite()
         elif torn:
             self._append_raw(b"\n")  # heal the torn line so the next record starts cleanly
@@ -64,14 +78,13 @@ class History:
 
     def _open(self) -> int:
         paths.ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = paths.open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)  # no FIFO, no link
         os.fchmod(fd, 0o600)
         return fd
 
     def _cannot_write(self, exc: OSError) -> None:
         self._writable = False
-        self.warning = (f"history cannot be saved in {self.path.parent} ({exc.strerror or exc}): "
-                        "this session's cells are kept in memory only")
+        self.warning = say("warn.history.unsaved", folder=self.path.parent, error=exc.strerror or exc)
 
     def take_warning(self) -> str | None:
         """The warning not yet shown, once."""
@@ -83,7 +96,7 @@ class History:
         import fcntl
 
         paths.ensure_private_dir(self.path.parent)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = paths.open_regular(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT)
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 
@@ -123,7 +136,7 @@ class History:
 
     def _read_entries(self) -> list[str] | None:
         try:
-            raw = self.path.read_bytes()
+            raw = paths.read_regular(self.path, MAX_BYTES)
         except OSError:
             return None
         out = []
