@@ -318,3 +318,31 @@ def test_state_files_linked_to_dev_zero_are_refused(tmp_path):
     assert "set aside" in history and "set aside" in progress
     assert len(config_words) == 1 and "character device" in config_words[0]
     assert not os.path.lexists(tmp_path / "history") and os.path.islink(tmp_path / "config.toml")
+
+
+# --- a full disk cutting an append short ----------------------------------------------------
+
+def test_a_short_history_append_is_taken_back_and_said_once(tmp_path, monkeypatch):
+    from engine.repl.history import History
+
+    path = tmp_path / "history"
+    history = History(path)
+    history.append("kept = 1")
+    real_write = os.write
+
+    def half(fd, data):  # what a nearly full disk does: a part of it, and no error
+        return real_write(fd, bytes(data)[: max(1, len(data) // 2)])
+
+    monkeypatch.setattr(os, "write", half)
+    history.append("cut = 2")
+    warning = history.take_warning()
+    assert warning and "No space left" in warning and "\n" not in warning
+    history.append("later = 3")  # in memory only now: not another half record, not another warning
+    assert history.take_warning() is None and history.entries == ["kept = 1", "cut = 2", "later = 3"]
+    monkeypatch.setattr(os, "write", real_write)
+    assert path.read_bytes().endswith(b"\n") and path.read_text().count("\n") == 1  # the half record is gone
+    for _start in range(3):  # starts later, after more cells: never set aside as corrupt
+        again = History(path)
+        assert again.take_warning() is None
+        again.append(f"start {_start}")
+    assert History(path).entries == ["kept = 1", "start 0", "start 1", "start 2"]

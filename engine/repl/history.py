@@ -3,6 +3,7 @@ mode 0600, bounded (compacted through a temp file and os.replace), torn or corru
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -108,13 +109,29 @@ class History:
             try:
                 fd = self._open()
                 try:
-                    os.write(fd, data)
+                    self._write_record(fd, data)
                 finally:
                     os.close(fd)
             finally:
                 os.close(lock)
         except OSError as exc:
             self._cannot_write(exc)
+
+    @staticmethod
+    def _write_record(fd: int, data: bytes) -> None:
+        """One os.write of the whole record, under the lock. A write cut short (a full disk) or
+        failed is taken back: the file is cut to where it ended before, so no half record is left
+        for the next line to run into (that would make the whole file look corrupt two starts
+        later); then OSError, and the history goes on in memory, said once."""
+        end = os.fstat(fd).st_size  # O_APPEND, and the lock is held: the record starts here
+        try:
+            written = os.write(fd, data)
+        except OSError:
+            _cut(fd, end)
+            raise
+        if written != len(data):
+            _cut(fd, end)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what a short write means
 
     def _rewrite(self) -> None:
         """Compact the file to the newest max_entries cells. Read again under the lock first: another
@@ -168,3 +185,11 @@ class History:
                 seen.add(source)
                 out.append(source)
         return out
+
+
+def _cut(fd: int, end: int) -> None:
+    """Cut the file back to `end` bytes; if even that fails, the next start drops the torn line."""
+    try:
+        os.ftruncate(fd, end)
+    except OSError:
+        pass
