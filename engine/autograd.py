@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
@@ -556,6 +557,7 @@ def _modes():
             self.reached: set[int] = set()
             self.earlier: dict[int, Tensor] = {}  # results computed before the forward, with a graph
             self.dtypes: set = set()
+            self.on = False
 
         def swap(self, t):
             key = id(t)
@@ -588,6 +590,32 @@ def _modes():
         def __torch_function__(self, func, types, args=(), kwargs=None):
             args, kwargs = tree_map_only(torch.Tensor, self.swap, (args, kwargs or {}))
             return tree_map_only(torch.Tensor, self.keep, func(*args, **kwargs))
+
+    active = threading.local()  # the replay running on this thread, for custom autograd Functions
+    original_apply = torch.autograd.Function.apply.__func__
+
+    def apply(cls, *args, **kwargs):
+        """Function.apply, which no torch function mode sees: its inputs swapped as an op's are."""
+        replay = getattr(active, "replay", None)
+        if replay is None or not replay.on:
+            return original_apply(cls, *args, **kwargs)
+        args, kwargs = tree_map_only(torch.Tensor, replay.swap, (args, kwargs))
+        return tree_map_only(torch.Tensor, replay.keep, original_apply(cls, *args, **kwargs))
+
+    @contextlib.contextmanager
+    def functions_swapped(replay):
+        """While `replay` runs on this thread, custom autograd Functions get its tensors too (the
+        class attribute is put back afterwards; other threads meanwhile go straight through)."""
+        plain = torch.autograd.Function.__dict__["apply"]
+        torch.autograd.Function.apply = classmethod(apply)  # type: ignore[method-assign,assignment]
+        active.replay, replay.on = replay, True
+        try:
+            yield
+        finally:
+            replay.on, active.replay = False, None
+            torch.autograd.Function.apply = plain  # type: ignore[method-assign]
+
+    Replay.functions = functions_swapped  # type: ignore[attr-defined]
 
     exact = {getattr(torch.ops.aten, name).default for name in ("clone", "_to_copy", "detach", "lift_fresh")
              if hasattr(torch.ops.aten, name)}
@@ -801,7 +829,7 @@ def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: 
         try:
             noise = rounding if rounding is not None else contextlib.nullcontext()
             with torch.enable_grad() if grad else torch.no_grad(), noise:
-                with replay:
+                with replay, replay.functions():
                     value = target(forward(**leaves))
                 if not grad:
                     return value
