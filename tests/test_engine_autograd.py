@@ -13,7 +13,6 @@ from engine import autograd
 from engine.autograd import HIDDEN, AutogradError, build_graph, forward_rows, gradient_check, record_backward
 from engine.grad_examples import EXAMPLES
 from engine.grad_text import walk_lines
-from engine.i18n import text
 from engine.kernel import inspections
 
 
