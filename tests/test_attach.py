@@ -244,7 +244,7 @@ def test_load_ext_in_ipython_prints_summaries_and_the_autograd_walk(tmp_path):
                           timeout=120, env={**os.environ, "IPYTHONDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "# shape (2, 3) · float32 · cpu · min 0 max 5 mean 2.5" in done.stdout
-    assert "Step 1/3" in done.stdout and "x.grad = tensor([3., 3.])" in done.stdout
+    assert "Step 1/3" in done.stdout and "  x: tensor([3., 3.])" in done.stdout
 
 
 def test_load_ext_in_ipython_gives_plot_and_a_live_that_keeps_its_run_for_export(tmp_path):

@@ -43,7 +43,7 @@ def test_cli_version():
 def test_grad_cli_prints_the_walk():
     out = cli("grad", "--example", "scalar")
     assert out.returncode == 0
-    assert "w.grad = tensor(80.)" in out.stdout and "b.grad = tensor(16.)" in out.stdout
+    assert "  w: tensor(80.)" in out.stdout and "  b: tensor(16.)" in out.stdout
     assert "16 × 5 = 80" in out.stdout
 
 

@@ -26,8 +26,8 @@ async def test_autograd_steps_through_the_scalar_example():
         await pilot.press("home")
         assert "step 1/5" in static_text(screen.query_one("#ag-title"))
         await pilot.press("g")
-        assert await wait_for(pilot, lambda: "max abs error" in step_text())
-        assert "tolerance" in step_text() and "agrees" in step_text()
+        assert await wait_for(pilot, lambda: "All gradients agree" in step_text())
+        assert "w: recorded 80, finite differences 80" in step_text() and "float32 rounding" in step_text()
         await pilot.press("f")
         assert "requires_grad=True" in step_text()
         await pilot.press("enter")
@@ -107,3 +107,24 @@ async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():
         graph = screen.query_one("#ag-graph")
         assert await wait_for(pilot, lambda: "the example broke" in static_text(graph), 10), static_text(graph)
         assert screen.title_text.startswith("scalar")  # the example shown before stays, nothing half-drawn
+
+
+async def test_the_check_of_a_shared_layer_and_a_nan_says_what_it_found():
+    app = make_app()
+    async with running(app, size=(100, 30)) as pilot:
+        await type_cell(pilot, "torch.manual_seed(0); shared = nn.Linear(8, 8); X = torch.randn(5, 4); "
+                               "net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared)")
+        await type_cell(pilot, "%autograd net(X).sum()")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.recording is not None and "net(X)" in screen.title_text, 60)
+        await pilot.press("g")
+        assert await wait_for(pilot, lambda: "All gradients agree" in screen.check_text, 60), screen.check_text
+        assert "shared.weight: 64 elements compared" in screen.check_text and "DIFFERS" not in screen.check_text
+        app.switch_mode("playground")
+        await type_cell(pilot, "xs = torch.tensor([1., -2., 3., 4.], requires_grad=True)")
+        await type_cell(pilot, "%autograd torch.sqrt(xs).nan_to_num().sum()")
+        assert await wait_for(pilot, lambda: app.current_mode == "autograd" and "sqrt" in app.screen.title_text, 60)
+        await pilot.press("g")
+        assert await wait_for(pilot, lambda: "Some gradients differ" in app.screen.check_text, 60)
+        assert "the recorded gradient holds NaN at 1 of the 4 elements" in app.screen.check_text
