@@ -607,15 +607,15 @@ def _modes():
         """While `replay` runs on this thread, custom autograd Functions get its tensors too (the
         class attribute is put back afterwards; other threads meanwhile go straight through)."""
         plain = torch.autograd.Function.__dict__["apply"]
-        torch.autograd.Function.apply = classmethod(apply)  # type: ignore[method-assign,assignment]
+        torch.autograd.Function.apply = classmethod(apply)
         active.replay, replay.on = replay, True
         try:
             yield
         finally:
             replay.on, active.replay = False, None
-            torch.autograd.Function.apply = plain  # type: ignore[method-assign]
+            torch.autograd.Function.apply = plain
 
-    Replay.functions = functions_swapped  # type: ignore[attr-defined]
+    Replay.functions = functions_swapped
 
     exact = {getattr(torch.ops.aten, name).default for name in ("clone", "_to_copy", "detach", "lift_fresh")
              if hasattr(torch.ops.aten, name)}

@@ -311,3 +311,28 @@ def test_random_programs_check_as_float64_autograd_and_central_differences_say(s
                     leaf.copy_(saved)
 
         assert torch.allclose(exact[label], central(f, leaf), rtol=1e-5, atol=1e-6), (seed, label)
+
+
+def test_the_check_puts_cuda_random_states_back_too(monkeypatch):
+    """Without a GPU here: CUDA's generators stood in for, to see they are read and put back."""
+    cuda = {"state": [torch.tensor([1, 2, 3], dtype=torch.uint8)], "set": []}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [s.clone() for s in cuda["state"]])
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: cuda["set"].append(list(states)))
+    monkeypatch.setattr(torch.cuda, "default_generators", (), raising=False)
+    ns = run("torch.manual_seed(0)\nnet = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))\nX = torch.randn(3, 4)")
+    _, check = checked(ns, "net(X).sum()")
+    assert check.passed, check.lines()
+    assert cuda["set"] and all(torch.equal(s[0], cuda["state"][0]) for s in cuda["set"])  # the last put back: as read
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_random_forward_on_cuda_leaves_the_cuda_random_state_as_it_was():
+    ns = run("torch.manual_seed(0)\nnet = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.5), nn.Linear(16, 1)).cuda()\n"
+             "X = torch.randn(8, 4, device='cuda')")
+    inspection = inspections.from_expression("net(X).sum()", ns)
+    before = torch.cuda.get_rng_state_all()
+    check = inspections.check(inspection.token)
+    assert all(torch.equal(a, b) for a, b in zip(before, torch.cuda.get_rng_state_all(), strict=True))
+    assert check.passed, check.lines()
