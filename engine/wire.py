@@ -16,8 +16,9 @@ TAG = "@"
 
 
 def _classes() -> dict[str, type]:
-    from engine.autograd import ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView
+    from engine.autograd import ForwardRow, Graph, GraphNode, Recording, Step, TensorView
     from engine.distributed import DistributedResult, RankReport
+    from engine.gradcheck import GradCheck
     from engine.i18n import Said
     from engine.repl.variables import Variable, VariableDetails
     from engine.tensors import TensorStats, TensorSummary

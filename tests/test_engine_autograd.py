@@ -1,4 +1,4 @@
-"""engine/autograd.py: recording backward() node by node, the forward view, the gradient check; torch is the oracle."""
+"""engine/autograd.py and engine/gradcheck.py: recording backward() node by node, the forward view, the gradient check; torch is the oracle."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from engine import autograd
-from engine.autograd import HIDDEN, AutogradError, build_graph, forward_rows, gradient_check, record_backward
+from engine.autograd import HIDDEN, AutogradError, build_graph, forward_rows, record_backward
 from engine.grad_examples import EXAMPLES
 from engine.grad_text import walk_lines
+from engine.gradcheck import gradient_check
 from engine.kernel import inspections
 
 

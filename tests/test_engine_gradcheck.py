@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.autograd import gradient_check, record_backward
+from engine.autograd import record_backward
 from engine.grad_examples import EXAMPLES
 from engine.grad_text import walk_lines
+from engine.gradcheck import gradient_check
 from engine.kernel import inspections
 from tests.test_engine_autograd import assert_unchanged, snapshot
 

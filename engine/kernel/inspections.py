@@ -80,10 +80,11 @@ def from_example(key: str) -> Inspection:
 def from_expression(expression: str, namespace: dict) -> Inspection:
     """%autograd EXPR (or EXPR, GRADIENT for a non-scalar EXPR) over the user's namespace; no tensor
     of theirs is changed (see engine.autograd.record_backward), and the gradient check re-runs EXPR
-    in float64 on copies (see engine.autograd.gradient_check)."""
+    in float64 on copies (see engine.gradcheck.gradient_check)."""
     import torch
 
-    from engine.autograd import AutogradError, forward_rows, random_states, record_backward
+    from engine.autograd import AutogradError, forward_rows, record_backward
+    from engine.gradcheck import random_states
 
     source, gradient_source = _split(expression)
     code = compile(source, "<autograd>", "eval")
@@ -108,7 +109,7 @@ def from_expression(expression: str, namespace: dict) -> Inspection:
     if isinstance(ast.parse(source, mode="eval").body, ast.Name):
         note = "ag.name_only_note"
     elif leaves:
-        def forward(**_leaves):  # the leaves are found by the tensors themselves (engine.autograd)
+        def forward(**_leaves):  # the leaves are found by the tensors themselves (engine.gradcheck)
             return eval(code, namespace)  # noqa: S307 - the learner's own expression
     return keep(Inspection(recording, tuple(forward_rows(namespace)), forward, leaves, 1, f"%autograd {expression}",
                            "", note, gradient=gradient, random_state=state, namespace=namespace,
@@ -149,7 +150,7 @@ def _generators(namespace: dict) -> tuple:
 def check(token: int):
     import torch
 
-    from engine.autograd import gradient_check
+    from engine.gradcheck import gradient_check
 
     inspection = get(token)
     if inspection.forward is None:
