@@ -260,3 +260,167 @@ def test_load_ext_in_ipython_gives_plot_and_a_live_that_keeps_its_run_for_export
     assert done.returncode == 0, done.stderr
     assert "torch.arange(5.) ** 2 · (5,) float32 cpu · 0 … 16" in done.stdout, done.stdout
     assert csv.read_text().splitlines() == ["step,loss", "1,0.0", "2,1.0", "3,2.0"]
+
+
+GOOD = {"shell_port": 50001, "iopub_port": 50002, "stdin_port": 50003, "control_port": 50004, "hb_port": 50005,
+        "ip": "127.0.0.1", "key": "a-key", "transport": "tcp", "signature_scheme": "hmac-sha256",
+        "kernel_name": "python3"}
+
+MALFORMED = {
+    "hb_port text": ({"hb_port": "abc"}, "hb_port is 'abc'"),
+    "hb_port negative": ({"hb_port": -1}, "hb_port is -1"),
+    "hb_port null": ({"hb_port": None}, "hb_port is null"),
+    "port zero": ({"shell_port": 0}, "between 1 and 65535"),
+    "port too big": ({"iopub_port": 70000}, "between 1 and 65535"),
+    "port huge": ({"control_port": 10**30}, "between 1 and 65535"),
+    "port bool": ({"stdin_port": True}, "between 1 and 65535"),
+    "port float": ({"hb_port": 5.5}, "between 1 and 65535"),
+    "transport bogus": ({"transport": "bogus"}, "transport is 'bogus', not tcp / ipc"),
+    "transport number": ({"transport": 5}, "transport is 5"),
+    "transport list": ({"transport": ["tcp"]}, "transport is [\"tcp\"]"),
+    "ipc path too long": ({"transport": "ipc", "ip": "/tmp/" + "d" * 300}, "more than the"),
+    "ipc path empty": ({"transport": "ipc", "ip": ""}, "ip is ''"),
+    "ip not a host": ({"ip": "local host; rm -rf"}, "not a host name"),
+    "ip number": ({"ip": 127}, "ip is 127, not text"),
+    "key null": ({"key": None}, "key is null, not text"),
+    "scheme unknown": ({"signature_scheme": "hmac-nope"}, "signature_scheme is 'hmac-nope'"),
+    "scheme not hmac": ({"signature_scheme": "sha256"}, "signature_scheme is 'sha256'"),
+    "missing port": ({"hb_port": ...}, "(no hb_port)"),
+}
+
+
+def write_connection(folder: Path, name: str, changes: dict) -> Path:
+    info = {**GOOD, **changes}
+    path = folder / f"kernel-{name.replace(' ', '-')}.json"
+    path.write_text(json.dumps({k: v for k, v in info.items() if v is not ...}))
+    return path
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_connection_file_is_refused_before_any_socket(case, tmp_path, monkeypatch):
+    import zmq
+
+    from tui.kernel.attach import AttachError, read_connection
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("a socket was made for a malformed file")
+
+    monkeypatch.setattr(zmq.Context, "socket", no_socket)
+    changes, needle = MALFORMED[case]
+    path = write_connection(tmp_path, case, changes)
+    with pytest.raises(AttachError) as refused:
+        read_connection(path)
+    said = str(refused.value)
+    assert "\n" not in said and "is not a Jupyter connection file" in said and needle in said, said
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+    (b'{"a": ' * 5_000 + b"1" + b"}" * 5_000, "nested too deeply"),
+    (json.dumps({**GOOD, "pad": "x" * 100_000}).encode(), "bigger than 64 KiB"),
+    (b"\xff\xfe\x00garbage", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'"kernel"', "not a JSON object"),
+], ids=["deep list", "deep object", "too big", "not UTF-8", "a list", "a string"])
+def test_a_connection_file_too_big_too_deep_or_not_an_object_is_refused(content, needle, tmp_path):
+    from tui.kernel.attach import AttachError, read_connection
+
+    path = tmp_path / "kernel-odd.json"
+    path.write_bytes(content)
+    with pytest.raises(AttachError, match=needle) as refused:
+        read_connection(path)
+    assert "\n" not in str(refused.value)
+
+
+def bounded(call, seconds: float = 10):
+    """call()'s result (or its exception), failing the test if it has not returned within `seconds`."""
+    import threading
+
+    done: list = []
+
+    def run() -> None:
+        try:
+            done.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            done.append((False, exc))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"still waiting after {seconds} s")
+    ok, value = done[0]
+    if not ok:
+        raise value
+    return value
+
+
+def test_a_fifo_or_a_folder_is_not_read(tmp_path):
+    from tui.kernel.attach import AttachError, read_connection
+
+    fifo = tmp_path / "kernel-fifo.json"
+    os.mkfifo(fifo)  # reading it would wait for a writer for ever
+    for path in (fifo, tmp_path):
+        with pytest.raises(AttachError, match="not a regular file"):
+            bounded(lambda path=path: read_connection(path))
+
+
+def test_a_malformed_file_is_said_in_the_readers_language(tmp_path):
+    from tui import i18n
+    from tui.kernel.attach import AttachError, read_connection
+
+    path = write_connection(tmp_path, "zh", {"hb_port": "abc"})
+    i18n.set_language("zh")
+    try:
+        with pytest.raises(AttachError, match="不是 1 到 65535 之间的端口号"):
+            read_connection(path)
+    finally:
+        i18n.set_language("en")
+
+
+def test_heartbeat_check_of_an_address_zmq_refuses_does_not_hang():
+    """A socket zmq refused to connect was left open, and context.term() waited for it for ever."""
+    from tui.kernel.attach import answering
+
+    refused = {**GOOD, "transport": "ipc", "ip": "/tmp/" + "d" * 300}
+    assert bounded(lambda: answering([refused, GOOD], timeout=0.2)) == [False, False]
+
+
+@pytest.mark.parametrize("changes", [{"hb_port": "abc"}, {"transport": "bogus"}, {"hb_port": None},
+                                     {"transport": "ipc", "ip": "/tmp/" + "d" * 300}])
+def test_existing_with_a_malformed_file_is_one_line_and_exit_2_at_once(changes, tmp_path):
+    path = write_connection(tmp_path, "bad", changes)
+    try:
+        done = subprocess.run([sys.executable, "-m", "tui", "--existing", str(path)], capture_output=True,
+                              text=True, timeout=15, env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path)})
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"torchtui --existing hung on {changes}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("torchtui: error: "), done.stderr
+    assert "is not a Jupyter connection file" in done.stderr
+
+
+def wrong_key_copy(km, folder: Path) -> Path:
+    info = json.loads(Path(km.connection_file).read_text())
+    info["key"] = "not-" + info["key"]
+    wrong = folder / "kernel-wrong-key.json"
+    wrong.write_text(json.dumps(info))
+    return wrong
+
+
+def test_existing_with_a_wrong_key_is_one_line_and_exit_2(notebook_kernel, tmp_path):
+    """The kernel answers its heartbeat (which is not signed) but drops every request signed with
+    another key, so it used to sit at "attaching…" for two minutes."""
+    wrong = wrong_key_copy(notebook_kernel, tmp_path)
+    try:
+        done = subprocess.run([sys.executable, "-m", "tui", "--existing", str(wrong)], capture_output=True,
+                              text=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("torchtui --existing waited on a kernel that does not take the file's key")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "does not accept this file's key" in done.stderr and wrong.name in done.stderr, done.stderr
+    from tui.kernel.attach import find
+
+    assert find(notebook_kernel.connection_file) == Path(notebook_kernel.connection_file)  # the right key
+

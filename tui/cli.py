@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = glue_negative_values(list(sys.argv[1:] if argv is None else argv))
     from engine import config as config_mod
     from tui import i18n
+    from tui.i18n import t
 
     cfg = config_mod.load()
     i18n.set_language(asked_language(argv) or cfg.language or i18n.language_from_locale())
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             device = "auto"
     if args.command:
         if args.existing is not None:
-            return fail("--existing is for the app; the headless commands run on their own")
+            return fail(t("attach.headless"))
         return args.run(args, device, tuple(warnings), cfg)
     existing = None
     if args.existing is not None:
