@@ -168,3 +168,42 @@ def test_a_paste_at_the_first_frame_is_kept(tmp_path):
         assert term.wait("pasted 12.0", 60), term.screen()
     finally:
         term.close()
+
+
+def pane_state(term: Terminal) -> str:
+    """`alternate-screen cursor-shown mouse-reporting` of the pane, each 1 or 0 (tmux's own view)."""
+    return subprocess.run(["tmux", "display-message", "-p", "-t", term.name,
+                           "#{alternate_on} #{cursor_flag} #{mouse_any_flag}"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=lambda n: n.name)
+def test_a_signal_to_the_app_leaves_the_terminal_as_it_was_and_stops_the_kernel(tmp_path, number):
+    """kill, a closed terminal or SSH connection (SIGHUP), kill -QUIT: the app leaves the alternate
+    screen, turns mouse reporting off, shows the cursor, stops its kernel and exits 128 + signal,
+    back at the shell's prompt."""
+    exe = Path(sys.executable).with_name("torchtui")
+    app = str(exe) if exe.exists() else f"{sys.executable} -m tui"
+    env = {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    term = Terminal("PS1='PROMPT> ' bash --norc --noprofile", 80, 24, env)  # (bash resets an inherited PS1)
+    try:
+        assert term.wait("PROMPT>", 30), term.screen()
+        before = pane_state(term)
+        assert before == "0 1 0", before
+        term.type(f"{app}; echo \"exit=$?\"")
+        term.keys("Enter")
+        wait_ready(term)
+        assert pane_state(term) == "1 0 1"  # what the app set: the state to undo
+        apps = until(lambda: [p for p in term.descendants() if Path(f"/proc/{p}/cmdline").exists()
+                              and b"engine.kernel" not in Path(f"/proc/{p}/cmdline").read_bytes()
+                              and b"tui" in Path(f"/proc/{p}/cmdline").read_bytes()], 10)
+        kernels = term.descendants("engine.kernel.launcher")
+        assert len(apps) == 1 and len(kernels) == 1, (apps, kernels)
+        os.kill(apps[0], number)
+        assert term.wait(f"exit={128 + number}", 20), term.screen()
+        assert until(lambda: pane_state(term) == "0 1 0", 10), pane_state(term)
+        assert term.screen().rstrip().endswith("PROMPT>"), term.screen()  # the shell's prompt is back
+        assert gone_within(kernels, 10)
+    finally:
+        term.close()

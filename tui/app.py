@@ -32,6 +32,7 @@ class DeviceMemory(Answer):
 
 
 KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
+EXIT_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT")  # each ends the app in order; its exit code is 128 + the signal
 # Textual's toast: 60 cells, at most half of its rack (the screen less the rack's scrollbar, 2), less
 # its padding and edge (3)
 TOAST_WIDTH, TOAST_RACK_BAR, TOAST_FRAME = 60, 2, 3
@@ -76,6 +77,7 @@ class TorchTUI(App):
         self._reading_memory = False
         self._memory_timer: Timer | None = None
         self._held_keys: list[events.Key | events.Paste] = []
+        self._signals_caught: list[int] = []  # the exit signals this app handles while it runs
         self._key_in_flight: events.Event | None = None  # a key handed on and not yet handled
         self._key_sent_at = 0.0
         self.first_frame_out = False  # True once the first frame is on the terminal (on_ready)
@@ -166,6 +168,7 @@ class TorchTUI(App):
             self._track_key(event, target)
 
     def on_mount(self) -> None:
+        self._catch_exit_signals()
         for warning in self.startup_warnings:
             self.notify(said_text(warning), severity="warning", timeout=8)
 
@@ -369,7 +372,39 @@ class TorchTUI(App):
         if self._kernel is not None:
             self._kernel.kill_now()
 
+    def _catch_exit_signals(self) -> None:
+        """SIGTERM (kill, a service manager), SIGHUP (the terminal closed, an SSH connection
+        dropped) and SIGQUIT end the app as ctrl+q does: the driver leaves the alternate screen,
+        turns mouse reporting off and shows the cursor, and the kernel is stopped. Left to their
+        default action they ended the process at once, the terminal left as the app had set it."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in EXIT_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None:  # (Windows has no SIGHUP nor SIGQUIT)
+                continue
+            try:
+                loop.add_signal_handler(number, self._exit_on_signal, number)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such loop API
+                continue
+            self._signals_caught.append(number)
+
+    def _release_exit_signals(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        while self._signals_caught:
+            loop.remove_signal_handler(self._signals_caught.pop())
+
+    def _exit_on_signal(self, number: int) -> None:
+        # A second signal acts as it would without the app (the way out of a shutdown that hangs).
+        self._release_exit_signals()
+        self.exit(return_code=128 + number)
+
     async def on_unmount(self) -> None:
+        self._release_exit_signals()
         # The kernel goes with the app, however the app ends (ctrl+q, a test's exit, an error).
         if self._kernel is not None:
             await self._kernel.shutdown()
