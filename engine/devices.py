@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.i18n import SaidError, said
+from engine.i18n import SaidError, said, say
 
 SPEC = re.compile(r"^(auto|cpu|mps|cuda(?::(\d+))?)$")
 
@@ -115,7 +115,7 @@ def status_text(name: str) -> str:
     dev = info(name)
     text = dev.describe()
     if dev.used_bytes is not None:
-        text += f" · {dev.used_bytes / 2**30:.1f} GiB used"
+        text += " · " + say("device.used", size=f"{dev.used_bytes / 2**30:.1f}")
     return text
 
 

@@ -15,7 +15,8 @@ SAMPLE_SIZE = 1_000_000
 
 @dataclass(frozen=True)
 class TensorStats:
-    """Value statistics of a floating tensor; `sampled` says std and counts came from a sample."""
+    """Value statistics of a tensor; `sampled` says std and counts came from a sample; an integer
+    tensor has only its min and max (`integer`)."""
 
     min: float
     max: float
@@ -24,6 +25,7 @@ class TensorStats:
     nan: int
     inf: int
     sampled: bool = False
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,24 +43,32 @@ class TensorSummary:
     stats: TensorStats | None = None
     layout: str = "strided"  # or sparse_coo, sparse_csr, …, nested
 
-    def line(self) -> str:
-        """One line: `shape (2, 3) · float32 · cpu · requires_grad · min -1.2 max 2.3 …`."""
+    def line(self, lang: str | None = None) -> str:
+        """One line in `lang` (the language this process prints in unless told):
+        `shape (2, 3) · float32 · cpu · requires_grad · min -1.2 max 2.3 …`."""
+        from engine.i18n import spoken, text
+
+        lang = lang or spoken()
         if self.layout == "nested":
-            parts = [f"nested tensor of {self.shape[0]} tensors", self.dtype, self.device]
+            parts = [text("summary.nested", lang, n=self.shape[0]), self.dtype, self.device]
         else:
-            parts = [f"shape {shape_text(self.shape)}", self.dtype, self.device]
+            parts = [text("summary.shape", lang, shape=shape_text(self.shape)), self.dtype, self.device]
             if self.layout != "strided":
                 parts.append(self.layout)
         if self.grad_fn:
-            parts.append(f"grad_fn={self.grad_fn}")
+            parts.append("grad_fn=" + self.grad_fn)
         elif self.requires_grad:
-            parts.append("requires_grad (leaf)")
+            parts.append(text("summary.leaf", lang))
         if self.stats is not None and self.numel > 1:
             s = self.stats
             approx = "≈" if s.sampled else ""
-            parts.append(f"min {fmt(s.min)} max {fmt(s.max)} mean {fmt(s.mean)} std {approx}{fmt(s.std)}")
+            if s.integer:
+                parts.append(text("summary.range", lang, min=fmt(s.min), max=fmt(s.max)))
+            else:
+                parts.append(text("summary.stats", lang, min=fmt(s.min), max=fmt(s.max), mean=fmt(s.mean),
+                                  std=approx + fmt(s.std)))
             if s.nan or s.inf:
-                parts.append(f"NaN {approx}{s.nan} Inf {approx}{s.inf}")
+                parts.append(text("summary.nonfinite", lang, nan=f"{approx}{s.nan}", inf=f"{approx}{s.inf}"))
         return " · ".join(parts)
 
 
@@ -82,11 +92,14 @@ def dtype_name(dtype) -> str:
 
 
 def stats(t) -> TensorStats | None:
-    """Min, max, mean, std and NaN/Inf counts of a floating tensor (None for others or empty)."""
+    """Min, max, mean, std and NaN/Inf counts of a floating tensor, min and max of an integer one
+    (None for others or empty)."""
     import torch
 
-    if not (regular(t) and t.is_floating_point() and t.numel()):
+    if not (regular(t) and t.numel()):
         return None
+    if not t.is_floating_point():
+        return _integer_stats(t)
     if t.dtype.itemsize == 1:  # float8: statistics are not implemented for it; read as float32
         t = t.float()
     with torch.no_grad():
@@ -119,6 +132,20 @@ def stats(t) -> TensorStats | None:
                 glo, ghi = torch.aminmax(good)
                 lo, hi = glo.item(), ghi.item()
         return TensorStats(lo, hi, mean, std, nan, inf, sampled)
+
+
+def _integer_stats(t) -> TensorStats | None:
+    """Min and max of an integer tensor (None for bool, complex, or a dtype aminmax lacks)."""
+    import torch
+
+    if t.is_complex() or t.dtype == torch.bool:
+        return None
+    try:
+        lowest, highest = torch.aminmax(t.detach().reshape(-1))
+    except (RuntimeError, NotImplementedError):  # uint16/32/64 have no aminmax on every device
+        return None
+    nan = float("nan")
+    return TensorStats(lowest.item(), highest.item(), nan, nan, 0, 0, integer=True)
 
 
 def regular(t) -> bool:
@@ -161,19 +188,21 @@ def _numel(t) -> int:
 def short_repr(t, limit: int = 12) -> str:
     """A compact value: the number for one element, nested lists for small tensors, else a few
     values from each end. Formats by hand: torch's print options are global and not thread-safe.
-    Tensors without plain values say what they are instead."""
+    Tensors without plain values say what they are instead (in the language this process prints in)."""
     import torch
+
+    from engine.i18n import say
 
     data = t.detach()
     if not regular(data):
         if data.is_meta:
-            return "(meta tensor: a shape and dtype, no values)"
+            return say("value.meta")
         if getattr(data, "is_nested", False):
-            return f"(nested tensor of {data.size(0)} tensors)"
+            return say("value.nested", n=data.size(0))
         if data.numel() <= limit:
             return short_repr(data.to_dense(), limit)
         stored = data._nnz() if data.layout == torch.sparse_coo else data.values().numel()
-        return f"({str(data.layout).removeprefix('torch.')} tensor, {stored} stored values)"
+        return say("value.sparse", layout=str(data.layout).removeprefix("torch."), n=stored)
     if data.numel() == 1:
         return fmt(data.reshape(()).item())
     if data.numel() <= limit:
@@ -182,7 +211,7 @@ def short_repr(t, limit: int = 12) -> str:
     edge = limit // 4
     head = ", ".join(fmt(v) for v in flat[:edge].tolist())
     tail = ", ".join(fmt(v) for v in flat[-edge:].tolist())
-    return f"[{head}, …, {tail}] ({data.numel()} values)"
+    return say("value.ends", values=f"[{head}, …, {tail}]", n=data.numel())
 
 
 def _nested(values) -> str:

@@ -407,3 +407,14 @@ def test_shell_output_of_a_cell_is_its_own_even_when_a_request_came_in_meanwhile
     printed = "".join(e.text for e in kernel.events if isinstance(e, ev.CellStream) and e.cell == cell)
     assert "fd-9" in printed, printed
 
+
+
+def test_the_welcome_names_only_the_modules_a_namespace_really_holds():
+    """An attached kernel's `np` may be the learner's own string: hello names only real modules."""
+    import numpy
+    import torch
+
+    from engine.kernel.requests import ready_names
+
+    assert ready_names({"torch": torch, "np": "my string", "F": torch.nn.functional}) == ["torch", "F"]
+    assert ready_names({"np": numpy, "nn": torch.nn, "optim": torch.optim}) == ["np", "nn", "optim"]

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from engine.i18n import text
 from engine.tour import chapters
 from tests.helpers import log_text, running, screen_ready, type_cell, wait_for
 from tui.app import make_app
@@ -64,6 +65,27 @@ def prose_in(app, code: set[str]) -> list[str]:
             continue
         bad += english_sentences(body)
     return bad
+
+
+def cli_help(*args: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "tui", "--lang", "zh", *args, "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_commands_help_in_chinese_has_no_english_prose_and_lists_choices_and_defaults():
+    main, train, grad = cli_help(), cli_help("train"), cli_help("grad")
+    for page in (main, train, grad):
+        assert page.startswith("用法：") and "选项" in page and "显示本帮助并退出" in page
+        assert not english_sentences(page), english_sentences(page)
+    assert "--task {regression,moons}" in train and "--optimizer {sgd,momentum,adam}" in train
+    assert "--loader {dataloader,tensor}" in train and "默认：sgd；--task moons 时：momentum" in train
+    assert "--example {scalar,matrix,mlp,accumulate,detach}" in grad and "默认：scalar" in grad
+    assert "--screen {playground,autograd,train,learn}" in main and "默认：playground" in main
 
 
 def test_the_detector_finds_english_prose_and_passes_identifiers():
@@ -122,7 +144,8 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         autograd = app.screen
         for key in ("scalar", "matrix", "mlp", "accumulate", "detach"):
             autograd.load_example(key)
-            assert await wait_for(pilot, lambda key=key: autograd.title_text.startswith(key), 60)
+            name = text(f"ag.example.{key}.name", "zh")  # the example's name, in Chinese too
+            assert await wait_for(pilot, lambda name=name: autograd.title_text.startswith(name + ":"), 60)
             for _ in range(len(autograd.recording.steps)):
                 look(f"autograd/{key}/step {autograd.index + 1}")
                 autograd.action_step(1)

@@ -16,29 +16,56 @@ from tui.fullscreen import run_app
 from tui.screens import SCREENS
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own words (usage, the sections' titles) in the reader's language."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        from tui.i18n import t
+
+        super().add_usage(usage, actions, groups, t("cli.usage") if prefix is None else prefix)
+
+    def start_section(self, heading) -> None:
+        from tui.i18n import t
+
+        titles = {"options": "cli.options", "optional arguments": "cli.options", "positional arguments": "cli.commands"}
+        super().start_section(t(titles[heading]) if heading in titles else heading)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line on stderr and exits with 2."""
+    """argparse that reports a usage error as one line on stderr and exits with 2, and words its
+    help in the reader's language."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        from tui.i18n import t
+
+        kwargs.update(formatter_class=_Formatter, add_help=False)
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help", help=t("cli.help"))
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        from tui.i18n import t
+
+        sys.stderr.write(t("cli.error", prog=self.prog, message=message) + "\n")
         raise SystemExit(2)
 
 
 def fail(message: str) -> int:
-    sys.stderr.write(f"torchtui: error: {message}\n")
+    from tui.i18n import t
+
+    sys.stderr.write(t("cli.fail", message=message) + "\n")
     return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="torchtui", description="Learn and explore PyTorch in the terminal.")
-    p.add_argument("--version", action="store_true", help="print versions and whether CUDA is available")
-    p.add_argument("--screen", choices=tuple(SCREENS), default="playground", help="the screen to open")
-    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: config, else auto)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, help="UI language (default: config, else locale)")
-    p.add_argument("--existing", nargs="?", const="", default=None, metavar="CONNECTION_FILE",
-                   help="attach to a running Jupyter kernel (default: the newest in Jupyter's runtime "
-                        "folder); quitting leaves it running")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    from tui.i18n import t
+
+    p = _Parser(prog="torchtui", description=t("cli.description"))
+    p.add_argument("--version", action="store_true", help=t("cli.version"))
+    p.add_argument("--screen", choices=tuple(SCREENS), default="playground", help=t("cli.screen", value="%(default)s"))
+    p.add_argument("--device", default=None, help=t("cli.device"))
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help=t("cli.lang"))
+    p.add_argument("--existing", nargs="?", const="", default=None, metavar="CONNECTION_FILE", help=t("cli.existing"))
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="{train,grad}")
     from tui.grad_cli import add_grad_parser
     from tui.train_cli import add_train_parser
 
@@ -52,8 +79,10 @@ def print_version() -> int:
     from engine.devices import versions
 
     torch_version, cuda = versions()
-    detail = f"yes, {cuda} device(s)" if cuda else "no"
-    print(f"torchtui {__version__}\ntorch {torch_version}\nCUDA available: {detail}")
+    from tui.i18n import t
+
+    detail = t("cli.cuda_yes_one") if cuda == 1 else t("cli.cuda_yes", n=cuda) if cuda else t("cli.cuda_no")
+    print(t("cli.versions", version=__version__, torch=torch_version, cuda=detail))
     return 0
 
 

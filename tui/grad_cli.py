@@ -13,23 +13,27 @@ if TYPE_CHECKING:
 
 
 def add_grad_parser(sub) -> None:
-    p = sub.add_parser("grad", help="print backward() step by step for a built-in example")
-    p.add_argument("--example", default="scalar", metavar="NAME",
-                   help="scalar, matrix, mlp, accumulate or detach (default: scalar)")
+    from engine.grad_examples import EXAMPLES
+    from tui.i18n import t
+
+    p = sub.add_parser("grad", help=t("cli.grad"))
+    p.add_argument("--example", default="scalar", metavar="{" + ",".join(EXAMPLES) + "}",
+                   help=t("cli.grad.example", value="%(default)s"))
     p.set_defaults(run=run_grad)
 
 
 def run_grad(args, device: str, warnings: tuple[Said, ...], cfg: Config) -> int:
     from engine.grad_examples import EXAMPLES
+    from tui.i18n import t
 
     for warning in warnings:
-        sys.stderr.write(f"torchtui: warning: {warning.words(language())}\n")
+        sys.stderr.write(t("cli.warning", message=warning.words(language())) + "\n")
     if args.example not in EXAMPLES:
-        sys.stderr.write(f"torchtui grad: unknown example {args.example!r}; examples: {', '.join(EXAMPLES)}\n")
+        sys.stderr.write(t("cli.grad.unknown", name=repr(args.example), examples=", ".join(EXAMPLES)) + "\n")
         return 2
-    from engine.autograd import gradient_check, record_backward
+    from engine.autograd import record_backward
     from engine.grad_text import walk_lines
-    from tui.i18n import t
+    from engine.gradcheck import gradient_check
 
     lang = language()
     example = EXAMPLES[args.example]

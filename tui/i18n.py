@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from engine.i18n import LANGUAGES, Said, catalog, text
+from engine.i18n import LANGUAGES, Said, catalog, speak, text
 
 __all__ = ["LANGUAGES", "catalog", "language", "language_from_locale", "said_text", "set_language", "t"]
 _current = "en"
@@ -22,10 +22,13 @@ def language_from_locale(env: Mapping[str, str] | None = None) -> str:
 
 
 def set_language(lang: str) -> None:
+    """The reader's language; what the engine words in this process (the history's and the tour's
+    warnings, a headless run's lines) is worded in it too."""
     global _current
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use {' or '.join(LANGUAGES)}")
     _current = lang
+    speak(lang)
 
 
 def language() -> str:

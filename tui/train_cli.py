@@ -80,17 +80,25 @@ def ranges() -> dict[str, object]:
 
 
 def add_train_parser(sub) -> None:
-    p = sub.add_parser("train", help="train the linear regression or the moons classifier (--task moons); "
-                                     "headless with --headless")
-    p.add_argument("--headless", action="store_true", help="train without the UI and print the result")
+    from engine.training import LOADERS, OPTIMIZERS, TASKS, defaults
+
+    p = sub.add_parser("train", help=t("cli.train"))
+    p.add_argument("--headless", action="store_true", help=t("cli.train.headless"))
     types = ranges()
+    choices = {"task": TASKS, "optimizer": OPTIMIZERS, "loader": LOADERS}
+    regression, moons = defaults("regression"), defaults("moons")
     for flag, name in FLAGS.items():
-        p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=name.upper(), type=types.get(flag))
-    p.add_argument("--no-shuffle", action="store_true", help="keep the data in order")
-    p.add_argument("--device", default=argparse.SUPPRESS, help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object, alone on stdout (the epoch lines and the summary go to stderr)")
-    p.add_argument("--export-script", metavar="PATH", help="write a plain-PyTorch script of this run")
+        # the default is the task's (the config decides it after parsing, so argparse's stays None)
+        value, moons_value = getattr(regression, name), getattr(moons, name)
+        default = (t("cli.default", value=value) if value == moons_value or name == "task" else
+                   t("cli.default_moons", value=value, moons=moons_value))
+        metavar = "{" + ",".join(choices[name]) + "}" if name in choices else name.upper()
+        p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=metavar, type=types.get(flag),
+                       help=t("cli.with_default", help=t("cli.train." + name), default=default))
+    p.add_argument("--no-shuffle", action="store_true", help=t("cli.train.no_shuffle"))
+    p.add_argument("--device", default=argparse.SUPPRESS, help=t("cli.train.device"))
+    p.add_argument("--json", action="store_true", help=t("cli.train.json"))
+    p.add_argument("--export-script", metavar="PATH", help=t("cli.train.export_script"))
     p.set_defaults(run=run_train)
 
 
@@ -105,17 +113,17 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
     try:
         cfg = make_config(**raw)
     except ConfigError as exc:
-        sys.stderr.write(f"torchtui train: bad config: {exc}\n")
+        sys.stderr.write(t("cli.train.bad_config", error=str(exc)) + "\n")
         return 2
     if args.export_script is not None and not args.export_script.strip():
-        sys.stderr.write("torchtui train: --export-script needs a file path\n")
+        sys.stderr.write(t("cli.train.no_path") + "\n")
         return 2
     if not args.headless:
         from tui.fullscreen import run_app
 
         return run_app("train", device, language(), warnings, config.theme, train_config=cfg, keys=config.keys)
     for warning in warnings:
-        sys.stderr.write(f"torchtui: warning: {warning.words(language())}\n")
+        sys.stderr.write(t("cli.warning", message=warning.words(language())) + "\n")
     every = max(1, cfg.epochs // 10)
     # With --json, stdout is the JSON object alone (`| jq .`, json.load); what a person reads goes
     # to stderr, as gh, pip and kubectl do.
@@ -126,8 +134,11 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
 
     def show(event) -> None:
         if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
-            accuracy = f", accuracy: {event.accuracy:.3f}" if event.accuracy is not None else ""
-            say(f"Epoch [{event.epoch}/{cfg.epochs}], Loss: {event.loss:.4f}{accuracy}")
+            if event.accuracy is not None:
+                say(t("cli.train.epoch_moons", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}",
+                      accuracy=f"{event.accuracy:.3f}"))
+            else:
+                say(t("cli.train.epoch", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}"))
 
     distributed = None
     try:
@@ -140,46 +151,47 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
         else:
             result = train(cfg, show)
     except ConfigError as exc:
-        sys.stderr.write(f"torchtui train: {exc}\n")
+        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
         return 2
     except Diverged as exc:
-        sys.stderr.write(f"torchtui train: {exc}\n")
+        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
         return 3
     except SaidError as exc:  # a rank that failed (named), a rank that diverged
-        sys.stderr.write(f"torchtui train: {exc}\n")
+        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
         return 3 if exc.said.code == "err.train.diverged" else 1
     except Exception as exc:  # CUDA out of memory and the like: one clear line, not a traceback
-        sys.stderr.write(f"torchtui train: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(t("cli.train.failed", error=f"{type(exc).__name__}: {first}") + "\n")
         return 1
     if result.task == "moons":
-        say(f"final loss {result.final_loss:.4f}  accuracy {result.accuracy:.4f} on all {cfg.samples} points "
-            f"(MLP 2 -> {cfg.hidden} -> 2)")
+        say(t("cli.train.moons_result", loss=f"{result.final_loss:.4f}", accuracy=f"{result.accuracy:.4f}",
+              samples=cfg.samples, hidden=cfg.hidden))
     else:
         w = ", ".join(f"{v:.4f}" for v in result.weight)
         tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
         ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
-        say(f"learned  weight [{w}]  bias {result.bias:.4f}  loss {result.final_loss:.4f}")
-        say(f"true     weight [{tw}]  bias {result.true_bias:.4f}")
-        say(f"optimum  weight [{ow}]  bias {result.optimal_bias:.4f}  loss {result.optimal_loss:.4f} "
-            "(least squares)")
+        say(t("cli.train.learned", w=w, b=f"{result.bias:.4f}", loss=f"{result.final_loss:.4f}"))
+        say(t("cli.train.true", w=tw, b=f"{result.true_bias:.4f}"))
+        say(t("cli.train.optimum", w=ow, b=f"{result.optimal_bias:.4f}", loss=f"{result.optimal_loss:.4f}"))
     if distributed is not None:
-        rates = " + ".join(f"rank {r.rank} {r.samples_per_s:,.0f}" for r in distributed.ranks)
-        say(f"{distributed.world_size} processes ({distributed.backend}) · global batch {distributed.global_batch} "
-            f"= {distributed.world_size} × {cfg.batch_size} · {distributed.shard} samples per rank and epoch")
-        say(f"samples/s: {rates} = {distributed.samples_per_s:,.0f} in all")
-        say(f"weights after the last step: max difference between ranks {distributed.weights_max_difference:g} "
-            "(the all-reduce keeps them equal)")
+        rates = " + ".join(t("cli.train.rank_rate", rank=r.rank, rate=f"{r.samples_per_s:,.0f}")
+                           for r in distributed.ranks)
+        say(t("cli.train.ddp", n=distributed.world_size, backend=distributed.backend,
+              global_batch=distributed.global_batch, batch=cfg.batch_size, shard=distributed.shard))
+        say(t("cli.train.ddp_rates", rates=rates, total=f"{distributed.samples_per_s:,.0f}"))
+        say(t("cli.train.ddp_equal", difference=f"{distributed.weights_max_difference:g}"))
     else:
-        say(f"{result.steps} steps in {result.seconds:.2f} s · {result.samples_per_s:,.0f} samples/s · {result.device}")
+        say(t("cli.train.speed", steps=result.steps, seconds=f"{result.seconds:.2f}",
+              rate=f"{result.samples_per_s:,.0f}", device=result.device))
     if args.export_script:
         from engine import exports
 
         try:
             path = exports.script(cfg, result.device, args.export_script)
         except OSError as exc:
-            sys.stderr.write(f"torchtui train: cannot write {args.export_script}: {exc.strerror}\n")
+            sys.stderr.write(t("cli.train.cannot_write", path=args.export_script, error=exc.strerror) + "\n")
             return 2
-        say(f"script written to {path}")
+        say(t("cli.train.written", path=path))
     if args.json:
         print(json.dumps((distributed or result).as_json()))
     return 0

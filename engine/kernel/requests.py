@@ -12,6 +12,14 @@ from engine.kernel.training_run import TrainingRun
 MIN_PRINT_WIDTH = 40
 
 
+def ready_names(namespace: dict) -> list[str]:
+    """Which of the names every namespace starts with (torch, np, nn, optim, F) hold those modules
+    here: in someone else's kernel `np` may be the learner's own string."""
+    from engine.kernel.extension import starting_names
+
+    return [name for name, module in starting_names().items() if namespace.get(name) is module]
+
+
 def register(bridge, ip) -> None:
     training = TrainingRun(bridge, lambda: ip.user_ns)
 
@@ -24,7 +32,7 @@ def register(bridge, ip) -> None:
         speak(lang)  # %help, notes and the errors of cells, in the app's language
         resolved = devices.resolve(device)  # a DeviceError goes back to the app as what it says
         return {"torch": torch.__version__, "device": resolved, "device_text": devices.status_text(resolved),
-                "python": sys.version.split()[0]}
+                "python": sys.version.split()[0], "modules": ready_names(ip.user_ns)}
 
     def device_status(device: str) -> str:
         from engine import devices

@@ -10,6 +10,7 @@ def summary_of(value) -> str | None:
     import numpy as np
     import torch
 
+    from engine.i18n import say
     from engine.tensors import shape_text, summarize
 
     try:
@@ -23,21 +24,31 @@ def summary_of(value) -> str | None:
             except Exception:
                 return _irregular(value)
         if isinstance(value, np.ndarray):
-            return f"numpy array · shape {shape_text(value.shape)} · {value.dtype} · {value.nbytes:,} bytes"
+            return say("summary.array", shape=shape_text(value.shape), dtype=value.dtype, size=byte_count(value.nbytes))
         if isinstance(value, torch.nn.Module):
             params = sum(p.numel() for p in value.parameters())
-            return f"{type(value).__name__} · {params:,} parameters"
+            if params == 1:
+                return say("summary.module_one", name=type(value).__name__)
+            return say("summary.module", name=type(value).__name__, n=f"{params:,}")
     except Exception:
         return None
     return None
 
 
+def byte_count(n: int) -> str:
+    """`1 byte`, `1,024 bytes`, in the language this process prints in."""
+    from engine.i18n import say
+
+    return say("summary.bytes_one") if n == 1 else say("summary.bytes", n=f"{n:,}")
+
+
 def _irregular(t) -> str | None:
     """What can be said of a tensor without a regular shape (a nested tensor, say)."""
+    from engine.i18n import say
+
     parts = []
     if getattr(t, "is_nested", False):
-        parts.append(f"nested tensor of {t.size(0)} tensors, shapes "
-                     + ", ".join(str(tuple(c.shape)) for c in list(t.unbind())[:4])
-                     + (" …" if t.size(0) > 4 else ""))
+        shapes = ", ".join(str(tuple(c.shape)) for c in list(t.unbind())[:4]) + (" …" if t.size(0) > 4 else "")
+        parts.append(say("summary.nested_shapes", n=t.size(0), shapes=shapes))
     parts += [str(t.dtype).removeprefix("torch."), str(t.device), str(t.layout).removeprefix("torch.")]
     return " · ".join(parts)

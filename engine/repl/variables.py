@@ -79,13 +79,15 @@ def details(name: str, namespace: dict) -> VariableDetails | None:
     import numpy as np
     import torch
 
+    from engine.i18n import say
+    from engine.repl.display import byte_count
     from engine.tensors import summarize
 
     value = namespace.get(name)
     if isinstance(value, torch.Tensor):
         summary, strides, contiguous = summarize(value).line(), str(tuple(value.stride())), value.is_contiguous()
     elif isinstance(value, np.ndarray):
-        summary = f"numpy array · {value.dtype} · {value.nbytes:,} bytes"
+        summary = say("summary.array_short", dtype=value.dtype, size=byte_count(value.nbytes))
         strides = str(tuple(s // max(value.itemsize, 1) for s in value.strides))
         contiguous = bool(value.flags["C_CONTIGUOUS"])
     elif isinstance(value, torch.nn.Module):

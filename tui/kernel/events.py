@@ -16,6 +16,7 @@ class KernelReady:
     restarted: bool = False
     plain: str = ""  # an attached kernel that cannot load the engine: why (cells still run)
     waiting: int = 0  # cells typed meanwhile, which now run on this kernel
+    modules: tuple[str, ...] = ()  # which of torch, np, nn, optim, F are those modules in the namespace
 
 
 @dataclass(frozen=True)

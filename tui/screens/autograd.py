@@ -27,8 +27,8 @@ class ExamplePicker(Picker):
         from engine.grad_examples import EXAMPLES
 
         low = text.lower()
-        titles = {e.key: t(e.title) for e in EXAMPLES.values()}
-        return [(f"{key}: {title}", key) for key, title in titles.items() if low in key or low in title.lower()]
+        titles = {e.key: f"{t(f'ag.example.{e.key}.name')}: {t(e.title)}" for e in EXAMPLES.values()}
+        return [(title, key) for key, title in titles.items() if low in key or low in title.lower()]
 
 
 class ValuesScreen(ModalScreen):
@@ -151,7 +151,7 @@ class AutogradScreen(BaseScreen):
         self.recording, self.forward_rows = payload["recording"], payload["forward_rows"]
         self.token, self.checkable, self.passes = payload["token"], payload["checkable"], payload["passes"]
         key = payload["example"]
-        self.title_text = f"{key}: {t(f'ag.example.{key}.title')}" if key else payload["title"]
+        self.title_text = f"{t(f'ag.example.{key}.name')}: {t(f'ag.example.{key}.title')}" if key else payload["title"]
         self.lesson = t(f"ag.example.{key}.lesson") if key else ""
         self.code = payload["code"]
         self.check_note = t(payload["note"]) if payload["note"] else ""
@@ -195,7 +195,7 @@ class AutogradScreen(BaseScreen):
     def _tensor_line(self, label: str, view) -> Text:
         if view is None:
             return Text(f"  {label}: None", style="dim")
-        return Text.assemble(f"  {label}: ", (view.value, "bold"), ("  " + view.summary.line(), "dim"))
+        return Text.assemble(f"  {label}: ", (view.value, "bold"), ("  " + view.summary.line(language()), "dim"))
 
     def _step_text(self, step) -> Text:
         if step is None:
