@@ -424,3 +424,29 @@ def test_existing_with_a_wrong_key_is_one_line_and_exit_2(notebook_kernel, tmp_p
 
     assert find(notebook_kernel.connection_file) == Path(notebook_kernel.connection_file)  # the right key
 
+
+def test_the_app_attaching_with_a_wrong_key_says_so_soon(notebook_kernel, tmp_path):
+    """Past the command line's check (a test's make_app, or an owner that wrote a new key): the
+    session gives up after a short wait and says why."""
+    import asyncio
+
+    from tui.kernel import events as ev
+    from tui.kernel.session import KernelSession
+
+    wrong = wrong_key_copy(notebook_kernel, tmp_path)
+    said: list = []
+
+    async def attach() -> None:
+        session = KernelSession(said.append, existing=wrong)
+        try:
+            await asyncio.wait_for(session.start(), 30)
+        finally:
+            await session.shutdown()
+
+    try:
+        asyncio.run(attach())
+    except TimeoutError:
+        pytest.fail("still attaching after 30 s")
+    ready = [e for e in said if isinstance(e, ev.KernelReady)]
+    assert ready and ready[0].error and "does not accept this file's key" in ready[0].error, said
+    assert notebook_kernel.is_alive()

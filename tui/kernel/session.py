@@ -56,8 +56,9 @@ class Refused(RuntimeError):
     def __init__(self, reply: dict) -> None:
         from engine.i18n import Said
         from engine.wire import from_wire
+        from tui.i18n import t
 
-        super().__init__(reply.get("error") or "the kernel could not do that")
+        super().__init__(reply.get("error") or t("kernel.no_reason"))
         try:
             said = from_wire(reply.get("said"))
         except (ValueError, TypeError):
@@ -157,6 +158,10 @@ class KernelSession:
         await asyncio.to_thread(importlib.import_module, "jupyter_client")
         if self.attached:
             try:
+                from tui.kernel.attach import read_connection
+
+                assert self.existing is not None  # (attached)
+                read_connection(self.existing)  # checked before a socket is made (a test, a file rewritten since)
                 await self._connect()
             except Exception as exc:  # noqa: BLE001
                 self.dead = True
@@ -243,7 +248,16 @@ class KernelSession:
         try:
             return await self._control("kernel_info_request", {}, timeout=3.0)
         except Exception:  # noqa: BLE001 - an older kernel, or one that does not say (queue.Empty)
-            return None
+            pass
+        # A kernel drops requests signed with another key without a word: one that beats but
+        # answers on neither channel within a short wait is taken not to have this file's key.
+        kc = self.kc
+        assert kc is not None  # (connected by _connect)
+        try:
+            await kc.wait_for_ready(timeout=10.0)
+        except RuntimeError:
+            raise TimeoutError(t("kernel.wrong_key")) from None
+        return None
 
     async def _load_engine(self) -> None:
         """Load torchtui's extension into an attached kernel (as a user expression: nothing is
@@ -300,7 +314,7 @@ class KernelSession:
             return
         self.ready = True
         self._emit(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted,
-                                  waiting=len(self.unsent)))
+                                  waiting=len(self.unsent), modules=tuple(info.get("modules", ()))))
         self._send_unsent()
 
     async def shutdown(self) -> None:
