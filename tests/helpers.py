@@ -84,6 +84,26 @@ def static_text(widget) -> str:
     return console.export_text()
 
 
+def widget_text(widget) -> str:
+    """What a widget shows, as plain text: a Static's content, any other widget's drawn lines."""
+    if hasattr(widget, "content"):
+        return static_text(widget)
+    return "\n".join(shown_lines(widget))
+
+
+async def shows(pilot, target, text: str, timeout: float = 30.0) -> bool:
+    """Wait until `target` shows `text`: target is a widget, or a selector looked up on the
+    current screen each time (so a screen or widget still to come is waited for too)."""
+
+    def showing() -> bool:
+        if isinstance(target, str):
+            found = pilot.app.screen.query(target)
+            return bool(found) and text in widget_text(found.first())
+        return text in widget_text(target)
+
+    return await wait_for(pilot, showing, timeout)
+
+
 def x_labels(plot) -> list[float]:
     """The numbers under a rendered plot's x axis."""
     lines = plot.render().plain.splitlines()

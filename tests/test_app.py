@@ -8,7 +8,7 @@ import sys
 import pytest
 from textual import events
 
-from tests.helpers import log_text, running, wait_for
+from tests.helpers import log_text, running, screen_ready, wait_for
 from tui.app import make_app
 
 pytestmark = pytest.mark.slow  # each test starts the app and its kernel
@@ -28,40 +28,36 @@ async def test_function_keys_switch_screens():
     async with running(app, size=(80, 24)) as pilot:
         for key, mode in (("f3", "autograd"), ("f4", "train"), ("f5", "learn"), ("f2", "playground")):
             await pilot.press(key)
-            await pilot.pause(0.1)
-            assert app.current_mode == mode
+            assert await wait_for(pilot, lambda mode=mode: app.current_mode == mode, 10), (key, app.current_mode)
 
 
 async def test_palette_offers_screens_and_their_actions():
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        assert await screen_ready(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for screen in ("Playground", "Autograd", "Training", "Learn"):
             assert f"Open {screen}" in titles
         assert "Training: Start" in titles and "Playground: Restart" in titles
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        assert app.screen.__class__.__name__ == "CommandPalette"
+        assert await wait_for(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette", 10), app.screen
 
 
 async def test_too_small_terminal_shows_a_message_and_recovers():
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
         await pilot.resize_terminal(60, 20)
-        await pilot.pause(0.2)
-        assert app.screen.has_class("-too-small")
+        assert await wait_for(pilot, lambda: app.screen.has_class("-too-small"), 10)
         assert app.screen.query_one("#too-small").display
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
-        assert not app.screen.has_class("-too-small")
+        assert await wait_for(pilot, lambda: not app.screen.has_class("-too-small"), 10)
 
 
 async def test_chinese_ui_text():
     app = make_app(lang="zh")
     async with running(app, size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
-        assert app.screen.query_one("#status-line").title == "练习场"
+        assert await wait_for(pilot, lambda: app.screen.query("#status-line")
+                              and app.screen.query_one("#status-line").title == "练习场", 10)
 
 
 def test_engine_imports_without_textual():
@@ -79,13 +75,11 @@ async def test_focus_comes_back_after_the_terminal_was_too_small():
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         editor = app.screen.editor
         await pilot.resize_terminal(60, 20)
-        await pilot.pause(0.1)
-        assert app.screen.has_class("-too-small")
+        assert await wait_for(pilot, lambda: app.screen.has_class("-too-small"), 10)
         await pilot.press("7", "*", "6", "enter")  # typed while too small: kept for the editor
         await pilot.resize_terminal(80, 24)
         await pilot.press("2", "*")  # typed at once after the resize back: kept too
-        await pilot.pause(0.1)
-        assert app.focused is editor
+        assert await wait_for(pilot, lambda: app.focused is editor, 10), app.focused
         await pilot.press("1", "+", "1", "enter")
         assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30), log_text(app)
         assert await wait_for(pilot, lambda: "Out[2]: 3" in log_text(app), 30), log_text(app)  # 2*1+1
@@ -95,10 +89,10 @@ async def test_a_burst_of_keys_acts_on_the_widget_focused_after_the_keys_before_
     app = make_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
-        assert await wait_for(pilot, lambda: screen.ready, 60)
-        await pilot.pause(0.2)
-        screen.query_one("#f-bias").focus()
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: screen.keys_ready, 60)  # focus is where the screen put it
+        bias = screen.query_one("#f-bias")
+        bias.focus()
+        assert await wait_for(pilot, lambda: app.focused is bias, 10), app.focused
         # all at once, as tmux send-keys or an SSH connection delivers them
         for key, char in [("tab", None), ("tab", None), ("tab", None), ("ctrl+a", None), ("ctrl+k", None),
                           ("3", "3"), ("0", "0"), ("0", "0"), ("0", "0")]:
@@ -118,9 +112,19 @@ async def test_footers_show_whole_keys_only_in_both_languages():
             app = make_app(screen=mode, lang=lang)
             async with running(app, size=(80, 24)) as pilot:
                 assert await wait_for(pilot, lambda app=app: app.screen.ready, 60)
-                await pilot.pause(0.3)
-                footer = app.screen.query_one("FittingFooter")
-                keys = [w for w in footer.children if hasattr(w, "key_display")]
+
+                def footer_keys(app=app):
+                    footer = app.screen.query_one("FittingFooter")
+                    return [w for w in footer.children if hasattr(w, "key_display")]
+
+                def fitted(app=app) -> bool:  # the first frame shows every key; the resize that follows trims
+                    keys = footer_keys()
+                    return ("f1" in {w.key for w in keys} and sum(w.region.width for w in keys) <= 80
+                            and all(w.region.width >= cell_len(f"{w.key_display} {w.description}".strip())
+                                    for w in keys))
+
+                await wait_for(pilot, fitted, 30)
+                keys = footer_keys()
                 shown = {w.key for w in keys}
                 assert "f1" in shown, (lang, mode)
                 used = sum(w.region.width for w in keys)
