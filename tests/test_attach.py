@@ -99,7 +99,7 @@ async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running
         assert await wait_for(pilot, lambda: type(app.screen).__name__ == "Confirm")
         assert "did not start" in static_text(app.screen.query_one("#confirm-text"))
         await pilot.press("escape")
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ != "Confirm", 10), app.screen
     assert km.is_alive()
     assert ask(km, "print(loss.item(), w.grad)") == "14.0 None\n"
     # a notebook's %autograd prints the walk, since no app sent that cell

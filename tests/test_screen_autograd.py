@@ -31,8 +31,7 @@ async def test_autograd_steps_through_the_scalar_example():
         await pilot.press("f")
         assert "requires_grad=True" in step_text()
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert app.screen.__class__.__name__ == "ValuesScreen"
+        assert await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ValuesScreen", 10), app.screen
 
 
 async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
@@ -44,11 +43,14 @@ async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
         assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
         box = screen.query_one("#ag-graph-box")
         total = len(screen.recording.steps)
-        for _ in range(total):
-            await pilot.pause(0.05)
+
+        def marked_in_view() -> bool:  # (the pane follows the ▶ node after the next refresh)
             lines = static_text(screen.query_one("#ag-graph")).splitlines()
             marked = next(i for i, line in enumerate(lines) if "▶" in line)
-            assert box.scroll_y <= marked < box.scroll_y + box.scrollable_content_region.height, screen.index
+            return box.scroll_y <= marked < box.scroll_y + box.scrollable_content_region.height
+
+        for _ in range(total):
+            assert await wait_for(pilot, marked_in_view, 10), screen.index
             await pilot.press("n")
         box.focus()  # even with the graph pane focused, Home and End go to the first and last step
         await pilot.press("home")
@@ -58,8 +60,8 @@ async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
         steps = screen.query_one("#ag-step-box")
         steps.focus()
         await pilot.press("home", "pagedown")
-        await pilot.pause(0.05)
-        assert steps.max_scroll_y == 0 or steps.scroll_y > 0  # a step taller than its pane scrolls
+        # a step taller than its pane scrolls
+        assert await wait_for(pilot, lambda: steps.max_scroll_y == 0 or steps.scroll_y > 0, 10)
 
 
 async def test_percent_autograd_opens_the_inspector_on_user_tensors():
@@ -80,13 +82,13 @@ async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
-        await pilot.pause(0.2)
         box = screen.query_one("#ag-graph-box")
-        assert box.outer_size.height == 5 + 2  # the scalar example: five nodes, and the frame
+        # the scalar example: five nodes, and the frame
+        assert await wait_for(pilot, lambda: box.outer_size.height == 5 + 2, 10), box.outer_size
         screen.load_example("mlp")
         assert await wait_for(pilot, lambda: "mlp" in screen.title_text, 60)
-        await pilot.pause(0.2)
-        assert box.outer_size.height == 12  # ten nodes and the frame, within half of 24 rows
+        # ten nodes and the frame, within half of 24 rows
+        assert await wait_for(pilot, lambda: box.outer_size.height == 12, 10), box.outer_size
 
 
 async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():

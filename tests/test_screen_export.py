@@ -18,7 +18,8 @@ async def test_export_dialog_takes_a_path_typed_at_once(tmp_path):
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.screen.ready, 60)
         app.push_screen(ExportScreen())
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen)
+                              and app.focused is not None and app.focused.id == "ex-folder", 10), app.focused
         field = app.screen.query_one("#ex-folder")
         assert app.focused is field
         await pilot.press("ctrl+u", *"/tmp/x")

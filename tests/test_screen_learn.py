@@ -23,7 +23,7 @@ async def test_learn_walks_a_chapter_by_keyboard(lang, passed):
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: "t" in [str(table.get_row_at(i)[0]) for i in range(table.row_count)])
         await pilot.press("f5")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: app.current_mode == "learn" and app.screen.keys_ready, 10)
         screen = app.screen
         await pilot.press("c")
         assert await wait_for(pilot, lambda: "create" in screen.progress.passed)
@@ -39,7 +39,7 @@ async def test_learn_resumes_where_you_left_off():
         assert app.screen.chapters[app.screen.index].id == "numpy"
     again = make_app(screen="learn")
     async with running(again, size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        assert await screen_ready(pilot)
         screen = again.screen
         assert screen.chapters[screen.index].id == "numpy"
         labels = [str(screen.query_one("#ln-chapters").get_option_at_index(i).prompt) for i in range(4)]
