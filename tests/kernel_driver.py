@@ -137,6 +137,17 @@ class KernelDriver:
                     return found[0] if found else None
                 self.cond.wait(left)
 
+    def until(self, check, timeout: float = 30) -> bool:
+        """Wait until check() holds, looked at again as each event comes in; False on timeout."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while not check():
+                left = end - time.monotonic()
+                if left <= 0:
+                    return bool(check())
+                self.cond.wait(left)
+        return True
+
     def request(self, op: str, **args):
         return self.call(self.session.request(op, **args))
 

@@ -164,11 +164,11 @@ def test_progress_is_saved_and_survives_a_corrupt_file(tmp_path):
 def test_a_check_sent_while_a_cell_runs_is_answered_after_it(kernel):
     """Checks read the namespace between cells: one asked for during a cell waits for its end
     (so a half-run cell is never checked)."""
-    import time as clock
+    from tui.kernel import events as ev
 
     kernel.run("%reset")
-    kernel.send("import time\nt = torch.ones(3, 4)\nend = time.time() + 2\nwhile time.time() < end:\n    pass\n"
-                "t = torch.full((3, 4), 7)")
-    clock.sleep(0.5)
+    cell = kernel.send("import time\nt = torch.ones(3, 4)\nend = time.time() + 2\nwhile time.time() < end:\n    pass\n"
+                       "t = torch.full((3, 4), 7)")
+    assert kernel.first_since(0, lambda e: isinstance(e, ev.CellStarted) and e.cell == cell, 30), "never started"
     result = kernel.request("tour_check", chapter="create")
     assert result.passed  # mid-cell, t would still be ones: the check came after the cell's last line

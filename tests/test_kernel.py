@@ -395,17 +395,17 @@ def test_the_kernel_listens_on_no_tcp_port_and_children_still_print(kernel):
 def test_shell_output_of_a_cell_is_its_own_even_when_a_request_came_in_meanwhile(kernel):
     """ipykernel sends what a child process writes to fd 1 with the parent of the last message any
     thread took: a request on the app's subshell during the cell must not take the output away."""
-    import time as clock
-
     from tui.kernel import events as ev
 
     cell = kernel.send("import os, time\ntime.sleep(0.5)\nstatus = os.system('echo fd-$((3*3))')")
-    clock.sleep(0.2)
+    assert kernel.first_since(0, lambda e: isinstance(e, ev.CellStarted) and e.cell == cell, 30), "never started"
     kernel.call(kernel.session.request("signature", name="print"))  # lands while the cell sleeps
     assert kernel.first_since(0, lambda e: isinstance(e, ev.CellDone) and e.cell == cell, 30), "never finished"
-    clock.sleep(0.3)
-    printed = "".join(e.text for e in kernel.events if isinstance(e, ev.CellStream) and e.cell == cell)
-    assert "fd-9" in printed, printed
+
+    def printed() -> str:
+        return "".join(e.text for e in kernel.events if isinstance(e, ev.CellStream) and e.cell == cell)
+
+    assert kernel.until(lambda: "fd-9" in printed(), 10), printed()
 
 
 
