@@ -163,7 +163,7 @@ def test_a_paste_at_the_first_frame_is_kept(tmp_path):
         assert term.wait("Playground", 30), term.screen()
         subprocess.run(["tmux", "load-buffer", "-b", term.name, str(cell)], check=True)
         subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", term.name, "-t", term.name], check=True)
-        time.sleep(0.3)
+        assert term.wait("print('pasted', b.sum().item())", 30), term.screen()  # the whole paste is in the editor
         term.keys("Enter")
         assert term.wait("pasted 12.0", 60), term.screen()
     finally:

@@ -22,8 +22,10 @@ DRIVE_EVERY_SCREEN = textwrap.dedent("""
             await pilot.press(*"%autograd (x * 3).sum()", "enter")
             assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
             assert await wait_for(pilot, lambda: app.screen.recording is not None, 60)
-            await pilot.press("g", "enter")
-            await pilot.pause(0.5)
+            grad = app.screen
+            await pilot.press("g", "enter")  # the gradient check, then the values
+            assert await wait_for(pilot, lambda: bool(grad.check_text), 60)
+            assert await wait_for(pilot, lambda: type(app.screen).__name__ == "ValuesScreen", 30)
             await pilot.press("escape", "f4")
             await screen_ready(pilot)
             app.screen.query_one("#f-epochs").value = "5"
@@ -31,10 +33,12 @@ DRIVE_EVERY_SCREEN = textwrap.dedent("""
             assert await wait_for(pilot, lambda: app.screen.result is not None, 120)
             await pilot.press("f5")
             await screen_ready(pilot)
+            learn = app.screen
             await pilot.press("c")
-            await pilot.pause(0.5)
+            assert await wait_for(pilot, lambda: learn.feedback is not None, 60)
             await pilot.press("f2")
-            await pilot.pause(0.2)
+            assert await wait_for(pilot, lambda: app.current_mode == "playground", 30)
+            await screen_ready(pilot)
             pid = app.kernel.km.provisioner.process.pid
         print("torch" in sys.modules, pid)
 
