@@ -68,7 +68,8 @@ def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
         out = subprocess.run([sys.executable, "-m", "tui", *command], capture_output=True, text=True,
                              env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
-        warnings = [line for line in out.stderr.splitlines() if line.startswith("torchtui: warning: ")]
+        prefix = "torchtui：警告：" if "zh" in command else "torchtui: warning: "  # (cli.warning, in each language)
+        warnings = [line for line in out.stderr.splitlines() if line.startswith(prefix)]
         assert len(warnings) == 1 and "config.toml" in warnings[0], out.stderr  # said once, on stderr
         assert ("TOML" in warnings[0]) and (("不是" in warnings[0]) == ("zh" in command)), warnings[0]
 

@@ -550,3 +550,44 @@ async def test_the_log_keeps_its_end_in_sight_when_the_live_panel_opens_under_a_
         # and the panel names that cell
         title = screen.live.query_one("#live-title")
         assert await wait_for(pilot, lambda: f"In [{number}]" in static_text(title), 10), static_text(title)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_kill_offer_shows_whole_at_80_columns(lang):
+    from tests.helpers import shown_lines
+    from tui.i18n import t
+
+    app = make_app(lang=lang)
+    async with running(app, size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); exec('while True: pass')")
+        assert await wait_for(pilot, lambda: app.kernel.running is not None)
+        await pilot.press("ctrl+c")
+        offer = t("pg.kill_offer")
+        status = app.screen.query_one("#run-status")
+        assert await wait_for(pilot, lambda: offer in static_text(status), 10)
+        await pilot.pause()
+        assert offer in shown_lines(status)[0]  # drawn whole, not cut at the line's end
+        await pilot.press("ctrl+c")
+        assert await wait_for(pilot, lambda: app.kernel.ready and app.kernel.running is None, 60)
+
+
+async def test_the_variables_pane_shows_whole_names_and_types_at_120_columns():
+    from tests.helpers import shown_lines
+
+    app = make_app()
+    async with running(app, size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        await type_cell(pilot, "train_x = torch.randn(100, 3)")
+        await type_cell(pilot, "model = nn.Sequential(nn.Linear(3, 1))")
+        await type_cell(pilot, "a_really_long_variable_name = torch.zeros(2, 3, 4, 5, dtype=torch.float64)")
+        table = app.screen.query_one("#vars")
+        assert await wait_for(pilot, lambda: table.row_count == 3, 30)
+        await pilot.pause()
+        shown = "\n".join(shown_lines(table))
+        for whole in ("train_x", "Sequential", "float32", "float64", "(2, 3, 4, 5)", "a_real…_name"):
+            assert whole in shown, whole
+        table.focus()
+        table.move_cursor(row=2)  # the elided name: whole in the details
+        details = app.screen.query_one("#var-details")
+        assert await wait_for(pilot, lambda: "a_really_long_variable_name:" in static_text(details), 30)

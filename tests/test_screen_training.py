@@ -170,3 +170,84 @@ async def test_the_previous_curve_is_this_tasks_last_run_and_the_x_axis_this_run
         assert "previous" in plot.render().plain and plot.previous == first_moons
         assert x_labels(plot)[-1] == 20  # the 30-epoch previous run is cut at 20
         assert x_labels(screen.query_one("#acc-plot"))[-1] == 20
+
+
+def footer_actions(screen) -> list[str]:
+    footer = screen.query("FittingFooter")
+    return [getattr(key, "action", "") for key in footer.first().children] if footer else []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_at_80x24_the_footer_shows_the_keys_of_the_moment_whole(lang):
+    """Idle: start. During a run (the form folded): pause, stop and the form's key. After: export
+    and the form's key. Each key whole: the footer leaves out those that do not fit, so the
+    ones the moment needs must come first."""
+    from tests.helpers import shown_lines
+
+    app = make_app(screen="train", lang=lang)
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and "start" in footer_actions(screen))
+        assert "export" not in footer_actions(screen) and "pause" not in footer_actions(screen)
+        await start_long_run(pilot)
+        assert screen.has_class("-form-folded")
+        during = {"start", "pause", "stop", "toggle_form", "help"}
+        assert await wait_for(pilot, lambda: during <= set(footer_actions(screen))), footer_actions(screen)
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: screen.result is not None, 60)
+        after = {"start", "export", "toggle_form", "help"}
+        assert await wait_for(pilot, lambda: after <= set(footer_actions(screen))), footer_actions(screen)
+        footer = screen.query_one("FittingFooter")
+        await pilot.pause()
+        for key in footer.children:
+            if getattr(key, "action", "") in after:  # whole, worded in the reader's language
+                assert key.description in "".join(shown_lines(key)), key.description
+                assert key.region.right <= footer.region.right
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_at_80x24_two_processes_keep_every_status_line_and_six_rows_per_plot(lang):
+    from tests.helpers import shown_lines
+
+    app = make_app(screen="train", lang=lang)
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+        screen.query_one("#f-epochs").value = "20"
+        screen.query_one("#f-processes").value = "2"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.result is not None, 180), static_text(screen.query_one("#tr-status"))
+        await pilot.pause(0.3)
+        status = screen.query_one("#tr-status")
+        lines = shown_lines(status)
+        said = "\n".join(lines)
+        for fact in ("w 4", "b ", "2 "):  # the learned, true and optimum lines, and the ranks
+            assert fact in said, said
+        assert said.count("\n") + 1 == len(status.content.lines(status.content_size.width))  # none cut
+        right = screen.query_one("#tr-right")
+        assert right.max_scroll_y == 0  # all of it on the screen
+        for plot in ("#loss-plot", "#fit-plot"):
+            assert screen.query_one(plot).size.height >= 11, plot  # 6 rows of curve, 5 of frame and words
+        assert status.region.bottom <= screen.query_one("#tr-plots").region.y
+
+
+async def test_the_focused_field_shows_at_once_and_tab_moves_through_the_fields_only():
+    app = make_app(screen="train")
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready and app.focused is screen.query_one("#f-samples"))
+        await pilot.pause(0.1)
+        focused_label = screen.query_one("#f-samples").parent.query_one(".field-label")
+        other_label = screen.query_one("#f-noise").parent.query_one(".field-label")
+        assert focused_label.rich_style.reverse and not other_label.rich_style.reverse
+        focused_bg = screen.query_one("#f-samples").rich_style.bgcolor.get_truecolor()
+        other_bg = screen.query_one("#f-noise").rich_style.bgcolor.get_truecolor()
+        assert sum(abs(a - b) for a, b in zip(focused_bg, other_bg, strict=True)) > 60  # not one shade
+        seen = []
+        for _ in range(20):
+            await pilot.press("tab")
+            await pilot.pause()
+            seen.append(app.focused.id if app.focused else None)
+        assert not [w for w in seen if w is None or not w.startswith("f-")], seen  # no buttons, nothing else
+        assert {"f-task", "f-optimizer", "f-loader", "f-device", "f-shuffle", "f-processes"} <= set(seen)

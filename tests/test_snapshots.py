@@ -70,3 +70,49 @@ def test_help(snap_compare):
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def picture(pilot) -> str:
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.2)
+    return pilot.app.export_screenshot()
+
+
+@EVERY
+async def test_training_during_and_after_a_run(snapshot, size, lang):
+    """One app start, three pictures: during a run (at 80x24 the form folds; then ctrl+b brings it
+    back: every panel open), and after it. The numbers that move (the run's progress, its timing)
+    are set to fixed ones once the run is paused."""
+    from dataclasses import replace
+
+    from pytest_textual_snapshot import SVGImageExtension
+
+    from engine.training import Progress
+    from tests.helpers import running, start_long_run
+
+    svg = snapshot.use_extension(SVGImageExtension)
+    app = make_app(screen="train", lang=lang)
+    async with running(app, size=size) as pilot:
+        await settle(pilot)
+        screen = await start_long_run(pilot)
+        await pilot.press("f6")
+        assert await wait_for(pilot, lambda: screen.paused, 30)
+        screen.handle_kernel_news = lambda news: None  # nothing the paused run still sends moves the picture
+        screen.latest = Progress(40, 100000, 50000, 114.5, (42.1,), 0.9, 25000.0, 4.0, True)
+        screen.loss_history = [2000.0 / (1 + i) + 114 for i in range(40)]
+        screen._plotted_at = screen._key_at = 0.0
+        screen.dirty = True
+        screen._redraw()
+        assert await picture(pilot) == svg(name="during")
+        if size == (80, 24):
+            await pilot.press("ctrl+b")
+            assert await picture(pilot) == svg(name="during_form_open")
+            await pilot.press("ctrl+b")
+        del screen.handle_kernel_news  # the stopped run's end must arrive
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: screen.result is not None, 60)
+        frozen = replace(screen.result, seconds=1.5, samples_per_s=25000.0, epochs=40, steps=50000,
+                         final_loss=114.5, weight=(42.1,), bias=0.9, stopped=True,
+                         loss_history=tuple(2000.0 / (1 + i) + 114 for i in range(40)))
+        screen._finished(screen.run_id, frozen)
+        assert await picture(pilot) == svg(name="after")

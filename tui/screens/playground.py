@@ -38,6 +38,21 @@ KILL_OFFER_S = 2.0  # after this long busy past ctrl+c, a second ctrl+c restarts
 # before the first frame, and those imports are among the slowest of start-up.
 
 
+NAME_CELLS, SHAPE_CELLS, TYPE_CELLS = 12, 12, 9  # the variables pane: longer ones are elided
+
+
+def elide(text: str, cells: int) -> str:
+    """`text` if it fits in `cells`, else its start and end around `…` (the whole is in the details)."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= cells:
+        return text
+    head, tail = text[:(cells - 1) - (cells - 1) // 2], text[len(text) - (cells - 1) // 2:]
+    while cell_len(head) + cell_len(tail) + 1 > cells:
+        head, tail = (head[:-1], tail) if len(head) >= len(tail) else (head, tail[1:])
+    return f"{head}…{tail}"
+
+
 def human_bytes(n: float) -> str:
     for unit in ("B", "K", "M", "G"):
         if n < 1024 or unit == "G":
@@ -52,7 +67,7 @@ class PlaygroundScreen(BaseScreen):
     DEFAULT_CSS = """
     #pg-main { height: 1fr; }
     #pg-left { width: 1fr; }
-    #pg-vars { width: 34; border-left: vkey $primary; }
+    #pg-vars { width: 48; border-left: vkey $primary; }
     PlaygroundScreen.-vars-folded #pg-vars { display: none; }
     #vars-title { text-style: bold; height: 1; }
     #vars { height: 1fr; }
@@ -158,7 +173,8 @@ class PlaygroundScreen(BaseScreen):
 
         self.output = self.query_one("#output", OutputLog)
         self.output.live = self.query_one("#live-line", Static)
-        self.output.write_note(t("pg.welcome"), "bold")
+        # someone else's kernel may hold other values under torch, np, …: it names those it has once ready
+        self.output.write_note(t("pg.welcome" if self.app.existing is None else "pg.welcome_attached"), "bold")
         for event in self.app.take_kernel_events():
             self.handle_kernel_event(event)
         self.editor.focus()
@@ -291,7 +307,7 @@ class PlaygroundScreen(BaseScreen):
             kept = getattr(cell, name)
             if len(kept) < CELL_TEXT_KEPT:
                 more = event.text[:CELL_TEXT_KEPT - len(kept)]
-                cut = "\n[… more output not kept]\n" if len(more) < len(event.text) else ""
+                cut = "\n" + t("pg.output_not_kept") + "\n" if len(more) < len(event.text) else ""
                 setattr(cell, name, kept + more + cut)
         elif isinstance(event, ev.CellDisplay) and not event.page:
             if event.number is not None:
@@ -458,6 +474,9 @@ class PlaygroundScreen(BaseScreen):
             self.output.write_note(t("pg.restarted"), "bold yellow")
         elif existing is not None:
             self.output.write_note(t("pg.attached_ready", name=name, version=event.torch_version), "bold")
+            if event.modules:
+                key = "pg.names_ready" if len(event.modules) > 1 else "pg.name_ready"
+                self.output.write_note(t(key, names=t("pg.names_sep").join(event.modules)), "dim")
         else:
             self.output.write_note(t("pg.ready", version=event.torch_version), "dim")
         if event.waiting:
@@ -489,7 +508,8 @@ class PlaygroundScreen(BaseScreen):
             parts.append(t("pg.running_unannounced", seconds=f"{time.monotonic() - unannounced.sent:.1f}"))
         if (running is not None or unannounced is not None) and self.interrupt_sent_at is not None \
                 and time.monotonic() - self.interrupt_sent_at > KILL_OFFER_S:
-            parts.append(t("pg.kill_offer"))
+            # in place of the seconds it has run: the line is one row, and the offer must show whole
+            parts[-1] = t("pg.kill_offer")
             style = "bold red"
         queued = len(kernel.queued) - (first_in_line is not None)
         if queued:
@@ -520,7 +540,8 @@ class PlaygroundScreen(BaseScreen):
         table = cast("DataTable", self.query_one("#vars"))
         table.clear()
         for v in variables:
-            table.add_row(v.name, v.shape, v.dtype, human_bytes(v.nbytes), key=v.name)
+            table.add_row(elide(v.name, NAME_CELLS), elide(v.shape, SHAPE_CELLS), elide(v.dtype, TYPE_CELLS),
+                          human_bytes(v.nbytes), key=v.name)
         if not variables:
             self.query_one("#var-details", Static).update("")
 

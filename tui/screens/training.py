@@ -16,6 +16,7 @@ from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
+from tui.widgets.wrapped import Wrapped
 
 if TYPE_CHECKING:
     from engine.training import Result, RunConfig
@@ -33,30 +34,40 @@ ETA_AFTER_S = 5.0  # runs longer than this show an estimate of the time left
 class TrainingScreen(BaseScreen):
     """A config form, live status, the loss and fit plots, and exports."""
 
+    # The focused field shows at once: its label in reverse video and the field in the accent
+    # colour (one shade of background was all it had). Each plot keeps 6 rows at least: should
+    # the status need more rows than are left, the right side scrolls rather than cut a line.
     DEFAULT_CSS = """
     #tr-form { width: 30; border-right: vkey $primary; }
     .field { height: 1; }
     .field-label { width: 11; }
+    .field.-focused .field-label { text-style: bold reverse; }
     .field-input { width: 1fr; height: 1; border: none; padding: 0; }
-    .field-input:focus { border: none; background: $boost; }
+    .field-input:focus { border: none; background: $accent 45%; }
     .field-input.-bad { background: $error 40%; }
+    .field-input.-bad:focus { background: $error 70%; }
     #tr-form Select { width: 1fr; }
+    #tr-form Select:focus > SelectCurrent { background: $accent 45%; }
+    #tr-form Checkbox:focus > .toggle--label { text-style: bold reverse; }
     #tr-form-error { height: auto; }
     #tr-buttons { height: 1; }
     #tr-buttons Button { margin-right: 1; min-width: 7; }
-    #tr-right { width: 1fr; }
-    #tr-summary { display: none; height: 1; padding: 0 1; color: $text-muted; }
+    #tr-right { width: 1fr; overflow-y: auto; }
+    #tr-summary { display: none; height: auto; padding: 0 1; color: $text-muted; }
     TrainingScreen.-form-folded #tr-form { display: none; }
     TrainingScreen.-form-folded #tr-summary { display: block; }
-    #tr-status { height: auto; max-height: 5; padding: 0 1; }
-    TrainingScreen.-ranks #tr-status { max-height: 6; }
-    TrainingScreen.-ranks.-tall #tr-status { max-height: 10; }
+    #tr-status { height: auto; padding: 0 1; }
     #tr-progress { height: 1; padding: 0 1; }
-    #tr-curves { height: 1fr; }
-    #loss-plot { height: 1fr; }
-    #acc-plot { height: 1fr; display: none; }
-    #fit-plot { height: 1fr; }
-    #boundary-plot { height: 1fr; display: none; }
+    TrainingScreen.-done.-short #tr-progress { display: none; }
+    #tr-plots { height: 1fr; }
+    #tr-curves { height: 1fr; min-height: 11; }
+    #loss-plot { height: 1fr; min-height: 11; }
+    #acc-plot { height: 1fr; min-height: 11; display: none; }
+    #fit-plot { height: 1fr; min-height: 11; }
+    #boundary-plot { height: 1fr; min-height: 11; display: none; }
+    TrainingScreen.-short #tr-plots { layout: horizontal; }
+    TrainingScreen.-short #tr-plots > * { width: 1fr; }
+    TrainingScreen.-short.-moons #tr-curves { width: 2fr; }
     TrainingScreen.-moons #acc-plot { display: block; }
     TrainingScreen.-moons #boundary-plot { display: block; }
     TrainingScreen.-moons #fit-plot { display: none; }
@@ -75,11 +86,12 @@ class TrainingScreen(BaseScreen):
         Binding("ctrl+r", "start", "tr.start", id="tr.start", tooltip="tip.tr.start", priority=True),
         Binding("f6", "pause", "tr.pause", id="tr.pause", tooltip="tip.tr.pause", priority=True),
         Binding("f7", "stop", "tr.stop", id="tr.stop", tooltip="tip.tr.stop", priority=True),
+        # (before the log scale: at 80 columns the footer has room for five of these)
+        Binding("ctrl+b", "toggle_form", "tr.form", id="tr.form", tooltip="tip.tr.form", priority=True),
+        Binding("f9", "export", "tr.export", id="tr.export", tooltip="tip.tr.export", priority=True),
         Binding("f8", "toggle_log", "tr.log", id="tr.log", tooltip="tip.tr.log", priority=True),
         Binding("ctrl+s", "toggle_smooth", "tr.smooth", id="tr.smooth", tooltip="tip.tr.smooth", priority=True,
                 show=False),
-        Binding("f9", "export", "tr.export", id="tr.export", tooltip="tip.tr.export", priority=True),
-        Binding("ctrl+b", "toggle_form", "tr.form", id="tr.form", tooltip="tip.tr.form", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -111,7 +123,7 @@ class TrainingScreen(BaseScreen):
         self.set_class(initial.task == "moons", "-moons")
         self.set_class(initial.task != "moons", "-regression")
         with Horizontal(id="tr-main"):
-            with VerticalScroll(id="tr-form"):
+            with VerticalScroll(id="tr-form", can_focus=False):  # (Tab: the fields, not the form)
                 with Horizontal(classes="field"):
                     yield Label(t("tr.f.task"), classes="field-label")
                     yield Select([(t(f"tr.task.{task}"), task) for task in TASKS], value=initial.task,
@@ -137,20 +149,28 @@ class TrainingScreen(BaseScreen):
                 yield Checkbox(t("tr.f.shuffle"), value=initial.shuffle, id="f-shuffle", compact=True)
                 yield Static("", id="tr-form-error")
                 with Horizontal(id="tr-buttons"):
-                    yield Button(t("tr.start"), id="b-start", compact=True, variant="primary")
-                    yield Button(t("tr.pause"), id="b-pause", compact=True)
-                    yield Button(t("tr.stop"), id="b-stop", compact=True)
+                    # Tab goes through the fields only: the buttons are for the mouse, and their keys
+                    # (in the footer) do the same
+                    for label, button_id, variant in (("tr.start", "b-start", "primary"), ("tr.pause", "b-pause", "default"),
+                                                      ("tr.stop", "b-stop", "default")):
+                        button = Button(t(label), id=button_id, compact=True, variant=variant)  # type: ignore[arg-type]
+                        button.can_focus = False
+                        yield button
             with Vertical(id="tr-right"):
                 yield Static("", id="tr-summary")
-                yield Static(t("tr.idle_moons" if initial.task == "moons" else "tr.idle"), id="tr-status")
+                yield Static(Wrapped(t("tr.idle_moons" if initial.task == "moons" else "tr.idle")), id="tr-status")
                 yield ProgressBar(total=100, show_eta=False, id="tr-progress")
-                with Horizontal(id="tr-curves"):
-                    yield LossPlot()
-                    yield LossPlot(id="acc-plot", x_label="plot.epoch")
-                yield FitPlot()
-                yield BoundaryPlot()
+                # stacked on a tall terminal; side by side on a short one, where stacked plots
+                # would each keep a row or two of curve (a plot needs 5 rows for its frame and words)
+                with Vertical(id="tr-plots"):
+                    with Horizontal(id="tr-curves"):
+                        yield LossPlot()
+                        yield LossPlot(id="acc-plot", x_label="plot.epoch")
+                    yield FitPlot()
+                    yield BoundaryPlot()
 
     def body_ready(self) -> None:
+        self.set_class(self.app.size.height < FOLD_BELOW_ROWS, "-short")
         self.query_one("#loss-plot", LossPlot).title = t("tr.plot.loss")
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(BoundaryPlot).title = t("tr.plot.boundary")
@@ -190,7 +210,7 @@ class TrainingScreen(BaseScreen):
         self.set_class(task == "moons", "-moons")
         self.set_class(task != "moons", "-regression")
         if not self.running and self.result is None and self.latest is None and self.is_mounted:
-            self.query_one("#tr-status", Static).update(t("tr.idle_moons" if task == "moons" else "tr.idle"))
+            self.query_one("#tr-status", Static).update(Wrapped(t("tr.idle_moons" if task == "moons" else "tr.idle")))
 
     @on(Select.Changed, "#f-task")
     def _task_chosen(self, event: Select.Changed) -> None:
@@ -221,7 +241,7 @@ class TrainingScreen(BaseScreen):
             bad = self.query(f"#f-{exc.field}")
             if bad:
                 bad.first().add_class("-bad")
-            error.update(Text(said_text(exc), style="bold red"))
+            error.update(Wrapped(said_text(exc), style="bold red"))
             return False
         error.update("")
         return True
@@ -255,16 +275,16 @@ class TrainingScreen(BaseScreen):
         self._plotted_loss, self._plotted_fit = (), ()
         self.run_id += 1
         self._show_task(cfg.task)
-        self.set_class(cfg.processes > 1, "-ranks")
-        self.set_class(self.app.size.height >= FOLD_BELOW_ROWS, "-tall")
+        self.set_class(False, "-done")
         self.query_one(FitPlot).points = None
         self.query_one(BoundaryPlot).points = None
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
-        self.query_one("#tr-status", Static).update(t("tr.preparing"))
+        self.query_one("#tr-status", Static).update(Wrapped(t("tr.preparing")))
         if self.app.size.height < FOLD_BELOW_ROWS or self.app.size.width < FOLD_BELOW_COLUMNS:
             self._fold(True)  # the plots take the room while the run goes
         self.dirty = True
         self.running, self.paused = True, False
+        self.refresh_bindings()  # the footer: this run's keys (pause, stop, the form)
         from dataclasses import asdict
 
         kernel, config, run_id = self.app.kernel, asdict(cfg), self.run_id
@@ -311,12 +331,14 @@ class TrainingScreen(BaseScreen):
         if run_id != self.run_id:
             return
         self.running = False
+        self.refresh_bindings()  # the footer: export, once there is a result
         status = self.query_one("#tr-status", Static)
         if error:
-            status.update(Text(error, style="bold red"))
+            status.update(Wrapped(error, style="bold red"))
             self.notify(error, severity="error", timeout=8)
             return
         self.result = r = result
+        self.set_class(True, "-done")  # (on a short terminal the finished progress bar gives its row)
         self.loss_history = list(r.loss_history)
         self.query_one("#tr-progress", ProgressBar).update(progress=r.epochs)
         self.dirty = True
@@ -345,14 +367,17 @@ class TrainingScreen(BaseScreen):
             summary.append(t("tr.moons_result", loss=f"{r.final_loss:.4f}", accuracy=f"{r.accuracy:.3f}",
                              samples=self.config.samples, hidden=r.hidden) + "\n")
             summary.append(t("tr.moons_floor", device=r.device), style="dim")
-            status.update(summary)
+            status.update(Wrapped(summary))
             return
-        summary.append(f"{t('tr.learned')} w {weights(r.weight)}  b {r.bias:.4f}  loss {r.final_loss:.4f}\n")
-        summary.append(f"{t('tr.true')} w {weights(r.true_weight)}  b {r.true_bias:.4f}\n")
-        summary.append(f"{t('tr.optimum')} w {weights(r.optimal_weight)}  b {r.optimal_bias:.4f}  "
-                       f"loss {r.optimal_loss:.4f}\n")
+        summary.append(t("tr.learned", w=weights(r.weight), b=f"{r.bias:.4f}", loss=f"{r.final_loss:.4f}") + "\n")
+        summary.append(t("tr.true", w=weights(r.true_weight), b=f"{r.true_bias:.4f}") + "\n")
+        summary.append(t("tr.optimum", w=weights(r.optimal_weight), b=f"{r.optimal_bias:.4f}",
+                         loss=f"{r.optimal_loss:.4f}") + "\n")
         summary.append(t("tr.floor", device=r.device), style="dim")
-        status.update(summary)
+        status.update(Wrapped(summary))
+
+    def on_resize(self, event) -> None:  # (BaseScreen's on_resize runs as well: Textual calls both)
+        self.set_class(event.size.height < FOLD_BELOW_ROWS, "-short")
 
     def on_key(self, _event) -> None:
         self._key_at = time.monotonic()
@@ -387,7 +412,7 @@ class TrainingScreen(BaseScreen):
                 done = (p.epoch if p.epoch_done else p.epoch - 0.5) / max(1, p.epochs)
                 if 0 < done < 1:
                     text += " · " + t("tr.eta", seconds=f"{p.elapsed * (1 - done) / done:.0f}")
-            self.query_one("#tr-status", Static).update(text)
+            self.query_one("#tr-status", Static).update(Wrapped(text))
             self.query_one("#tr-progress", ProgressBar).update(progress=p.epoch - (0 if p.epoch_done else 1))
         now = time.monotonic()
         typing = now - self._key_at < TYPING_PAUSE_S  # a plot build takes the UI ~25 ms: keys first
@@ -465,14 +490,43 @@ class TrainingScreen(BaseScreen):
         """Fold the settings to one line above the plots (ctrl+b brings the form back)."""
         if folded and self.config is not None:
             c = self.config
-            self.query_one("#tr-summary", Static).update(t(
+            self.query_one("#tr-summary", Static).update(Wrapped(t(
                 "tr.summary", samples=c.samples, features=c.features, noise=c.noise, batch=c.batch_size,
-                epochs=c.epochs, lr=c.lr, optimizer=c.optimizer, device=c.device))
+                epochs=c.epochs, lr=c.lr, optimizer=c.optimizer, device=c.device)))
         if folded and self.focused is not None and self.query_one("#tr-form") in self.focused.ancestors:
             self.set_focus(None)
         self.set_class(folded, "-form-folded")
+        self.refresh_bindings()
         if not folded:
             self.query_one("#f-samples", Input).focus()
+
+    def on_descendant_focus(self, event) -> None:
+        """The focused field's row is marked (its label in reverse video): Textual's :focus-within
+        does not restyle the label beside the field."""
+        for row in self.query(".field.-focused"):
+            row.remove_class("-focused")
+        parent = getattr(event.widget, "parent", None)
+        if parent is not None and parent.has_class("field"):
+            parent.add_class("-focused")
+
+    def on_descendant_blur(self, event) -> None:
+        if self.focused is None:
+            for row in self.query(".field.-focused"):
+                row.remove_class("-focused")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """The footer shows the keys this moment needs (at 80 columns they do not all fit): pause
+        and stop while a run goes, export once one finished, the form's key once there is a run
+        or the form is folded, the log scale once there is a curve."""
+        if action in ("pause", "stop"):
+            return self.running
+        if action == "export":
+            return self.result is not None
+        if action == "toggle_form":
+            return self.running or self.result is not None or self.has_class("-form-folded")
+        if action in ("toggle_log", "toggle_smooth"):
+            return self.running or self.result is not None
+        return True
 
     def action_toggle_form(self) -> None:
         self._fold(not self.has_class("-form-folded"))

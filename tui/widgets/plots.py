@@ -190,7 +190,7 @@ class BoundaryPlot(Plot):
         self.points: tuple[list[list[float]], list[int]] | None = None
         self.extent: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
         self.grid: tuple[int, int] = (1, 1)
-        self.title = "decision boundary"
+        self.title = t("tr.plot.boundary")
 
     def set_points(self, xs: list[list[float]], labels: list[int], extent, grid) -> None:
         self.points, self.extent, self.grid = (xs, labels), tuple(extent), tuple(grid)
