@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from engine.autograd import HIDDEN, Graph, Recording
-from engine.i18n import text
+from engine.i18n import counted, text
 from engine.tensors import shape_text
 
 
@@ -37,7 +37,7 @@ def graph_lines(graph: Graph, current: int | None = None, lang: str = "en") -> l
     draw(graph.root, "", True, True)
     if graph.hidden:
         leaves = ", ".join(label for label, _ in graph.hidden_leaves)
-        lines.append(text("graph.more_leaves" if leaves else "graph.more", lang, n=graph.hidden, leaves=leaves))
+        lines.append(text(counted("graph.more_leaves" if leaves else "graph.more", graph.hidden), lang, n=graph.hidden, leaves=leaves))
     return lines
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from engine.i18n import Said, said
+from engine.i18n import Said, counted, said
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -626,10 +626,10 @@ def _check_leaf(run, label, item, g64, spread, f0, f_terms, is_random, below_ear
                                fd=_num(fd_c), verdict=verdict, recorded=_fmt(r), expected=_fmt(fd)))
     else:
         tolerances[label] = 0.0
-        said_lines.append(said("check.line_nonfinite", name=label, count=len(picked), verdict=verdict))
+        said_lines.append(said(counted("check.line_nonfinite", len(picked)), name=label, count=len(picked), verdict=verdict))
     for kind, count in nonfinite.items():
         if count:
-            said_lines.append(said(f"check.nonfinite.{kind}", name=label, n=count, count=len(picked)))
+            said_lines.append(said(counted(f"check.nonfinite.{kind}", len(picked)), name=label, n=count, count=len(picked)))
     if example_bad is not None:
         c, r, fd = example_bad
         said_lines.append(said("check.nonfinite_example", name=label, where=_where(base.shape, c, is_complex),

@@ -41,6 +41,12 @@ def text(key: str, lang: str = "en", /, **values: Any) -> str:
         return words
 
 
+def counted(key: str, n: int, /) -> str:
+    """`key`, or its `key_one` variant where `n` is 1 and the catalog has one: English says
+    "1 cell", "1 step", where the plural wording would say "1 cells"."""
+    return f"{key}_one" if n == 1 and f"{key}_one" in catalog("en") else key
+
+
 def _worded(value: Any, lang: str) -> Any:
     """A value as it goes into a sentence: a Said in words, a list of them joined by "; "."""
     if isinstance(value, Said):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine.i18n import SaidError
+from engine.i18n import SaidError, counted
 from engine.plotdata import compact, downsample
 
 ROWS = 15  # plot height: fits the output log of an 80x24 terminal
@@ -55,7 +55,7 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
     finite = torch.isfinite(values)
     left_out = int((~finite).sum())
     if left_out == values.numel():
-        raise PlotError("plot.err.nonfinite", name=name, count=left_out)
+        raise PlotError(counted("plot.err.nonfinite", left_out), name=name, count=left_out)
     kept = values[finite]
     low, high = float(kept.min()), float(kept.max())
     facts = f" · {shape} {dtype} {device} · {compact(low)} … {compact(high)}"

@@ -46,11 +46,11 @@ class TensorSummary:
     def line(self, lang: str | None = None) -> str:
         """One line in `lang` (the language this process prints in unless told):
         `shape (2, 3) · float32 · cpu · requires_grad · min -1.2 max 2.3 …`."""
-        from engine.i18n import spoken, text
+        from engine.i18n import counted, spoken, text
 
         lang = lang or spoken()
         if self.layout == "nested":
-            parts = [text("summary.nested", lang, n=self.shape[0]), self.dtype, self.device]
+            parts = [text(counted("summary.nested", self.shape[0]), lang, n=self.shape[0]), self.dtype, self.device]
         else:
             parts = [text("summary.shape", lang, shape=shape_text(self.shape)), self.dtype, self.device]
             if self.layout != "strided":
@@ -191,14 +191,14 @@ def short_repr(t, limit: int = 12) -> str:
     Tensors without plain values say what they are instead (in the language this process prints in)."""
     import torch
 
-    from engine.i18n import say
+    from engine.i18n import counted, say
 
     data = t.detach()
     if not regular(data):
         if data.is_meta:
             return say("value.meta")
         if getattr(data, "is_nested", False):
-            return say("value.nested", n=data.size(0))
+            return say(counted("value.nested", data.size(0)), n=data.size(0))
         if data.numel() <= limit:
             return short_repr(data.to_dense(), limit)
         stored = data._nnz() if data.layout == torch.sparse_coo else data.values().numel()

@@ -122,7 +122,7 @@ def test_more_ranks_than_gpus_is_refused_with_the_count(monkeypatch):
                                                           devices.DeviceInfo("cuda:0", "GPU")])
     with pytest.raises(ConfigError) as info:
         check_world(make_config(device="cuda"), 2)
-    assert info.value.field == "processes" and "1 are available" in str(info.value)
+    assert info.value.field == "processes" and "GPUs available: 1" in str(info.value)
     assert check_world(make_config(device="cpu"), 4) == ("cpu", "gloo")
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from engine.i18n import LANGUAGES, Said, catalog, speak, text
+from engine.i18n import LANGUAGES, Said, catalog, counted, speak, text
 
-__all__ = ["LANGUAGES", "catalog", "language", "language_from_locale", "said_text", "set_language", "t"]
+__all__ = ["LANGUAGES", "catalog", "counted", "language", "language_from_locale", "said_text", "set_language", "t"]
 _current = "en"
 
 

@@ -8,7 +8,7 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
-from tui.i18n import language, t
+from tui.i18n import counted, language, t
 
 if TYPE_CHECKING:
     from engine.config import Config
@@ -181,7 +181,7 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
         say(t("cli.train.ddp_rates", rates=rates, total=f"{distributed.samples_per_s:,.0f}"))
         say(t("cli.train.ddp_equal", difference=f"{distributed.weights_max_difference:g}"))
     else:
-        say(t("cli.train.speed", steps=result.steps, seconds=f"{result.seconds:.2f}",
+        say(t(counted("cli.train.speed", result.steps), steps=result.steps, seconds=f"{result.seconds:.2f}",
               rate=f"{result.samples_per_s:,.0f}", device=result.device))
     if args.export_script:
         from engine import exports

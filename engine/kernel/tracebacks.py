@@ -75,20 +75,20 @@ def _user_frames(tb: types.TracebackType | None, callers: bool) -> tuple[list[li
 def _shown(runs: list[list]) -> tuple[list[tuple], dict[int, str]]:
     """The frames to show (three of a repeated line) and the notes to put after some of them
     (by the frame's index): how many more times a line repeated, how many frames were cut."""
-    from engine.i18n import say
+    from engine.i18n import counted, say
 
     items: list[tuple] = []  # (frame, lasti, lineno) or ("note", words, frames it stands for)
     for frame, lasti, lineno, times in runs:
         items += [(frame, lasti, lineno)] * min(times, REPEATS_SHOWN)
         if times > REPEATS_SHOWN:
             more = times - REPEATS_SHOWN
-            items.append(("note", say("traceback.repeated", n=f"{more:,}"), more))
+            items.append(("note", say(counted("traceback.repeated", more), n=f"{more:,}"), more))
     frames = [i for i, item in enumerate(items) if item[0] != "note"]
     if len(frames) > FRAMES_SHOWN:
         half = FRAMES_SHOWN // 2
         first, last = frames[half - 1], frames[-half]
         cut = sum(item[2] if item[0] == "note" else 1 for item in items[first + 1:last])
-        items = [*items[:first + 1], ("note", say("traceback.cut_frames", n=f"{cut:,}"), cut), *items[last:]]
+        items = [*items[:first + 1], ("note", say(counted("traceback.cut_frames", cut), n=f"{cut:,}"), cut), *items[last:]]
     shown: list[tuple] = []
     notes: dict[int, str] = {}
     for item in items:

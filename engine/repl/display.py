@@ -44,11 +44,11 @@ def byte_count(n: int) -> str:
 
 def _irregular(t) -> str | None:
     """What can be said of a tensor without a regular shape (a nested tensor, say)."""
-    from engine.i18n import say
+    from engine.i18n import counted, say
 
     parts = []
     if getattr(t, "is_nested", False):
         shapes = ", ".join(str(tuple(c.shape)) for c in list(t.unbind())[:4]) + (" …" if t.size(0) > 4 else "")
-        parts.append(say("summary.nested_shapes", n=t.size(0), shapes=shapes))
+        parts.append(say(counted("summary.nested_shapes", t.size(0)), n=t.size(0), shapes=shapes))
     parts += [str(t.dtype).removeprefix("torch."), str(t.device), str(t.layout).removeprefix("torch.")]
     return " · ".join(parts)

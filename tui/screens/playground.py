@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from tui.asking import Answer, ask, stale
-from tui.i18n import said_text, t
+from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
 
 if TYPE_CHECKING:
@@ -355,7 +355,7 @@ class PlaygroundScreen(BaseScreen):
         except Exception as exc:  # noqa: BLE001 - nbformat refusing an odd output, say
             self.output.write_note(t("pg.save_failed", path=path, error=f"{type(exc).__name__}: {exc}"), "bold red")
             return
-        self.output.write_note(t("pg.saved", cells=len(cells), path=written), "green")
+        self.output.write_note(t(counted("pg.saved", len(cells)), cells=len(cells), path=written), "green")
 
     def _current_cell(self):
         """The cell at the top of the output when it is scrolled back, else the last one."""
@@ -376,7 +376,7 @@ class PlaygroundScreen(BaseScreen):
         if self.output in self.selections and (selected := self.get_selected_text()):
             # text picked with the mouse in the output log
             self.app.copy_to_clipboard(selected)
-            self.notify(t("pg.copied_selection", chars=len(selected)), timeout=4)
+            self.notify(t(counted("pg.copied_selection", len(selected)), chars=len(selected)), timeout=4)
             self.clear_selection()
             self.editor.focus()
             return
@@ -391,7 +391,7 @@ class PlaygroundScreen(BaseScreen):
         def chosen(kind: str | None) -> None:
             if kind:
                 self.app.copy_to_clipboard(parts[kind])
-                self.notify(t("pg.copied", what=t(f"pg.copy_{kind}"), number=cell.number,
+                self.notify(t(counted("pg.copied", len(parts[kind])), what=t(f"pg.copy_{kind}"), number=cell.number,
                               chars=len(parts[kind])), timeout=4)
             self.editor.focus()
 

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from tui.asking import Answer, ask, stale
-from tui.i18n import said_text, t
+from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 from tui.widgets.wrapped import Wrapped
@@ -349,7 +349,7 @@ class TrainingScreen(BaseScreen):
 
         summary = Text()
         rate = distributed.samples_per_s if distributed is not None else r.samples_per_s
-        summary.append(t("tr.done" if not r.stopped else "tr.stopped", epochs=r.epochs, seconds=f"{r.seconds:.2f}",
+        summary.append(t(counted("tr.done" if not r.stopped else "tr.stopped", r.epochs), epochs=r.epochs, seconds=f"{r.seconds:.2f}",
                          rate=f"{rate:,.0f}") + "\n", style="bold green")
         assert self.config is not None  # (the run that finished was started from it)
         if distributed is not None:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from engine.plotdata import downsample
 from tui.asking import Answer, ask
-from tui.i18n import t
+from tui.i18n import counted, t
 from tui.widgets.plots import LossPlot
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class LivePanel(Vertical, can_focus=True):
         steps = max((s.count for s in self.series.values()), default=0)
         more = len(self.series) - shown
         extra = " · " + t("live.more", count=more) if more > 0 else ""
-        return t("live.title", run=self.run, values=values, steps=f"{steps:,}") + extra
+        return t(counted("live.title", steps), run=self.run, values=values, steps=f"{steps:,}") + extra
 
     # --- keys ---------------------------------------------------------------------------------
     def action_log_scale(self) -> None:
