@@ -16,8 +16,7 @@ async def test_training_runs_and_summarises():
         screen = app.screen
         epochs = screen.query_one("#f-epochs")
         epochs.value = "0"
-        await pilot.pause(0.05)
-        assert "epochs" in static_text(screen.query_one("#tr-form-error"))
+        assert await wait_for(pilot, lambda: "epochs" in static_text(screen.query_one("#tr-form-error")), 10)
         epochs.value = "30"
         await pilot.pause(0.05)
         await pilot.press("ctrl+r")
@@ -82,7 +81,7 @@ async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
         await pilot.pause(0.05)
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: screen.result is not None, 60)
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: not screen.dirty, 10)  # the redraw tick has drawn the run's end
         plot = screen.query_one("#loss-plot").render().plain.splitlines()
         labels = [line.split("┤")[0].strip() for line in plot if "┤" in line]
         assert labels and all(len(label) <= 8 for label in labels), labels
@@ -97,7 +96,8 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
     app = make_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = await start_long_run(pilot)
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: screen.has_class("-form-folded")
+                              and all(screen.query_one(p).size.height >= 8 for p in ("#loss-plot", "#fit-plot")), 10)
         assert screen.has_class("-form-folded")
         assert "epochs 100000" in static_text(screen.query_one("#tr-summary"))
         for plot in ("#loss-plot", "#fit-plot"):
@@ -237,9 +237,9 @@ async def test_the_focused_field_shows_at_once_and_tab_moves_through_the_fields_
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.focused is screen.query_one("#f-samples"))
-        await pilot.pause(0.1)
         focused_label = screen.query_one("#f-samples").parent.query_one(".field-label")
         other_label = screen.query_one("#f-noise").parent.query_one(".field-label")
+        assert await wait_for(pilot, lambda: focused_label.rich_style.reverse, 10)  # (the row marked on focus)
         assert focused_label.rich_style.reverse and not other_label.rich_style.reverse
         focused_bg = screen.query_one("#f-samples").rich_style.bgcolor.get_truecolor()
         other_bg = screen.query_one("#f-noise").rich_style.bgcolor.get_truecolor()
