@@ -81,7 +81,9 @@ async def test_playground_multiline_history_and_completion():
         assert not hint.has_class("-shown")
         await pilot.press("backspace", *"[torch.ones(1)], ")
         await pilot.press("enter")  # submitted before the answer came: no hint is left behind
-        await pilot.pause(0.5)
+        assert await wait_for(pilot, lambda: not any(w.name == "Signature" and not w.is_finished
+                                                     for w in app.workers), 10)  # the answer came
+        await pilot.pause()  # (and was handled)
         assert not hint.has_class("-shown")
 
 
@@ -240,7 +242,7 @@ async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies
             screen.run_source(f"for k in range(12): print('cell{i}', k)")
         screen.run_source("6 * 7")
         assert await wait_for(pilot, lambda: "Out[5]: 42" in log_text(app), 30)
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: output.max_scroll_y > 0 and output.scroll_y == output.max_scroll_y, 10)
         bottom = output.scroll_y
         await pilot.press("pageup")
         assert output.scroll_y < bottom and app.focused is screen.editor
@@ -269,7 +271,7 @@ async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f
         screen, output = app.screen, app.screen.output
         screen.run_source("print('alpha beta')\nprint('gamma 你好 delta')")
         assert await wait_for(pilot, lambda: "gamma" in log_text(app), 30)
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: output.scroll_y == output.max_scroll_y, 10)  # (following the end)
         rows = [strip.text.rstrip() for strip in output.lines]
         first = rows.index("alpha beta")
         top = first - round(output.scroll_y)
@@ -279,14 +281,14 @@ async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f
         end = len("gamma 你") + 1  # the column where 好 starts (你 takes two)
         await pilot.hover(output, offset=(end - left, top + 1))
         await pilot.mouse_up(output, offset=(end - left, top + 1))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: screen.get_selected_text() == "beta\ngamma 你好", 10), \
+            screen.get_selected_text()
         assert screen.get_selected_text() == "beta\ngamma 你好"
         picked = output.render_line(top)  # the selection is drawn
         styles = {seg.text: seg.style for seg in picked if seg.text.strip()}
         assert any("beta" in text for text in styles) and not any("alpha beta" in text for text in styles)
         await pilot.press("f7")
-        await pilot.pause(0.1)
-        assert copied == ["beta\ngamma 你好"]
+        assert await wait_for(pilot, lambda: copied == ["beta\ngamma 你好"], 10), copied
         assert app.focused is screen.editor and not screen.selections
 
 
@@ -304,14 +306,19 @@ async def test_tensors_are_printed_to_the_width_of_the_output_log():
             cell = list(screen.session_cells.values())[-1]
             return text_of(cell.value).split("\n")
 
-        await pilot.pause(0.5)  # the width reaches the kernel
+        def width_told() -> bool:  # the log's width sent to the kernel, and its answer back
+            return (screen._log_width > 0 and screen._width_timer is None and screen._width_sent == screen._log_width
+                    and not any(w.name == "WidthSet" and not w.is_finished for w in app.workers))
+
+        assert await wait_for(pilot, width_told, 10)
         narrow = await value_lines(1)
         width = output.scrollable_content_region.width
         assert len(narrow) == 4 and max(map(len, narrow)) <= width, (width, narrow)
         # a value of several lines starts under Out[n], so its rows line up in the log
         assert f"Out[1]:\n{narrow[0]}" in log_text(app)
+        narrow_width = screen._log_width
         await pilot.resize_terminal(180, 30)
-        await pilot.pause(0.8)
+        assert await wait_for(pilot, lambda: screen._log_width > narrow_width and width_told(), 10)
         wide = await value_lines(2)
         assert len(wide) == 2, wide  # each row of 12 on one line
 
@@ -376,7 +383,7 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
         app.kernel.cells["unannounced"] = Cell("sum(range(10**11))", time.monotonic() - 2)
         try:
             screen._update_run_status()
-            await pilot.pause(0.1)
+            assert await wait_for(pilot, lambda: "● running" in static_text(screen.query_one("#run-status")), 10)
             status = static_text(screen.query_one("#run-status"))
             assert "● running 2." in status and "queued" not in status, status
             assert screen.check_action("interrupt", ()) is True  # ctrl+c stops it
@@ -453,8 +460,8 @@ async def test_the_seed_program_as_one_cell_draws_its_figure_in_the_log(tmp_path
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: app.focused is screen.editor, 5)
         screen.run_source(f"%save {tmp_path}/fig.png")
-        await pilot.pause(0.2)
-        assert (tmp_path / "fig.png").read_bytes() == output.figures[0]
+        saved = tmp_path / "fig.png"
+        assert await wait_for(pilot, lambda: saved.exists() and saved.read_bytes() == output.figures[0], 30)
 
 
 async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_the_log(tmp_path):
@@ -472,7 +479,8 @@ async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_t
         assert panel.series["half"].count == 10_000 and panel.series["half"].last == 4999.5
         assert panel.series["loss"].last == 9.0  # the last value, read from the tensor
         assert panel.shown and app.focused is screen.editor  # shown without taking the keys
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: [str(plot.title) for plot in panel.query("LossPlot")] == ["loss", "half"],
+                              10)
         titles = [str(plot.title) for plot in panel.query("LossPlot")]
         assert titles == ["loss", "half"]  # two plots side by side at 80 columns
         # a new cell is a new run; the one before stays as the faint curve
