@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 from engine.i18n import LANGUAGES
@@ -47,6 +49,37 @@ class _Parser(argparse.ArgumentParser):
 
         sys.stderr.write(t("cli.error", prog=self.prog, message=message) + "\n")
         raise SystemExit(2)
+
+
+@contextmanager
+def argparse_in_catalog() -> Iterator[None]:
+    """argparse's own words in the reader's language while the CLI builds and parses: argparse
+    looks each of its messages up through its module-level gettext functions `argparse._` and
+    `argparse.ngettext` ("invalid choice: %(value)r …", "expected one argument"); these are
+    replaced here by a lookup in the catalog, whose `argparse.*` keys hold argparse's English
+    messages exactly (their %-placeholders kept), and put back afterwards. A message of another
+    Python's argparse that the catalog lacks stays in English."""
+    from tui.i18n import catalog, counted, t
+
+    keys = {words: key for key, words in catalog("en").items() if key.startswith("argparse.")}
+    saved = {name: getattr(argparse, name) for name in ("_", "ngettext")}
+
+    def words(message: str) -> str:
+        key = keys.get(message)
+        return t(key) if key else message
+
+    def counted_words(singular: str, plural: str, n: int) -> str:
+        key = keys.get(plural)
+        return t(counted(key, n)) if key else singular if n == 1 else plural
+
+    replaced = {"_": words, "ngettext": counted_words}
+    for name, function in replaced.items():
+        setattr(argparse, name, function)
+    try:
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(argparse, name, function)
 
 
 def fail(message: str) -> int:
@@ -160,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_mod.load()
     i18n.set_language(asked_language(argv) or cfg.language or i18n.language_from_locale())
     try:
-        args = build_parser().parse_args(argv)
+        with argparse_in_catalog():
+            args = build_parser().parse_args(argv)
     except SystemExit as stop:  # a usage error (said on stderr, 2), or --help (0)
         return stop.code if isinstance(stop.code, int) else 2
     if args.version:
