@@ -305,8 +305,8 @@ def _restore_modules(states: list) -> None:
         if d.keys() != attrs.keys() or any(d[k] is not v for k, v in attrs.items()):
             d.clear()
             d.update(attrs)
-        for k, v in inner.items():
-            if d[k] != v:
+        for k, v in inner.items():  # by identity: `!=` on the dicts would compare the tensors
+            if d[k].keys() != v.keys() or any(d[k][n] is not x for n, x in v.items()):
                 d[k].clear()
                 d[k].update(v)
 

@@ -174,6 +174,22 @@ def test_a_random_forward_is_re_run_from_its_recorded_state_and_the_learners_sta
     assert after_check[1:] == (random.random(), np.random.rand())
 
 
+def test_a_forward_that_rebinds_a_buffer_of_many_elements_is_checked_and_the_buffer_put_back():
+    """`self.ema = self.ema * 0.9 + ...` rebinds a registered buffer on every forward: the check
+    completes, and afterwards the module holds the very buffer object it had, float32 as before."""
+    ns = run("torch.manual_seed(0)\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+             "        self.lin = nn.Linear(3, 2)\n        self.register_buffer('ema', torch.zeros(3))\n"
+             "    def forward(self, x):\n        self.ema = self.ema * 0.9 + x.mean(0) * 0.1\n"
+             "        return self.lin(x)\nm = M()\nX = torch.randn(4, 3)")
+    m = ns["m"]
+    inspection = inspections.from_expression("m(X).pow(2).sum()", ns)
+    ema, values = m.ema, m.ema.clone()
+    check = inspections.check(inspection.token)
+    assert check.verdicts == {"m.lin.weight": "ok", "m.lin.bias": "ok"}, check.lines()
+    assert m.ema is ema and m._buffers["ema"] is ema
+    assert m.ema.dtype == torch.float32 and torch.equal(m.ema, values)
+
+
 def test_every_recorded_leaf_appears_checked_or_with_why():
     ns = run("w = torch.tensor([2., 3.], requires_grad=True)\nv = torch.tensor([1., 5.], requires_grad=True)\n"
              "h = v * 2")
