@@ -96,6 +96,10 @@ async def test_output_of_a_thread_after_its_cell_is_shown_and_kept_and_escape_ke
         assert log.index("late") < log.index("again") < log.index("Out[3]: 2") < log.index("In [2], later") \
             < log.index("and again"), log[-800:]
         assert log.count("In [2], later") == 1
+        # and the cell that runs, printing on after that, is named again above what it prints next
+        screen.handle_kernel_event(ev.CellStream(list(screen.session_cells)[2], "stdout", "mine again\n"))
+        log = log_text(app)
+        assert log.index("and again") < log.index("In [3], continued") < log.index("mine again")
         # Escape leaves the editor; what is typed next still goes to it
         await pilot.press("escape")
         assert screen.focused is not screen.editor

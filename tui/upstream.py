@@ -108,6 +108,7 @@ class _TolerantDecoder(codecs.IncrementalDecoder):
 
     def reset(self) -> None:
         self._utf8.reset()
+        self._paste = PasteEscapes()
 
     def getstate(self) -> tuple[bytes, int]:
         return self._utf8.getstate()
