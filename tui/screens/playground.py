@@ -234,10 +234,13 @@ class PlaygroundScreen(BaseScreen):
             if event.text.endswith("\n"):  # (an unfinished line waits for the rest of it)
                 out.finish_output(event.cell)
         elif isinstance(event, ev.CellStream):
+            self._back_to(event.cell)
             out.write_output(event.cell, event.text, event.name)
         elif isinstance(event, ev.CellDisplay):
             if event.late:
                 self._late_output(event.cell)
+            else:
+                self._back_to(event.cell)
             out.finish_output(event.cell)
             if event.page:
                 out.write_page(event.data)
@@ -287,6 +290,12 @@ class PlaygroundScreen(BaseScreen):
         cell = self.session_cells.get(cell_id)
         if cell_id != self._last_cell and cell is not None:
             self.output.write_note(t("pg.late_output", number=cell.number), "dim")
+            self._last_cell = cell_id
+
+    def _back_to(self, cell_id: str) -> None:
+        """A running cell's output after late output of another cell: under a line naming it again."""
+        if cell_id != self._last_cell and (cell := self.session_cells.get(cell_id)) is not None:
+            self.output.write_note(t("pg.output_continued", number=cell.number), "dim")
             self._last_cell = cell_id
 
     # --- the session as cells: %save, copy ------------------------------------------------
