@@ -40,7 +40,11 @@ def _library_code(code: types.CodeType) -> bool:
 def _user_frames(tb: types.TracebackType | None, callers: bool) -> tuple[list[list], int]:
     """The user's frames as runs: [frame, lasti, lineno, times] for a line met `times` times in a
     row (library frames between them do not break the row), and how many library frames were
-    left out. A recursion 10**6 deep is one run, walked once."""
+    left out. A recursion 10**6 deep is one run, walked once.
+
+    callers: the exception was caught in library code (IPython's display formatter, say) rather
+    than where the cell ran, so the user's frames that called it (the cell's line that showed the
+    value) are above the traceback's first frame; they come first, as Python shows them."""
     runs: list[list] = []
     hidden = 0
 
@@ -108,19 +112,6 @@ def _rebuilt(frames: list[tuple]) -> types.TracebackType | None:
     return rebuilt
 
 
-def own_frames(tb: types.TracebackType | None, callers: bool = False) -> tuple[types.TracebackType | None, int]:
-    """A traceback of the user's frames only (rebuilt, the original is untouched) and how many
-    library frames were left out. With no frame of the user's, the original is kept.
-
-    callers: the exception was caught in library code (IPython's display formatter, say) rather
-    than where the cell ran, so the user's frames that called it (the cell's line that showed the
-    value) are above the traceback's first frame; they come first, as Python shows them."""
-    runs, hidden = _user_frames(tb, callers)
-    if not runs:
-        return None, 0
-    return _rebuilt([(f, lasti, lineno) for f, lasti, lineno, times in runs for _ in range(times)]), hidden
-
-
 def _cut(entry: str, limit: int) -> str:
     """`entry` (one frame's text, or the exception's) within `limit` characters: its start and
     end, and how much was left out between them."""
@@ -171,12 +162,13 @@ def _earlier(value: BaseException) -> list[tuple[BaseException, bool]]:
 def install(ip) -> None:
     from IPython.core.error import UsageError
 
-    def shaped(shell, etype, value, tb, tb_offset, callers) -> list[str]:
+    def shaped(shell, etype, value, tb, tb_offset, callers, walked=None) -> list[str]:
         """One exception's traceback, its earlier ones (cause, context) left to the caller: the
-        user's frames, a repeated line three times and then counted, at most FRAMES_SHOWN."""
+        user's frames, a repeated line three times and then counted, at most FRAMES_SHOWN.
+        `walked`: what _user_frames already found for `tb`, so a deep traceback is walked once."""
         from engine.i18n import say
 
-        runs, hidden = _user_frames(tb, callers)
+        runs, hidden = walked if walked is not None else _user_frames(tb, callers)
         frames, notes = _shown(runs)
         short = _rebuilt(frames)
         earlier = (value.__cause__, value.__context__)
@@ -211,14 +203,15 @@ def install(ip) -> None:
         return [traceback._cause_message if cause else traceback._context_message]  # type: ignore[attr-defined]
 
     def show(shell, etype, value, tb, tb_offset=None, callers=False):
-        if issubclass(etype, UsageError):  # a % command used wrongly: its message is all there is to say
+        walked = None if issubclass(etype, UsageError) else _user_frames(tb, callers)
+        if walked is None:  # a % command used wrongly: its message is all there is to say
             stb = [f"UsageError: {value}"]
-        elif issubclass(etype, SyntaxError) and not _user_frames(tb, callers)[0]:
+        elif issubclass(etype, SyntaxError) and not walked[0]:
             # the cell itself does not parse: its line and the caret, as Python shows them, with
             # no frame of IPython's parser above them
             stb = shell.SyntaxTB.structured_traceback(etype, value, [])
         else:
-            stb = shaped(shell, etype, value, tb, tb_offset, callers)
+            stb = shaped(shell, etype, value, tb, tb_offset, callers, walked)
             earlier = _earlier(value)
             for older, cause in earlier[:EARLIER_SHOWN]:
                 stb = [*shaped(shell, type(older), older, older.__traceback__, 0, False),
