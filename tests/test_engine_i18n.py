@@ -37,3 +37,56 @@ def test_language_from_locale():
     assert i18n.language_from_locale({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
     assert i18n.language_from_locale({"LC_MESSAGES": "zh_TW"}) == "zh"
     assert i18n.language_from_locale({}) == "en"
+
+
+# Keys the code builds at run time, by prefix, each with the fragment of code that builds it (which
+# must still be there): a catalog key under one of these prefixes counts as used.
+BUILT = (
+    ("ag.example.", 'f"ag.example.{key}.title"'),  # engine/grad_examples.py, tui/screens/autograd.py
+    ("check.nonfinite.", 'f"check.nonfinite.{kind}"'),  # engine/gradcheck.py
+    ("path.kind.", 'f"path.kind.{key}"'),  # engine/paths.py
+    ("tour.", "f\"tour.{ch['id']}.\""),  # engine/tour.py: every chapter's words, from lessons/tour.json
+    ("kernel.restarted", 'f"kernel.{status}"'),  # tui/kernel/session.py
+    ("kernel.lost", 'f"kernel.{status}"'),
+    ("kernel.signal.", 'f"kernel.signal.{name}"'),
+    ("tip.", 'f"tip.{mode}"'),  # tui/app.py: a screen's tip (tooltips are literals, so checked apart)
+    ("screen.", 'f"screen.{mode}"'),
+    ("ex.", 'f"ex.{k}"'),  # tui/screens/export.py
+    ("tr.f.", 'f"tr.f.{name}"'),  # tui/screens/training.py
+    ("tr.task.", 'f"tr.task.{task}"'),
+    ("snippet.", 'f"snippet.{key}"'),  # tui/screens/pickers.py
+    ("pg.copy_", 'f"pg.copy_{kind}"'),  # tui/screens/playground.py
+    ("cli.train.", '"cli.train." + name'),  # tui/train_cli.py
+    ("argparse.", 'startswith("argparse.")'),  # tui/cli.py: argparse's English messages, looked up by value
+)
+# Textual's own words for the command palette's key (a binding it adds itself), which the footer
+# words through the catalog as it does every binding's
+TEXTUAL = ("palette", "Open the command palette")
+
+
+def test_every_key_is_used_by_the_code():
+    """A key nothing says any more is found: every catalog key is a string literal in engine/ or
+    tui/ (KEY_one goes with KEY, see counted()), or under a prefix the code builds keys from."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    import textual.app
+
+    root = Path(__file__).parent.parent
+    sources = [p.read_text(encoding="utf-8") for d in ("engine", "tui") for p in sorted((root / d).rglob("*.py"))]
+    literals = {node.value for source in sources for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    code = "\n".join(sources)
+    for prefix, fragment in BUILT:
+        assert fragment in code, f"{prefix}: {fragment} is built nowhere now; drop it from BUILT"
+    textual_source = inspect.getsource(textual.app)
+    for words in TEXTUAL:
+        assert f'"{words}"' in textual_source, f"Textual no longer says {words!r}; drop it from TEXTUAL"
+    prefixes = tuple(prefix for prefix, _ in BUILT)
+
+    def used(key: str) -> bool:
+        return key in literals or key.startswith(prefixes) or key in TEXTUAL
+
+    unused = [key for key in catalog("en") if not (used(key) or key.endswith("_one") and used(key[:-4]))]
+    assert not unused, f"catalog keys nothing uses: {unused}"
