@@ -116,3 +116,40 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
                          loss_history=tuple(2000.0 / (1 + i) + 114 for i in range(40)))
         screen._finished(screen.run_id, frozen)
         assert await picture(pilot) == svg(name="after")
+
+
+@EVERY
+async def test_playground_with_every_panel_open(snapshot, size, lang):
+    """The Playground with a few tensors in the namespace, the variables pane shown (F6 brings it
+    back at 80 columns, where it starts folded) and the live panel open after a short live() loop.
+    Every value is fixed (no random data), and the cell is quick: no time is shown."""
+    from pytest_textual_snapshot import SVGImageExtension
+
+    from tests.helpers import running
+    from tests.test_zh import screen_lines
+
+    svg = snapshot.use_extension(SVGImageExtension)
+    app = make_app(lang=lang)
+    async with running(app, size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.run_source("x = torch.arange(6.0).reshape(2, 3)\n"
+                          "w = torch.ones(3, requires_grad=True)\n"
+                          "mask = x > 2\n"
+                          "for step in range(20):\n"
+                          "    live(loss=10 / (step + 1), accuracy=step / 20)")
+        assert await wait_for(pilot, lambda: screen.live is not None and "accuracy" in screen.live.series
+                              and screen.live.series["accuracy"].count == 20, 60), log_text(app)[-800:]
+        assert await wait_for(pilot, lambda: app.kernel.running is None and not app.kernel.queued, 30)
+        if screen.has_class("-vars-folded"):
+            await pilot.press("f6")
+        assert await wait_for(pilot, lambda: not screen.has_class("-vars-folded"), 10)
+
+        def plotted() -> list[str]:  # one plot per PLOT_MIN_WIDTH columns: at 80 beside the pane, one
+            titles = [str(plot.title) for plot in screen.live.query("LossPlot")]
+            return titles if not screen.live.dirty and titles == ["loss", "accuracy"][:len(titles)] else []
+
+        assert await wait_for(pilot, lambda: bool(plotted()), 10)
+        app.clear_notifications()  # (live.appeared: a toast that would time out)
+        assert await wait_for(pilot, lambda: "mask" in "\n".join(screen_lines(app)), 20)  # the pane drawn
+        assert await picture(pilot) == svg(name="open")
