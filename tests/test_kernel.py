@@ -194,6 +194,8 @@ def test_timeit_takes_ipythons_options_and_synchronises_each_run(kernel):
         cell = kernel.run("%%timeit -n 3 -r 2 -p 2 y = x + 1\ny @ y")
         assert cell.ok and "2 runs, 3 loops each" in cell.output, cell.text()
         assert kernel.run("len(syncs)").value == "8"
+        one = kernel.run("%timeit -n 1 -r 1 x @ x")  # counted(): a count of one in the singular
+        assert one.ok and "1 run, 1 loop each" in one.output, one.text()
         kept = kernel.run("r = %timeit -q -o -n 5 -r 1 x @ x\nr.loops, r.repeat")
         assert kept.ok and kept.output == "" and kept.value == "(5, 1)", kept.text()
         assert "%timeit" in kernel.run("%timeit").text()  # nothing to time: how to use it

@@ -32,8 +32,6 @@ NEVER_ONE = {
     "tour.check.huge": "said only beyond a million elements",
     "traceback.cut_chars": "a traceback is cut only beyond thousands of characters",
     "magic.timeit_slowest": "{ratio} is a ratio above 1",
-    "magic.timeit_runs": "magic.timeit_run_one is its singular",
-    "magic.timeit_loops": "magic.timeit_loop_one is its singular",
 }
 
 
@@ -46,7 +44,7 @@ def test_every_count_that_can_be_one_has_a_singular_wording():
     for key in en:
         if key.endswith("_one") and key != "snippet.reshape_minus_one":  # (reshape and -1)
             base = key.removesuffix("_one")
-            assert base in en or base + "s" in en, key  # (magic.timeit_run_one: of magic.timeit_runs)
+            assert base in en, key
             assert key in zh, f"{key} has no Chinese words"
             assert not re.search(r"\b1 (?:" + NOUNS + r")\b", en[key]), en[key]
     assert set(NEVER_ONE) <= set(en), set(NEVER_ONE) - set(en)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import timeit
 from contextlib import contextmanager
 
-from engine.i18n import say
+from engine.i18n import counted, say
 from engine.kernel.bridge import bridge
 
 
@@ -62,8 +62,8 @@ def timeit_magic(line: str = "", cell: str | None = None, local_ns: dict | None 
             print(say("magic.timeit_slowest", ratio=f"{worst / best:.2f}"))
         precision = int(getattr(opts, "p", 3))  # IPython's default
         print(say("magic.timeit", mean=_duration(result.average, precision), std=_duration(result.stdev, precision),
-                  runs=say("magic.timeit_runs", n=f"{result.repeat:,}") if result.repeat != 1 else say("magic.timeit_run_one"),
-                  loops=say("magic.timeit_loops", n=f"{result.loops:,}") if result.loops != 1 else say("magic.timeit_loop_one")))
+                  runs=say(counted("magic.timeit_runs", result.repeat), n=f"{result.repeat:,}"),
+                  loops=say(counted("magic.timeit_loops", result.loops), n=f"{result.loops:,}")))
     return result if "o" in opts else None
 
 
