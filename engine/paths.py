@@ -165,10 +165,25 @@ def check_size(path: Path, status: os.stat_result, limit: int) -> None:
         raise UnsafeFile(path, "err.path.too_big", limit=_megabytes(limit))
 
 
-def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+def own_link_target(path: Path) -> Path | None:
+    """Where `path` leads when it is a symbolic link (a dotfiles checkout's, say) to a regular file
+    of this user's: that file's real path. None when it is no link, or a link to anything else."""
+    path = Path(path)
+    if not path.is_symlink():
+        return None
+    real = Path(os.path.realpath(path))
+    try:
+        status = os.stat(real, follow_symlinks=False)
+    except OSError:
+        return None
+    return real if stat.S_ISREG(status.st_mode) and status.st_uid == os.getuid() else None
+
+
+def open_regular(path: Path, flags: int, mode: int = 0o600, own: bool = False) -> int:
     """os.open of a file torchtui keeps (history, its lock): a regular file or a new one, never
     through a symbolic link (O_NOFOLLOW), never blocking on a FIFO (O_NONBLOCK, then fstat). Raises
-    UnsafeFile for anything else."""
+    UnsafeFile for anything else. `own`: the file must also be this user's (own_link_target()'s,
+    checked again on what was opened)."""
     path = Path(path)
     try:
         fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
@@ -183,6 +198,9 @@ def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     if not stat.S_ISREG(status.st_mode):
         os.close(fd)
         raise UnsafeFile(path, "err.path.write_kind", kind=kind_of(status.st_mode))
+    if own and status.st_uid != os.getuid():  # the link's file was swapped for another's meanwhile
+        os.close(fd)
+        raise UnsafeFile(path, "err.path.foreign_link")
     return fd
 
 

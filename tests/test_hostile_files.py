@@ -251,7 +251,7 @@ def test_a_config_file_linked_from_elsewhere_is_still_read(tmp_path):
     assert config.load(tmp_path / "config.toml").device == "cpu"
 
 
-def test_history_never_appends_through_a_link_nor_blocks_on_its_lock(tmp_path):
+def test_history_appends_through_a_link_only_to_the_users_own_file_nor_blocks_on_its_lock(tmp_path):
     from engine.repl.history import History
 
     elsewhere = tmp_path / "elsewhere"
@@ -259,10 +259,15 @@ def test_history_never_appends_through_a_link_nor_blocks_on_its_lock(tmp_path):
     link = tmp_path / "history"
     link.symlink_to(elsewhere)
     history = bounded(History, link)
-    assert history.entries == ["old = 1"]  # read through the link
+    assert history.entries == ["old = 1"]  # read through the link (a dotfiles checkout's)
     bounded(history.append, "new = 2")
-    assert "symbolic link" in history.take_warning()
-    assert elsewhere.read_text() == '{"t": 0, "src": "old = 1"}\n'  # not written through it
+    assert history.take_warning() is None and os.path.islink(link)
+    assert bounded(History, link).entries == ["old = 1", "new = 2"]  # and written through it
+    (tmp_path / "dev-null-history").symlink_to("/dev/null")  # no regular file of the user's
+    refused = bounded(History, tmp_path / "dev-null-history")
+    assert "symbolic link" in refused.take_warning() and refused.entries == []
+    bounded(refused.append, "x = 1")
+    assert refused.take_warning() is None and os.readlink(tmp_path / "dev-null-history") == "/dev/null"
     fifo_lock = tmp_path / "h2.lock"
     os.mkfifo(fifo_lock)
     try:

@@ -1,5 +1,7 @@
 """Cell history that survives a killed process: one os.write of one JSON line per cell, O_APPEND,
-mode 0600, bounded (compacted through a temp file and os.replace), torn or corrupt files healed."""
+mode 0600, bounded (compacted through a temp file and os.replace), torn or corrupt files healed.
+A history that is a symbolic link (dotfiles) is read and written through only to a regular file
+of the user's; to anything else it is neither, said once."""
 
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ class History:
     def __init__(self, path: Path | None = None, max_entries: int = MAX_ENTRIES) -> None:
         # not created here: a read-only or broken state folder means a history kept in memory
         self.path = Path(path) if path else paths.state_dir(create=False) / "history"
+        # a link to a regular file of the user's (dotfiles) is read and written through: that file
+        self.linked = paths.own_link_target(self.path)
+        self.file = self.linked or self.path
         self.max_entries = max_entries
         self.entries: list[str] = []
         self.warning: str | None = None
@@ -29,13 +34,18 @@ class History:
         self._load()
 
     def _load(self) -> None:
+        if self.linked is None and self.path.is_symlink():  # to anything else: not read either
+            error = paths.UnsafeFile(self.path, "err.path.foreign_link").strerror
+            self.warning = say("warn.history.unreadable", path=str(self.path), error=error)
+            self._writable = False
+            return
         try:  # a regular file only: a FIFO would hang the start, /dev/zero fill the memory
-            raw = paths.read_regular(self.path, MAX_BYTES)
+            raw = paths.read_regular(self.file, MAX_BYTES)
         except FileNotFoundError:
             return
         except paths.UnsafeFile as exc:  # moved out of the way (never opened): a new history starts
             try:
-                aside = paths.set_aside(self.path)
+                aside = paths.set_aside(self.file)
             except OSError:
                 pass
             else:
@@ -62,9 +72,9 @@ class History:
                     continue  # a write cut short by a kill: drop just that line
                 bad += 1
         if bad:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            aside = self.file.with_name(f"{self.file.name}.corrupt-{int(time.time())}")
             try:
-                os.replace(self.path, aside)
+                os.replace(self.file, aside)
             except OSError as exc:
                 self._cannot_write(exc)
                 return
@@ -79,7 +89,8 @@ class History:
 
     def _open(self) -> int:
         paths.ensure_private_dir(self.path.parent)
-        fd = paths.open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)  # no FIFO, no link
+        # no FIFO, no link (the file a link of the user's leads to is opened itself, if still theirs)
+        fd = paths.open_regular(self.file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, own=self.linked is not None)
         os.fchmod(fd, 0o600)
         return fd
 
@@ -145,7 +156,7 @@ class History:
                 entries = on_disk if on_disk is not None else self.entries
                 entries = entries[-self.max_entries:]
                 body = "".join(json.dumps({"t": 0, "src": s}, ensure_ascii=False) + "\n" for s in entries)
-                paths.write_private(self.path, body)
+                paths.write_private(self.file, body)
             finally:
                 os.close(lock)
         except OSError as exc:
@@ -153,7 +164,7 @@ class History:
 
     def _read_entries(self) -> list[str] | None:
         try:
-            raw = paths.read_regular(self.path, MAX_BYTES)
+            raw = paths.read_regular(self.file, MAX_BYTES)
         except OSError:
             return None
         out = []
