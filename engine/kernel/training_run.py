@@ -154,9 +154,6 @@ class TrainingRun:
                              features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
         return data
 
-    # Pause and resume answer with the run's state once the request took effect: the app shows
-    # that, not a `paused` flag in the progress events (the last of those was sent before the
-    # pause and arrives after it, and a paused run sends none).
     def pause(self) -> bool | None:
         """Pause the run going on; True (paused), or None when no run is going."""
         if self.trainer is None:

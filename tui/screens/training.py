@@ -479,7 +479,8 @@ class TrainingScreen(BaseScreen):
         wanted = answer.context.get("paused")
         if wanted is None or stale(self, answer) or answer.context["run"] != self.run_id or not self.running:
             return  # a stop, or overtaken by a later F6 or run
-        # the kernel's word on the run's state (None: the run had just ended); a refused request
+        # the kernel's word on the run's state, not a progress event's (the last one was sent
+        # before the pause and arrives after it); None: the run had just ended; a refused request
         # leaves the run as it was
         said = answer.result if not answer.error else not wanted
         if said is not None and said != self.paused:
