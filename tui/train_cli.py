@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tui.i18n import counted, language, t
+from tui.words import shown
 
 if TYPE_CHECKING:
     from engine.config import Config
@@ -24,10 +25,6 @@ FLAGS = {  # flag -> RunConfig field
 SHOWN_CHARS = 24  # of a rejected value: a 5,000-digit number is not echoed whole
 
 
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
-
-
 def whole(low: int, high: int, high_words: str = ""):
     """An argparse type: a whole number from `low` to `high`, else an error that names the range."""
 
@@ -39,7 +36,7 @@ def whole(low: int, high: int, high_words: str = ""):
             value = None
         if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(t("cli.whole_range", low=low, high=high_words or high,
-                                               value=_shown(text)))
+                                               value=shown(text, SHOWN_CHARS)))
         return value
 
     parse.range = (low, high)  # type: ignore[attr-defined]
@@ -56,7 +53,7 @@ def number(low: float, high: float, above_low: bool = False):
             value = math.nan
         if not (low < value <= high if above_low else low <= value <= high):  # NaN is in no range
             key = "cli.above_range" if above_low else "cli.number_range"
-            raise argparse.ArgumentTypeError(t(key, low=f"{low:g}", high=f"{high:g}", value=_shown(text)))
+            raise argparse.ArgumentTypeError(t(key, low=f"{low:g}", high=f"{high:g}", value=shown(text, SHOWN_CHARS)))
         return value
 
     parse.range = (low, high)  # type: ignore[attr-defined]
