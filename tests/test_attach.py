@@ -286,6 +286,14 @@ MALFORMED = {
     "scheme unknown": ({"signature_scheme": "hmac-nope"}, "signature_scheme is 'hmac-nope'"),
     "scheme not hmac": ({"signature_scheme": "sha256"}, "signature_scheme is 'sha256'"),
     "missing port": ({"hb_port": ...}, "(no hb_port)"),
+    # A lone surrogate is valid JSON but no UTF-8: a socket path, a key and a host are all encoded.
+    "ipc ip not UTF-8": ({"transport": "ipc", "ip": "\ud800"}, "ip is '\\ud800', which UTF-8 cannot encode"),
+    "key not UTF-8": ({"key": "\ud800"}, "key is '\\ud800', which UTF-8 cannot encode"),
+    "scheme not UTF-8": ({"signature_scheme": "hmac-\ud800"}, "signature_scheme is 'hmac-\\ud800'"),
+    # hashlib has it, but it is a hash of any length, which HMAC cannot use.
+    "scheme shake": ({"signature_scheme": "hmac-shake_128"}, "signature_scheme is 'hmac-shake_128'"),
+    "scheme not a hash": ({"signature_scheme": "hmac-file_digest"}, "signature_scheme is 'hmac-file_digest'"),
+    "long ip elided": ({"ip": "h" * 300}, "ip is '" + "h" * 40 + "…', not a host name"),
 }
 
 
@@ -365,6 +373,48 @@ def test_a_fifo_or_a_folder_is_not_read(tmp_path):
             bounded(lambda path=path: read_connection(path))
 
 
+def test_a_fifo_put_in_place_of_the_file_after_its_check_is_not_read(tmp_path, monkeypatch):
+    """The file is checked to be a regular one, then opened: a FIFO swapped in between must not
+    block the open, which sees what it opened."""
+    from tui.kernel.attach import AttachError, read_connection
+
+    regular = write_connection(tmp_path, "regular", {})
+    fifo = tmp_path / "kernel-swapped.json"
+    os.mkfifo(fifo)
+    real_stat, before_swap = os.stat, os.stat(regular)
+
+    def stat(path, *args, **kwargs):  # the check sees the file that was there before the swap
+        return before_swap if os.fspath(path) == str(fifo) else real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(AttachError, match="not a regular file"):
+        bounded(lambda: read_connection(fifo))
+
+
+def test_settings_the_kernel_client_refuses_are_one_line_not_a_traceback():
+    """Past read_connection's checks (a file rewritten since), what jupyter_client or zmq refuse
+    while the key is tried is an AttachError, which the command line says in one line."""
+    from tui.kernel.attach import AttachError, accepts_key
+
+    for changes in ({"signature_scheme": "hmac-shake_128"}, {"key": "\ud800"}, {"ip": "\ud800", "transport": "ipc"}):
+        with pytest.raises(AttachError) as refused:
+            bounded(lambda changes=changes: accepts_key({**GOOD, **changes}, timeout=0.2))
+        said = str(refused.value)
+        assert "\n" not in said and said.startswith("cannot use this connection file"), said
+
+
+def test_a_hostile_file_in_the_runtime_folder_is_skipped_when_no_file_is_named(notebook_kernel, jupyter_dirs):
+    """Copies of a live kernel's file, newer than it, with settings no client can use: passed
+    over like any other file that is not a connection file, and the live kernel is found."""
+    from tui.kernel.attach import find
+
+    info = json.loads(Path(notebook_kernel.connection_file).read_text())
+    for name, changes in {"ipc": {"transport": "ipc", "ip": "\ud800"}, "key": {"key": "\ud800"},
+                          "shake": {"signature_scheme": "hmac-shake_128"}}.items():
+        (jupyter_dirs / f"kernel-hostile-{name}.json").write_text(json.dumps({**info, **changes}))
+    assert find("") == Path(notebook_kernel.connection_file)
+
+
 def test_a_malformed_file_is_said_in_the_readers_language(tmp_path):
     from tui import i18n
     from tui.kernel.attach import AttachError, read_connection
@@ -379,7 +429,8 @@ def test_a_malformed_file_is_said_in_the_readers_language(tmp_path):
 
 
 def test_heartbeat_check_of_an_address_zmq_refuses_does_not_hang():
-    """A socket zmq refused to connect was left open, and context.term() waited for it for ever."""
+    """A socket zmq refuses to connect is closed all the same: context.term() waits for ever on
+    any socket left open."""
     from tui.kernel.attach import answering
 
     refused = {**GOOD, "transport": "ipc", "ip": "/tmp/" + "d" * 300}
@@ -387,7 +438,9 @@ def test_heartbeat_check_of_an_address_zmq_refuses_does_not_hang():
 
 
 @pytest.mark.parametrize("changes", [{"hb_port": "abc"}, {"transport": "bogus"}, {"hb_port": None},
-                                     {"transport": "ipc", "ip": "/tmp/" + "d" * 300}])
+                                     {"transport": "ipc", "ip": "/tmp/" + "d" * 300},
+                                     {"transport": "ipc", "ip": "\ud800"}, {"key": "\ud800"},
+                                     {"signature_scheme": "hmac-shake_128"}])
 def test_existing_with_a_malformed_file_is_one_line_and_exit_2_at_once(changes, tmp_path):
     path = write_connection(tmp_path, "bad", changes)
     try:
@@ -410,7 +463,7 @@ def wrong_key_copy(km, folder: Path) -> Path:
 
 def test_existing_with_a_wrong_key_is_one_line_and_exit_2(notebook_kernel, tmp_path):
     """The kernel answers its heartbeat (which is not signed) but drops every request signed with
-    another key, so it used to sit at "attaching…" for two minutes."""
+    another key: without this check the app sits at "attaching…" until its wait runs out."""
     wrong = wrong_key_copy(notebook_kernel, tmp_path)
     try:
         done = subprocess.run([sys.executable, "-m", "tui", "--existing", str(wrong)], capture_output=True,
@@ -419,7 +472,8 @@ def test_existing_with_a_wrong_key_is_one_line_and_exit_2(notebook_kernel, tmp_p
         pytest.fail("torchtui --existing waited on a kernel that does not take the file's key")
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
-    assert "does not accept this file's key" in done.stderr and wrong.name in done.stderr, done.stderr
+    assert "does not answer requests signed with this file's key (a wrong key, or a kernel too busy to answer)" \
+        in done.stderr and wrong.name in done.stderr, done.stderr
     from tui.kernel.attach import find
 
     assert find(notebook_kernel.connection_file) == Path(notebook_kernel.connection_file)  # the right key
@@ -448,5 +502,67 @@ def test_the_app_attaching_with_a_wrong_key_says_so_soon(notebook_kernel, tmp_pa
     except TimeoutError:
         pytest.fail("still attaching after 30 s")
     ready = [e for e in said if isinstance(e, ev.KernelReady)]
-    assert ready and ready[0].error and "does not accept this file's key" in ready[0].error, said
+    assert ready and ready[0].error and "does not answer requests signed with this file's key" in ready[0].error, said
     assert notebook_kernel.is_alive()
+
+
+def attach_session(km, monkeypatch, wait_for_ready):
+    """The KernelReady of a session attaching to `km` as to a kernel that does not answer
+    kernel_info on its control channel (older than ipykernel 6.10), with the client's
+    wait_for_ready replaced by `wait_for_ready(client, real, timeout)`."""
+    import asyncio
+    import queue
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    from tui.kernel import events as ev
+    from tui.kernel.session import KernelSession
+
+    control = KernelSession._control
+
+    async def no_control_info(self, msg_type, content, timeout=10.0):
+        if msg_type == "kernel_info_request":
+            raise queue.Empty
+        return await control(self, msg_type, content, timeout)
+
+    real = AsyncKernelClient.wait_for_ready
+
+    async def waited(self, timeout=None):
+        return await wait_for_ready(self, real, timeout)
+
+    monkeypatch.setattr(KernelSession, "_control", no_control_info)
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", waited)
+    said: list = []
+
+    async def attach() -> None:
+        session = KernelSession(said.append, existing=Path(km.connection_file))
+        try:
+            await asyncio.wait_for(session.start(), 60)
+        finally:
+            await session.shutdown()
+
+    asyncio.run(attach())
+    return [e for e in said if isinstance(e, ev.KernelReady)][0]
+
+
+def test_an_attached_kernel_that_answers_only_on_its_shell_is_waited_for_once(notebook_kernel, monkeypatch):
+    waits: list = []
+
+    async def wait_for_ready(client, real, timeout):
+        waits.append(timeout)
+        return await real(client, timeout=timeout)
+
+    ready = attach_session(notebook_kernel, monkeypatch, wait_for_ready)
+    assert not ready.error, ready
+    assert len(waits) == 1, waits
+    assert notebook_kernel.is_alive()
+
+
+def test_an_attached_kernel_that_dies_while_attaching_is_not_said_to_have_a_wrong_key(notebook_kernel, monkeypatch):
+    """The key was checked (it answered a request signed with it): a kernel that dies before its
+    shell answers is said as such, not as a wrong key."""
+    async def wait_for_ready(client, real, timeout):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    ready = attach_session(notebook_kernel, monkeypatch, wait_for_ready)
+    assert ready.error and "Kernel died before replying" in ready.error and "key" not in ready.error, ready

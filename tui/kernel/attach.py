@@ -4,15 +4,17 @@ live one from the connection file of a dead one, before the app starts."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
-import stat
 import sys
 import time
 from pathlib import Path
 
+from engine.paths import UnsafeFile, read_regular
 from tui.i18n import t
+from tui.words import shown
 
 NEEDED = ("transport", "ip", "key", "shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
@@ -22,11 +24,9 @@ KEY_S = 2.0  # how long a kernel that answers its heartbeat has to answer a requ
 NEWEST_TRIED = 20  # without a file named, this many of the newest connection files are pinged
 MAX_FILE_BYTES = 64 * 1024  # Jupyter's are about 300 bytes
 # The longest Unix socket path: sun_path less its closing NUL (108 bytes on Linux, 104 on macOS
-# and the BSDs). zmq refuses a longer ipc address, and a socket it refused to connect used to
-# be left open, which made the context's term() wait for ever.
+# and the BSDs). zmq refuses a longer ipc address; refused here, before any socket is made.
 MAX_IPC_PATH = (104 if sys.platform == "darwin" or "bsd" in sys.platform else 108) - 1
 HOST = re.compile(r"[A-Za-z0-9._:%-]{1,253}")  # a host name, an IPv4 or IPv6 address
-SHOWN_CHARS = 40  # of a bad value, in a message
 
 # Run on the kernel (as a user expression: no output, nothing left in the namespace) to load
 # torchtui's engine there; its value is the engine's version.
@@ -43,11 +43,6 @@ def runtime_dir() -> Path:
     return Path(jupyter_runtime_dir())
 
 
-def _shown(value: object) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
-
-
 def read_connection(path: Path) -> dict:
     """The connection file's contents, checked to be one that can be connected to: every check
     that needs no socket is made here, before any socket is made (a malformed file is one line and
@@ -56,17 +51,16 @@ def read_connection(path: Path) -> dict:
     def bad(why: str, /, **values: object) -> AttachError:
         return AttachError(t("attach.bad_file", path=repr(str(path)), why=t(why, **values)))
 
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read, /dev/zero never end it
-            raise bad("attach.why.regular")
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
+    try:  # a FIFO would block the read and /dev/zero never end it: neither is read
+        raw = read_regular(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise AttachError(t("attach.missing", path=repr(str(path)))) from None
+    except UnsafeFile as exc:
+        if exc.said.code == "err.path.too_big":
+            raise bad("attach.why.size", most=f"{MAX_FILE_BYTES // 1024} KiB") from None
+        raise bad("attach.why.regular") from None
     except OSError as exc:
         raise AttachError(t("attach.unreadable", path=repr(str(path)), error=exc.strerror or exc)) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise bad("attach.why.size", most=f"{MAX_FILE_BYTES // 1024} KiB")
     try:
         info = json.loads(raw)
     except RecursionError:  # [[[[…]]]] thousands deep
@@ -80,28 +74,44 @@ def read_connection(path: Path) -> dict:
         raise bad("attach.why.missing", key=missing[0])
     transport = info["transport"]
     if transport not in TRANSPORTS:
-        raise bad("attach.why.transport", value=_shown(transport), choices=" / ".join(TRANSPORTS))
+        raise bad("attach.why.transport", value=shown(transport), choices=" / ".join(TRANSPORTS))
     for key in PORTS:
         port = info[key]
         if type(port) is not int or not 1 <= port <= 65535:  # (not bool, not 1.5, not "abc")
-            raise bad("attach.why.port", key=key, value=_shown(port))
+            raise bad("attach.why.port", key=key, value=shown(port))
     for key in ("ip", "key", "signature_scheme"):
         if key in info and not isinstance(info[key], str):
-            raise bad("attach.why.text", key=key, value=_shown(info[key]))
+            raise bad("attach.why.text", key=key, value=shown(info[key]))
+        try:  # JSON may hold a lone surrogate; a socket path, a key and a host are all encoded
+            info.get(key, "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad("attach.why.utf8", key=key, value=shown(info[key])) from None
     ip = info["ip"]
     if transport == "tcp" and not HOST.fullmatch(ip):
-        raise bad("attach.why.host", value=_shown(ip))
+        raise bad("attach.why.host", value=shown(ip))
     if transport == "ipc":
         if not ip or "\0" in ip:
-            raise bad("attach.why.host", value=_shown(ip))
+            raise bad("attach.why.host", value=shown(ip))
         longest = max(len(os.fsencode(f"{ip}-{info[key]}")) for key in PORTS)
         if longest > MAX_IPC_PATH:
             raise bad("attach.why.ipc_path", length=longest, most=MAX_IPC_PATH)
     scheme = info.get("signature_scheme", "hmac-sha256")
-    digest = scheme[len("hmac-"):] if scheme.startswith("hmac-") else ""
-    if digest not in hashlib.algorithms_available or not callable(getattr(hashlib, digest, None)):
-        raise bad("attach.why.scheme", value=_shown(scheme))
+    if not _signs(scheme[len("hmac-"):] if scheme.startswith("hmac-") else ""):
+        raise bad("attach.why.scheme", value=shown(scheme))
     return info
+
+
+def _signs(digest: str) -> bool:
+    """Whether jupyter_client can sign with hmac-`digest`: it takes hashlib's attribute of that
+    name as HMAC's digestmod. hashlib has hashes HMAC cannot use (shake_128, of any length) and
+    callables that are no hash at all (hashlib.new)."""
+    if digest not in hashlib.algorithms_available:
+        return False
+    try:
+        hmac.new(b"", b"", digestmod=getattr(hashlib, digest)).hexdigest()
+    except Exception:  # noqa: BLE001 - whatever HMAC raises, that scheme cannot sign
+        return False
+    return True
 
 
 def url(info: dict, channel: str) -> str:
@@ -155,25 +165,33 @@ def accepts_key(info: dict, timeout: float = KEY_S) -> bool:
     """Whether the kernel answers a kernel_info request signed with the file's key. A kernel drops
     a message whose signature is wrong without a word, so a wrong key is only seen as silence: the
     request goes on the control channel (answered even while a cell runs) and the shell channel
-    (for kernels that answer only there), and any answer within `timeout` will do."""
+    (for kernels that answer only there), and any answer within `timeout` will do. A kernel busy
+    on both (an older one running a long cell) is silent too. Settings the client cannot use are
+    an AttachError, never a traceback: read_connection refuses those it knows of, and this is the
+    net for the rest (a file rewritten since, a jupyter_client that checks more)."""
     import zmq
     from jupyter_client.session import Session
 
-    session = Session(key=info["key"].encode(), signature_scheme=info.get("signature_scheme", "hmac-sha256"))
     context = zmq.Context()
     sockets = []
     try:
-        poller = zmq.Poller()
-        for channel in ("control", "shell"):
-            socket = context.socket(zmq.DEALER)
-            socket.linger = 0
-            sockets.append(socket)
-            try:
-                socket.connect(url(info, channel))
-            except zmq.ZMQError:
-                continue
-            session.send(socket, "kernel_info_request", {})
-            poller.register(socket, zmq.POLLIN)
+        try:
+            session = Session(key=info["key"].encode(),
+                              signature_scheme=info.get("signature_scheme", "hmac-sha256"))
+            poller = zmq.Poller()
+            for channel in ("control", "shell"):
+                socket = context.socket(zmq.DEALER)
+                socket.linger = 0
+                sockets.append(socket)  # closed below whatever happens next: term() waits for every socket
+                try:
+                    socket.connect(url(info, channel))
+                except zmq.ZMQError:
+                    continue
+                session.send(socket, "kernel_info_request", {})
+                poller.register(socket, zmq.POLLIN)
+        except Exception as exc:  # noqa: BLE001 - said in one line, like a malformed file
+            error = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line
+            raise AttachError(t("attach.unusable", error=error)) from None
         end = time.monotonic() + timeout
         while poller.sockets and (left := end - time.monotonic()) > 0:
             for socket, _ in poller.poll(int(left * 1000) + 1):

@@ -242,22 +242,22 @@ class KernelSession:
     async def _attached_info(self) -> dict | None:
         """An attached kernel may be busy with a notebook's long cell, which holds its main shell:
         its heartbeat and control channel answer all the same (ipykernel 6.10 and later), and
-        attaching goes on through a subshell. None from a kernel that only answers on the shell."""
+        attaching goes on through a subshell. None from a kernel that only answers on the shell:
+        _connect waits for that one as for its own kernels."""
         if not await self._wait_heartbeat(True, 60.0):
             raise TimeoutError(t("kernel.no_heartbeat"))
+        # The same key check as the command line's, made again for what got past it (a test's
+        # app, a file its owner rewrote since): a kernel drops a request signed with another key
+        # without a word, and only a short wait tells that silence from a slow answer.
+        from tui.kernel.attach import accepts_key, read_connection
+
+        assert self.existing is not None  # (attached)
+        if not await asyncio.to_thread(accepts_key, read_connection(self.existing)):
+            raise TimeoutError(t("kernel.wrong_key"))
         try:
             return await self._control("kernel_info_request", {}, timeout=3.0)
         except Exception:  # noqa: BLE001 - an older kernel, or one that does not say (queue.Empty)
-            pass
-        # A kernel drops requests signed with another key without a word: one that beats but
-        # answers on neither channel within a short wait is taken not to have this file's key.
-        kc = self.kc
-        assert kc is not None  # (connected by _connect)
-        try:
-            await kc.wait_for_ready(timeout=10.0)
-        except RuntimeError:
-            raise TimeoutError(t("kernel.wrong_key")) from None
-        return None
+            return None
 
     async def _load_engine(self) -> None:
         """Load torchtui's extension into an attached kernel (as a user expression: nothing is
