@@ -54,11 +54,27 @@ def cell_width(text: str) -> int:
     return sum(get_character_cell_size(ch) for ch in text)
 
 
+def _closers(text: str) -> list[int]:
+    """For each opening bracket `([{` of `text`, the index of the bracket that brings the depth
+    back to where it was (any of `)]}` closes any opener), else -1: one pass, with a stack."""
+    match = [-1] * len(text)
+    stack: list[int] = []
+    for j, ch in enumerate(text):
+        if ch in "([{":
+            stack.append(j)
+        elif ch in ")]}" and stack:
+            match[stack.pop()] = j
+    return match
+
+
 def _code_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the spans whose inner spaces are not break points: backtick spans, and the
-    brackets of a call or an index (`f(a, b)`, `x[1, 2]`) that close within the paragraph."""
+    brackets of a call or an index (`f(a, b)`, `x[1, 2]`) that close within the paragraph, with
+    no Chinese inside (prose in brackets is not code)."""
     spans = []
     i, n = 0, len(text)
+    match: list[int] | None = None
+    ideographs = [0]  # ideographs[k]: how many of text[:k] are ideographs
     while i < n:
         ch = text[i]
         if ch == "`":
@@ -68,18 +84,12 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
                 i = end + 1
                 continue
         elif ch in "([" and i and _class(text[i - 1]) == ALPHA:
-            depth, j = 0, i
-            while j < n:
-                if text[j] in "([{":
-                    depth += 1
-                elif text[j] in ")]}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                elif _wide(text[j]) and _class(text[j]) == IDEO:
-                    j = n  # prose inside the brackets: not code
-                j += 1
-            if j < n:
+            if match is None:  # (computed once, the first time a bracket asks)
+                match = _closers(text)
+                for c in text:
+                    ideographs.append(ideographs[-1] + (_class(c) == IDEO))
+            j = match[i]
+            if j > i and ideographs[j] == ideographs[i + 1]:
                 spans.append((i, j + 1))
                 i = j + 1
                 continue
@@ -128,6 +138,14 @@ def _marker(paragraph: str) -> int:
     return lead
 
 
+def end_of(paragraph: str, stop: int, start: int) -> int:
+    """The end of the line paragraph[start:stop] with its trailing spaces dropped."""
+    end = stop
+    while end > start and paragraph[end - 1] == " ":
+        end -= 1
+    return end
+
+
 def break_paragraph(paragraph: str, width: int, hang: int | None = None) -> list[tuple[int, int, int]]:
     """Lines of one paragraph (no newlines) as (start, end, indent): the characters
     paragraph[start:end] shown after `indent` spaces. Later lines hang under the paragraph's
@@ -148,25 +166,20 @@ def break_paragraph(paragraph: str, width: int, hang: int | None = None) -> list
     opp[n] = ALLOWED
     lines: list[tuple[int, int, int]] = []
     start, indent = 0, 0
-    def end_of(stop: int, start: int) -> int:  # the line's end before the break, spaces dropped
-        end = stop
-        while end > start and paragraph[end - 1] == " ":
-            end -= 1
-        return end
-
     while start < n:
         room = width - indent
-
-
         best = {ALLOWED: 0, LAST_RESORT: 0}
+        end = start  # the line's end so far, its trailing spaces dropped (they take no room)
         for stop in range(start + 1, n + 1):
-            if pre[end_of(stop, start)] - pre[start] > room:
-                break
+            if paragraph[stop - 1] != " ":
+                end = stop
+                if pre[end] - pre[start] > room:
+                    break
             if opp[stop] != NEVER:
                 best[ALLOWED if opp[stop] == ALLOWED else LAST_RESORT] = stop
         stop = best[ALLOWED]
         # a code span that would leave this line under half full is broken at its inner spaces
-        if best[LAST_RESORT] > stop and (not stop or (pre[end_of(stop, start)] - pre[start]) * 2 < room):
+        if best[LAST_RESORT] > stop and (not stop or (pre[end_of(paragraph, stop, start)] - pre[start]) * 2 < room):
             stop = best[LAST_RESORT]
         if not stop:  # one word wider than the line: cut it where the line ends
             stop = start + 1
@@ -174,7 +187,7 @@ def break_paragraph(paragraph: str, width: int, hang: int | None = None) -> list
                 stop += 1
             while stop - start > 1 and stop < n and (paragraph[stop] in CLOSING or paragraph[stop - 1] in OPENING):
                 stop -= 1  # and the next line does not start with its `)`, nor this one end with `(`
-        lines.append((start, end_of(stop, start), indent))
+        lines.append((start, end_of(paragraph, stop, start), indent))
         start = stop
         while start < n and paragraph[start] == " ":
             start += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from engine.textwrap_cjk import fill, line_spans, min_width, wrap
+from engine.textwrap_cjk import ALLOWED, LAST_RESORT, fill, line_spans, min_width, opportunities, wrap
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSING = "。，、；：！？）」』》,;:!?)"
@@ -139,3 +139,28 @@ def test_english_breaks_at_spaces():
 def test_widths_are_cells():
     assert min_width("一二三") == 2
     assert min_width("DistributedSampler 是") == len("DistributedSampler")
+
+
+# Texts of tens of thousands of characters (an error quoting a big tensor, pasted output): the
+# breaker's cost grows with their length, not its square. Each case below takes a few hundredths
+# of a second; a breaker that walked back over the spaces for every stop, or rescanned the text
+# for every unclosed bracket, takes minutes on it. (No clock is read: a loaded machine is slow.)
+
+
+def test_a_long_run_of_spaces_takes_no_room_and_is_walked_once():
+    text = "x" + " " * 50_000 + "y"
+    assert line_spans(text, 40) == [(0, 1, 0), (50_001, 50_002, 0)]
+    assert fill(text, 40) == "x\ny"
+    assert min_width(text) == 1
+
+
+def test_unclosed_brackets_are_matched_in_one_pass():
+    text = "a(" * 20_000  # 20,000 calls that never close: no code span
+    lines = wrap(text, 40)
+    assert "".join(lines) == text
+    assert all(cell_len(line) <= 40 for line in lines)
+    assert all(not line.endswith("(") for line in lines[:-1])
+    # the last `(` closes at the end: its inner space breaks only as a last resort, unless
+    # Chinese inside makes it prose
+    assert opportunities(text + "b c)")[len(text) + 2] == LAST_RESORT
+    assert opportunities(text + "一 c)")[len(text) + 2] == ALLOWED

@@ -123,9 +123,14 @@ class TorchTUI(App):
                timeout: float | None = None, markup: bool = False) -> None:
         """Notifications as plain text, whoever sends them (a screen's notify comes here too): they
         carry paths, errors and config text whose brackets ([keys], [1, 2]) are not markup.
-        Broken into lines here, the Chinese way: Textual's toast would break them at spaces only."""
+        Broken into lines here, the Chinese way: Textual's toast would break them at spaces only.
+        A toast is a few lines: a longer message (an error that quotes megabytes) is cut, with `…`,
+        before it is broken, so that breaking it never holds up the event loop."""
         from engine.textwrap_cjk import fill
 
+        most = 1000  # characters: some 18 lines of the widest toast, more than any message needs
+        if len(message) > most:
+            message = message[:most - 1] + "…"
         message = fill(message, min(TOAST_WIDTH, (self.size.width - TOAST_RACK_BAR) // 2) - TOAST_FRAME)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
