@@ -59,7 +59,7 @@ def test_the_catalogs_argparse_words_are_this_pythons_messages():
 
     source = inspect.getsource(argparse)
     found = [key for key, words in catalog("en").items() if key.startswith("argparse.") and repr(words) in source]
-    assert {"argparse.invalid_choice", "argparse.unrecognized", "argparse.expected_one", "argparse.argument",
+    assert {"argparse.invalid_choice", "argparse.unrecognized", "argparse.expected_one_argument", "argparse.argument",
             "argparse.required"} <= set(found), found
     assert set(catalog("zh")) >= {key for key in catalog("en") if key.startswith("argparse.")}
 
