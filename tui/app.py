@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from engine.i18n import Said, said
+from engine.i18n import Said, catalog, said
 from tui import i18n
 from tui.asking import Answer, ask
 from tui.i18n import said_text, t
@@ -357,7 +357,12 @@ class TorchTUI(App):
 
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own commands (theme, keys, quit, screenshot…), worded in the reader's language:
+        # the catalog's textual.* entries hold Textual's English words; others stay as they come.
+        own = {english: key for key, english in catalog("en").items() if key.startswith("textual.")}
+        for command in super().get_system_commands(screen):
+            title, help_text = (t(own[words]) if words in own else words for words in (command.title, command.help))
+            yield SystemCommand(title, help_text, command.callback, command.discover)
         for mode in SCREENS:
             title = t(f"screen.{mode}")
             yield SystemCommand(t("palette.open", screen=title), t(f"tip.{mode}"),
