@@ -10,6 +10,11 @@ def private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     os.environ.pop("NO_COLOR", None)
     yield
+    # An app started in Chinese sets the language of the whole process (what the engine words in
+    # it too): the next test starts in English, whatever this one chose.
+    from tui.i18n import set_language
+
+    set_language("en")
 
 
 @pytest.fixture(scope="module")

@@ -162,7 +162,8 @@ def test_headless_nproc_and_its_script_under_torchrun(tmp_path):
     assert alone.returncode == 0 and "world size 1:" in alone.stdout
     bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--nproc", "0"],
                          capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "processes" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--nproc" in bad.stderr and "between 1 and 64" in bad.stderr \
+        and "Traceback" not in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")

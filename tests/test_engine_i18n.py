@@ -58,6 +58,7 @@ BUILT = (
     ("pg.copy_", 'f"pg.copy_{kind}"'),  # tui/screens/playground.py
     ("cli.train.", '"cli.train." + name'),  # tui/train_cli.py
     ("argparse.", 'startswith("argparse.")'),  # tui/cli.py: argparse's English messages, looked up by value
+    ("textual.", 'startswith("textual.")'),  # tui/app.py: Textual's own palette commands, looked up by value
 )
 # Textual's own words for the command palette's key (a binding it adds itself), which the footer
 # words through the catalog as it does every binding's

@@ -62,10 +62,10 @@ async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose()
             await pilot.pause()
             look(f"playground: {cell}")
         before = len(app._notifications)
-        await pilot.press("ctrl+g")  # no live plots yet: a warning
+        await pilot.press("f8")  # no figure yet: a warning
         assert await notified(before)
         await pilot.pause()
-        look("notification: nothing live")
+        look("notification: no figure")
 
         for key, name in (("f2", "PlaygroundScreen"), ("f3", "AutogradScreen"), ("f4", "TrainingScreen"),
                           ("f5", "LearnScreen")):

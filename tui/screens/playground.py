@@ -94,6 +94,8 @@ class PlaygroundScreen(BaseScreen):
     TITLE_KEY = "screen.playground"
     BINDINGS = [
         Binding("ctrl+c", "interrupt", "pg.interrupt", id="pg.interrupt", tooltip="tip.pg.interrupt", priority=True),
+        # only once a cell has called live(), and then early: at 80 columns the footer keeps it
+        Binding("ctrl+g", "live", "pg.live", id="pg.live", tooltip="tip.pg.live", priority=True),
         Binding("ctrl+r", "search_history", "pg.search", id="pg.search", tooltip="tip.pg.search"),
         Binding("ctrl+o", "snippets", "pg.snippets", id="pg.snippets", tooltip="tip.pg.snippets"),
         Binding("ctrl+t", "cycle_focus", "pg.focus", id="pg.focus", tooltip="tip.pg.focus", show=False),
@@ -103,7 +105,6 @@ class PlaygroundScreen(BaseScreen):
         Binding("f6", "toggle_variables", "pg.vars", id="pg.vars", tooltip="tip.pg.vars", priority=True),
         Binding("f7", "copy", "pg.copy", id="pg.copy", tooltip="tip.pg.copy", priority=True),
         Binding("f8", "figure", "pg.figure", id="pg.figure", tooltip="tip.pg.figure", priority=True),
-        Binding("ctrl+g", "live", "pg.live", id="pg.live", tooltip="tip.pg.live", priority=True),
         # priority: the editor keeps focus while the output pages and jumps
         Binding("pageup", "page(-1)", "pg.page_up", id="pg.page_up", tooltip="tip.pg.page", show=False,
                 priority=True),
@@ -575,6 +576,8 @@ class PlaygroundScreen(BaseScreen):
         if action == "interrupt":
             # Only while a cell runs: otherwise ctrl+c stays the editor's copy.
             return self.app.kernel.running is not None or bool(self.app.kernel.queued)
+        if action == "live":
+            return self.live is not None and bool(self.live.series)
         return True
 
     async def action_interrupt(self) -> None:
@@ -660,6 +663,7 @@ class PlaygroundScreen(BaseScreen):
         self.live.take(data)
         if first:
             self.notify(t("live.appeared"), timeout=6)
+            self.refresh_bindings()  # ctrl+g now has something to show
 
     def action_live(self) -> None:
         """ctrl+g: to the live plots (showing them); from them, hide them and back to the editor."""

@@ -53,7 +53,7 @@ class LivePanel(Vertical, can_focus=True):
         """The CSV the kernel wrote of the live series."""
 
     DEFAULT_CSS = """
-    LivePanel { height: 11; display: none; border-top: solid $accent; }
+    LivePanel { height: 13; display: none; border-top: solid $accent; }  /* 6 rows of curve: a plot's frame and words take 5 */
     LivePanel.-shown { display: block; }
     LivePanel:focus { border-top: thick $accent; }
     LivePanel #live-title { height: 1; padding: 0 1; }

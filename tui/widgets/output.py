@@ -22,6 +22,7 @@ from textual.widgets import RichLog, Static
 
 from tui.i18n import t
 from tui.long_lived import freeze_long_lived
+from tui.widgets.wrapped import Wrapped
 
 MAX_LINES = 20_000
 MAX_MARKS = 2_000  # cells remembered for jumping
@@ -380,7 +381,8 @@ class OutputLog(RichLog):
         text = "\n".join(traceback) if traceback else f"{ename}: {evalue}"
         self.put(ansi_text(text, "red"), text.count("\n") + 1)
         if hint:
-            self.put(Text(hint, style="yellow"))
+            self.put(Wrapped(hint, style="yellow"))
 
     def write_note(self, text: str, style: str = "italic") -> None:
-        self.put(Text(text, style=style))
+        # broken as Chinese and mixed text are (the log itself wraps at spaces only)
+        self.put(Wrapped(text, style=style))
