@@ -310,7 +310,7 @@ async def test_tensors_are_printed_to_the_width_of_the_output_log():
             return (screen._log_width > 0 and screen._width_timer is None and screen._width_sent == screen._log_width
                     and not any(w.name == "WidthSet" and not w.is_finished for w in app.workers))
 
-        assert await wait_for(pilot, width_told, 10)
+        assert await wait_for(pilot, width_told, 30)
         narrow = await value_lines(1)
         width = output.scrollable_content_region.width
         assert len(narrow) == 4 and max(map(len, narrow)) <= width, (width, narrow)
@@ -318,7 +318,7 @@ async def test_tensors_are_printed_to_the_width_of_the_output_log():
         assert f"Out[1]:\n{narrow[0]}" in log_text(app)
         narrow_width = screen._log_width
         await pilot.resize_terminal(180, 30)
-        assert await wait_for(pilot, lambda: screen._log_width > narrow_width and width_told(), 10)
+        assert await wait_for(pilot, lambda: screen._log_width > narrow_width and width_told(), 30)
         wide = await value_lines(2)
         assert len(wide) == 2, wide  # each row of 12 on one line
 
