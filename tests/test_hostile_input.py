@@ -118,6 +118,15 @@ def _start_app(tmp_path) -> Terminal:
     return Terminal(command, 80, 24, env)
 
 
+def _quit(term: Terminal) -> None:
+    """ctrl+q, and wait (bounded) for the app to be gone, so that its history is all written."""
+    subprocess.run(["tmux", "send-keys", "-t", term.name, "C-q"], capture_output=True)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and "Playground" in term.screen():
+        time.sleep(0.1)
+    term.close()
+
+
 def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
@@ -145,11 +154,7 @@ def test_a_byte_that_is_not_utf8_is_dropped_and_keys_keep_working(tmp_path, byte
         term.keys("Enter")
         assert term.wait("Out[2]: 5", 30), term.screen()
     finally:
-        subprocess.run(["tmux", "send-keys", "-t", term.name, "C-q"], capture_output=True)
-        end = time.monotonic() + 10
-        while time.monotonic() < end and "Playground" in term.screen():
-            time.sleep(0.1)
-        term.close()
+        _quit(term)
     history = (tmp_path / "state" / "torchtui" / "history").read_text()
     assert "1 + 1" in history and "2 + 3" in history
 
@@ -216,11 +221,7 @@ def test_printed_escape_sequences_never_reach_the_terminal_and_a_paste_keeps_its
         term.keys("Enter")
         assert term.wait("zyx", 30), term.screen()
     finally:
-        subprocess.run(["tmux", "send-keys", "-t", term.name, "C-q"], capture_output=True)
-        end = time.monotonic() + 10
-        while time.monotonic() < end and "Playground" in term.screen():
-            time.sleep(0.1)
-        term.close()
+        _quit(term)
     history = (tmp_path / "state" / "torchtui" / "history").read_text()
     assert "b_src = 'xyz'; print(b_src[::-1])" in history
 
