@@ -6,7 +6,7 @@
    `live(loss=loss)` after each step, against the loop without it. Target: <= 2% slower.
 
 live() runs as in the kernel: its thread reads the queued values ten times a second and hands the
-new points to `emit`, here one that serialises them as the comm would (to_wire and JSON).
+new points to `emit`, here one that serialises them as the comm would (encoded and made JSON).
 Runs alternate (with, without, with, ...); the seed's loop is compared pair by pair.
 
     python bench/live_overhead.py [--repeats 21]
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from engine.kernel.live import Live  # noqa: E402
-from engine.wire import to_wire  # noqa: E402
+from engine.protocol import Event, encode_event  # noqa: E402
 
 TIGHT_CALLS = 200_000
 
@@ -34,8 +34,8 @@ TIGHT_CALLS = 200_000
 def make_live() -> Live:
     sent = []
 
-    def emit(event: str, **data) -> None:
-        sent.append(len(json.dumps(to_wire(data))))
+    def emit(event: Event) -> None:
+        sent.append(len(json.dumps(encode_event(event))))
 
     live = Live(emit)
     live.run_now = 1

@@ -32,6 +32,7 @@ CASES = [  # (what the learner left in the namespace, setup cell)
 
 
 async def main(repeats: int) -> None:
+    from engine.protocol import DeviceStatus, Request, TourCheck
     from tui.kernel import events as ev
     from tui.kernel.session import KernelSession
 
@@ -49,14 +50,14 @@ async def main(repeats: int) -> None:
         done[cell] = asyncio.Event()
         await asyncio.wait_for(done[cell].wait(), 120)
 
-    async def timed(op: str, **args) -> tuple[float, object]:
+    async def timed(request: Request) -> tuple[float, object]:
         start = time.perf_counter()
-        result = await session.request(op, **args)
+        result = await session.request(request)
         return time.perf_counter() - start, result
 
     try:
-        await timed("device_status", device="cpu")  # warm: imports on first use
-        await timed("tour_check", chapter="create")
+        await timed(DeviceStatus("cpu"))  # warm: imports on first use
+        await timed(TourCheck("create"))
         print(f"{'case':<15} {'check median':>13} {'max':>9} {'bare request':>13} {'ratio':>7}  hint")
         worst = 0.0
         for name, setup in CASES:
@@ -64,10 +65,10 @@ async def main(repeats: int) -> None:
             checks, bare = [], []
             hint = ""
             for _ in range(repeats):  # alternate: check, bare, check, bare ...
-                seconds, result = await timed("tour_check", chapter="create")
+                seconds, result = await timed(TourCheck("create"))
                 checks.append(seconds)
                 hint = result.hint.code if result.hint else "passed"
-                bare.append((await timed("device_status", device="cpu"))[0])
+                bare.append((await timed(DeviceStatus("cpu")))[0])
             worst = max(worst, max(checks))
             ratio = statistics.median(checks) / statistics.median(bare)
             print(f"{name:<15} {statistics.median(checks) * 1e3:>10.1f} ms {max(checks) * 1e3:>6.1f} ms "

@@ -3,7 +3,7 @@
 Frozen dataclasses become `{"@": "ClassName", field: value, ...}`; tuples become lists and come
 back as tuples. Live objects (tensors, modules) never cross: a field that holds one, and any value
 JSON cannot carry, becomes its short text (tensor fields become None). Only the classes named in
-`_classes()` are rebuilt, so a message can never make the receiver build an arbitrary object.
+`known_classes()` are rebuilt, so a message can never make the receiver build an arbitrary object.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 TAG = "@"
 
 
-def _classes() -> dict[str, type]:
+def known_classes() -> dict[str, type]:
     from engine.autograd import ForwardRow, Graph, GraphNode, Recording, Step, TensorView
     from engine.distributed import DistributedResult, RankReport
     from engine.gradcheck import GradCheck
@@ -65,7 +65,7 @@ def from_wire(data: Any, classes: dict[str, type] | None = None) -> Any:
         if tag == "float":
             return float(data["v"])
         if tag is not None:
-            known = classes if classes is not None else _classes()
+            known = classes if classes is not None else known_classes()
             cls = known.get(tag)
             if cls is None:
                 raise ValueError(f"unknown type in message: {tag!r}")

@@ -119,12 +119,13 @@ class KernelDriver:
             mine = [e for e in self.events[mark:] if getattr(e, "cell", None) == cell]
         return CellRecord(source, mine)
 
-    def news_after(self, source: str, name: str, timeout: float = 60):
-        """Run a cell and return the first KernelNews `name` it caused (with the cell's record)."""
+    def news_after(self, source: str, kind: type, timeout: float = 60):
+        """Run a cell and return the first event of the kernel's of type `kind` it caused (with the
+        cell's record)."""
         with self.cond:
             mark = len(self.events)
         record = self.run(source, timeout)
-        return self.first_since(mark, lambda e: isinstance(e, ev.KernelNews) and e.name == name, 5), record
+        return self.first_since(mark, lambda e: isinstance(e, kind), 5), record
 
     def first_since(self, mark: int, predicate, timeout: float):
         """The first event from index `mark` on for which predicate holds (waiting for it), or None."""
@@ -148,8 +149,8 @@ class KernelDriver:
                 self.cond.wait(left)
         return True
 
-    def request(self, op: str, **args):
-        return self.call(self.session.request(op, **args))
+    def request(self, request, timeout: float | None = None):
+        return self.call(self.session.request(request, timeout))
 
     def complete(self, code: str, pos: int | None = None) -> list[str]:
         start, _end, words = self.call(self.session.complete(code, len(code) if pos is None else pos))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.protocol import DescribeVariable, TourCheck
 from tests.helpers import log_text, running, static_text, type_cell, wait_for
 from tui import cli
 from tui.app import make_app
@@ -84,7 +85,7 @@ async def test_attached_app_works_on_the_kernels_namespace_and_leaves_it_running
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: table.row_count == 3, 20)
         assert sorted(str(table.get_row_at(i)[0]) for i in range(3)) == ["loss", "t", "w"]
-        check = await app.kernel.request("tour_check", chapter="create")  # Learn, on the notebook's t
+        check = await app.kernel.request(TourCheck("create"))  # Learn, on the notebook's t
         assert check.passed, check
         await type_cell(pilot, "F")  # the notebook's own F is not replaced by torch.nn.functional
         assert await wait_for(pilot, lambda: "'mine'" in log_text(app), 20)
@@ -123,7 +124,7 @@ async def test_a_kernel_without_the_engine_runs_plain(jupyter_dirs, tmp_path):
             await type_cell(pilot, "print(6 * 7)")
             assert await wait_for(pilot, lambda: "42" in log_text(app), 20)
             with pytest.raises(Exception, match="no torchtui engine"):
-                await app.kernel.request("details", name="x")
+                await app.kernel.request(DescribeVariable("x"))
             start, _, words = await app.kernel.complete("import jso", 10)
             assert "json" in words
             await type_cell(pilot, "import time; time.sleep(30)")
@@ -193,7 +194,7 @@ def test_heartbeat_says_an_attached_kernel_went_and_attaches_again_when_it_is_ba
         back = driver.wait_for(lambda e: isinstance(e, ev.KernelReady), 60)
         assert back is not None and back.restarted and not back.error
         assert driver.run("'gone_with_it' in dir()").value == "False"
-        assert driver.request("details", name="torch") is None  # the engine is loaded again
+        assert driver.request(DescribeVariable("torch")) is None  # the engine is loaded again
     finally:
         driver.close()
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from engine.i18n import catalog
+from engine.protocol import TourCheck
 from engine.tour import Progress, chapters
 
 CHAPTERS = chapters("en")
@@ -66,7 +67,7 @@ def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kerne
             assert _words(shown) == _words(plain), f"{chapter.id}/{example.id}"
 
     def check():
-        return kernel.request("tour_check", chapter=chapter.id)
+        return kernel.request(TourCheck(chapter.id))
 
     kernel.run("%reset")
     missing = check()
@@ -90,7 +91,7 @@ def test_bad_namespaces_get_a_hint_fast_and_nothing_of_theirs_runs(kernel, setup
     kernel.run("%reset")
     assert kernel.run(setup + "\nruns = []").ok
     start = time.perf_counter()
-    result = kernel.request("tour_check", chapter="create")
+    result = kernel.request(TourCheck("create"))
     assert time.perf_counter() - start < 5  # (the 1 s, with room for a loaded CI machine)
     assert not result.passed and result.hint.code == code
     assert "{" not in result.hint.words("zh")  # every placeholder filled
@@ -170,5 +171,5 @@ def test_a_check_sent_while_a_cell_runs_is_answered_after_it(kernel):
     cell = kernel.send("import time\nt = torch.ones(3, 4)\nend = time.time() + 2\nwhile time.time() < end:\n    pass\n"
                        "t = torch.full((3, 4), 7)")
     assert kernel.first_since(0, lambda e: isinstance(e, ev.CellStarted) and e.cell == cell, 30), "never started"
-    result = kernel.request("tour_check", chapter="create")
+    result = kernel.request(TourCheck("create"))
     assert result.passed  # mid-cell, t would still be ones: the check came after the cell's last line

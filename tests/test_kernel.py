@@ -6,10 +6,23 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 import torch
 
+from engine.protocol import (
+    AutogradShown,
+    CheckGradients,
+    DescribeVariable,
+    GradExample,
+    GradValues,
+    Request,
+    Signature,
+    TrainFinished,
+    TrainStart,
+    Variables,
+)
 from tui.kernel import events as ev
 
 pytestmark = pytest.mark.slow  # a kernel process
@@ -167,9 +180,9 @@ def test_magics(kernel):
     who = kernel.run("%who").text()
     assert "w " in who and "requires_grad" in who and "torch" not in who
     assert "per loop" in kernel.run("%timeit torch.ones(10) + 1").text()
-    news, record = kernel.news_after("%autograd (5 * w + b) ** 2", "autograd")
+    news, record = kernel.news_after("%autograd (5 * w + b) ** 2", AutogradShown)
     assert "opening the Autograd inspector" in record.output
-    steps = news.data["inspection"]["recording"].steps
+    steps = news.inspection.recording.steps
     assert [s.grad_after.scalar for s in steps if s.grad_after is not None and s.grad_after.scalar == 80.0]
     assert kernel.run("w.grad is None").value == "True"  # the user's tensors are left as they were
     assert "%autograd EXPR" in kernel.run("%autograd").text()
@@ -205,14 +218,14 @@ def test_timeit_takes_ipythons_options_and_synchronises_each_run(kernel):
 
 def test_variables_after_each_cell_and_details(kernel):
     news, _ = kernel.news_after("base = torch.arange(6.)\narr = base.numpy()\nview = base.view(2, 3)\n"
-                                "tr = view.t()\ncopy = base.clone()\nnet = nn.Linear(2, 1)", "variables")
-    names = {v.name: v for v in news.data["rows"]}
+                                "tr = view.t()\ncopy = base.clone()\nnet = nn.Linear(2, 1)", Variables)
+    names = {v.name: v for v in news.rows}
     assert names["base"].shape == "(6,)" and names["base"].nbytes == 24
     assert names["arr"].kind == "ndarray" and names["net"].kind == "module"
     assert "torch" not in names and "F" not in names
-    info = kernel.request("details", name="base")
+    info = kernel.request(DescribeVariable("base"))
     assert set(info.shares_with) >= {"arr", "view", "tr"} and "copy" not in info.shares_with
-    assert not kernel.request("details", name="tr").contiguous
+    assert not kernel.request(DescribeVariable("tr")).contiguous
 
 
 def test_completion_finds_what_ipython_finds_and_runs_nothing(kernel):
@@ -243,25 +256,30 @@ def test_completion_answers_while_a_cell_runs(kernel):
 
 def test_gradient_check_on_user_tensors_through_requests(kernel):
     kernel.run("x = torch.ones(2, 5)\nw = torch.randn(5, 3, requires_grad=True)\nb = torch.zeros(3, requires_grad=True)")
-    news, _ = kernel.news_after("%autograd ((x @ w + b) ** 2).mean()", "autograd")
-    inspection = news.data["inspection"]
-    assert inspection["checkable"]
-    check = kernel.request("grad_check", token=inspection["token"])
+    news, _ = kernel.news_after("%autograd ((x @ w + b) ** 2).mean()", AutogradShown)
+    inspection = news.inspection
+    assert inspection.checkable
+    check = kernel.request(CheckGradients(inspection.token))
     assert set(check.max_abs_error) == {"w", "b"} and check.worst < 1e-4
-    values = kernel.request("grad_values", token=inspection["token"], index=0)
-    assert values and all("shape" in v["summary"] for v in values)
-    named, _ = kernel.news_after("loss = ((x @ w + b) ** 2).mean()\n%autograd loss", "autograd")
-    assert not named.data["inspection"]["checkable"] and named.data["inspection"]["note"] == "ag.name_only_note"
+    values = kernel.request(GradValues(inspection.token, 0))
+    assert values and all("shape" in v.summary for v in values)
+    named, _ = kernel.news_after("loss = ((x @ w + b) ** 2).mean()\n%autograd loss", AutogradShown)
+    assert not named.inspection.checkable and named.inspection.note == "ag.name_only_note"
     assert "expected a tensor, got int" in kernel.run("%autograd 5").text()
 
 
+@dataclass(frozen=True)
+class NoSuchThing(Request[None]):
+    """A request this kernel's engine does not know (an app newer than it)."""
+
+
 def test_examples_and_unknown_requests(kernel):
-    payload = kernel.request("grad_example", key="mlp")
-    assert payload["recording"].steps and payload["forward_rows"]
+    payload = kernel.request(GradExample("mlp"))
+    assert payload.recording.steps and payload.forward_rows
     with pytest.raises(RuntimeError, match="unknown example"):
-        kernel.request("grad_example", key="nope")
+        kernel.request(GradExample("nope"))
     with pytest.raises(RuntimeError, match="unknown request"):
-        kernel.request("no_such_thing")
+        kernel.request(NoSuchThing())  # (an app newer than the kernel's engine)
 
 
 def test_training_runs_in_the_kernel_and_leaves_the_model(kernel):
@@ -269,14 +287,14 @@ def test_training_runs_in_the_kernel_and_leaves_the_model(kernel):
 
     from engine.training import RunConfig
 
-    kernel.request("train_start", config=asdict(RunConfig(epochs=20)), tag=7)
-    done = kernel.wait_for(lambda e: isinstance(e, ev.KernelNews) and e.name == "train_finished", 120)
-    assert done is not None and done.data["run"] == 7 and not done.data.get("error")
-    result = done.data["result"]
+    kernel.request(TrainStart(asdict(RunConfig(epochs=20)), 7))
+    done = kernel.wait_for(lambda e: isinstance(e, TrainFinished), 120)
+    assert done is not None and done.run == 7 and not done.error
+    result = done.result
     assert result.epochs == 20 and len(result.loss_history) == 20
     assert kernel.run("type(trained_model).__name__").value == "'Linear'"
     with pytest.raises(RuntimeError, match="lr"):
-        kernel.request("train_start", config={"lr": "-1"})
+        kernel.request(TrainStart({"lr": "-1"}))
 
 
 def test_restart_gives_a_fresh_process(tmp_path, monkeypatch):
@@ -401,7 +419,7 @@ def test_shell_output_of_a_cell_is_its_own_even_when_a_request_came_in_meanwhile
 
     cell = kernel.send("import os, time\ntime.sleep(0.5)\nstatus = os.system('echo fd-$((3*3))')")
     assert kernel.first_since(0, lambda e: isinstance(e, ev.CellStarted) and e.cell == cell, 30), "never started"
-    kernel.call(kernel.session.request("signature", name="print"))  # lands while the cell sleeps
+    kernel.call(kernel.session.request(Signature("print")))  # lands while the cell sleeps
     assert kernel.first_since(0, lambda e: isinstance(e, ev.CellDone) and e.cell == cell, 30), "never finished"
 
     def printed() -> str:

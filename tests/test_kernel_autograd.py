@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import pytest
 
+from engine.protocol import AutogradShown, CheckGradients
+
 pytestmark = pytest.mark.slow  # a kernel process
 
 
 def inspect(kernel, source: str):
     """Run `%autograd source` as a cell; its inspection payload and its gradient check."""
-    news, record = kernel.news_after(f"%autograd {source}", "autograd")
+    news, record = kernel.news_after(f"%autograd {source}", AutogradShown)
     assert "opening the Autograd inspector" in record.output, record.text()
-    inspection = news.data["inspection"]
-    return inspection, kernel.request("grad_check", token=inspection["token"])
+    inspection = news.inspection
+    return inspection, kernel.request(CheckGradients(inspection.token))
 
 
 def test_every_case_of_the_issue_through_percent_autograd(kernel):
@@ -59,6 +61,6 @@ def test_complex_and_non_scalar_roots_through_percent_autograd(kernel):
     assert "%autograd w ** 2, torch.ones_like(w ** 2)" in refused and "Traceback" not in refused
     inspection, check = inspect(kernel, "w ** 2, torch.tensor([1., 0., 2.])")
     assert check.verdicts == {"w": "ok"}, check.lines()
-    steps = inspection["recording"].steps
+    steps = inspection.recording.steps
     assert [s.grad_after.value for s in steps if s.grad_after is not None] == ["[2, 0, 12]"]
     assert kernel.run("w.grad is None and one.grad is None").value == "True"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.protocol import GradExample
 from tests.helpers import running, static_text, type_cell, wait_for
 from tui.app import make_app
 
@@ -98,10 +99,10 @@ async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
         asked = app.kernel.request
 
-        async def failing(op, **args):
-            if op == "grad_example":
+        async def failing(request, timeout=None):
+            if isinstance(request, GradExample):
                 raise RuntimeError("the example broke")
-            return await asked(op, **args)
+            return await asked(request, timeout)
 
         app.kernel.request = failing  # type: ignore[method-assign]
         await pilot.press("e")

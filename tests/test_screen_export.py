@@ -6,6 +6,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
+from engine.protocol import Request, TrainExport
 from tests.helpers import running, wait_for
 from tui.app import make_app
 
@@ -30,16 +31,17 @@ class FakeKernel:
     """Stands in for the kernel session: records each request; refuses when told to."""
 
     def __init__(self, refuse: str = "") -> None:
-        self.asked: list[tuple[str, dict]] = []
+        self.asked: list[Request] = []
         self.refuse = refuse
 
-    async def request(self, op: str, **args):
+    async def request(self, request: Request):
         from engine.i18n import SaidError
 
-        self.asked.append((op, args))
+        self.asked.append(request)
         if self.refuse:
             raise SaidError(self.refuse)
-        return args["path"]
+        assert isinstance(request, TrainExport)
+        return request.path
 
 
 class Host(App):
@@ -74,7 +76,7 @@ async def test_each_kind_asks_the_kernel_to_write_its_file_in_the_folder_typed(t
             await pilot.press("down")
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: kernel.asked, 5)
-        assert kernel.asked == [("train_export", {"kind": kind, "path": str(tmp_path / name)})]
+        assert kernel.asked == [TrainExport(kind, str(tmp_path / name))]
         result = app.screen.query_one("#ex-result", Static)
         assert await wait_for(pilot, lambda: str(tmp_path / name) in str(result.content), 5)
 

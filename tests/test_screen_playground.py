@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.protocol import LiveSeries
 from tests.helpers import log_text, running, static_text, type_cell, wait_for
 from tui.app import make_app
 
@@ -533,11 +534,10 @@ def test_the_live_run_is_named_after_the_cell_that_called_live(kernel):
     cell = kernel.run("for step in range(5):\n    live(loss=float(step))")
     assert cell.ok, cell.text()
     started = [e for e in cell.events if isinstance(e, ev.CellStarted)]
-    news = kernel.first_since(mark, lambda e: isinstance(e, ev.KernelNews) and e.name == "live"
-                              and "loss" in e.data.get("series", {}), 30)
+    news = kernel.first_since(mark, lambda e: isinstance(e, LiveSeries) and "loss" in e.series, 30)
     assert news is not None
     # the log's In [n] and the panel's title both come from these numbers
-    assert news.data["run"] == started[0].number == cell.done.number
+    assert news.run == started[0].number == cell.done.number
 
 
 async def test_the_log_keeps_its_end_in_sight_when_the_live_panel_opens_under_a_long_output():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.protocol import DescribeVariable
 from tests.helpers import running, start_long_run, static_text, wait_for
 from tui.app import make_app
 
@@ -54,7 +55,7 @@ async def test_training_on_two_processes_shows_the_ranks_and_the_equal_weights()
         assert "one process with batch 32 on the same order: the same weights" in status
         assert screen.result.epochs == 8
         # the model, rebuilt in the kernel from rank 0's weights, is there for the Playground
-        details = await app.kernel.request("details", name="trained_model")
+        details = await app.kernel.request(DescribeVariable("trained_model"))
         assert details is not None and "Linear" in str(details)
 
 
@@ -89,9 +90,9 @@ async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
 
 
 async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_the_time_left():
+    from engine.protocol import TrainProgress
     from engine.training import Progress
     from tests.helpers import static_text
-    from tui.kernel.events import KernelNews
 
     app = make_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
@@ -103,8 +104,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
         for plot in ("#loss-plot", "#fit-plot"):
             assert screen.query_one(plot).size.height >= 8, plot
         # a run past 5 s says how long it has left
-        screen.handle_kernel_news(KernelNews("train_progress", {
-            "run": screen.run_id, "progress": Progress(10, 100, 50, 1.0, (1.0,), 0.0, 100.0, 12.0, True)}))
+        screen.handle_kernel_news(TrainProgress(screen.run_id, Progress(10, 100, 50, 1.0, (1.0,), 0.0, 100.0, 12.0, True)))
         screen._redraw()
         assert "about 108 s left" in static_text(screen.query_one("#tr-status"))
         await pilot.press("ctrl+b")
@@ -114,7 +114,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
 
 
 async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
-    from tui.kernel.events import KernelNews
+    from engine.protocol import TrainProgress
 
     app = make_app(screen="train")
     async with running(app, size=(100, 40)) as pilot:
@@ -128,8 +128,7 @@ async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
             await pilot.press("f6")
             assert await wait_for(pilot, says_paused, 30), static_text(status)
             # progress the kernel sent just before the pause took effect arrives after it: still paused
-            screen.handle_kernel_news(KernelNews("train_progress", {
-                "run": screen.run_id, "progress": screen.latest, "paused": False}))
+            screen.handle_kernel_news(TrainProgress(screen.run_id, screen.latest))
             assert await wait_for(pilot, lambda: not screen.dirty, 30)
             assert says_paused(), static_text(status)
             step = screen.latest.step

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from engine.i18n import Said, catalog, said
+from engine.protocol import AutogradShown, DeviceStatus, TrainData, TrainFinished, TrainProgress, TrainRate
 from tui import i18n
 from tui.asking import Answer, ask
 from tui.i18n import said_text, t
@@ -31,6 +32,7 @@ class DeviceMemory(Answer):
     """The GPU's memory in use, as the status line shows it."""
 
 
+TRAINING_EVENTS = (TrainData, TrainProgress, TrainRate, TrainFinished)  # the Training screen's
 KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
 EXIT_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT")  # each ends the app in order; its exit code is 128 + the signal
 # Textual's toast: 60 cells, at most half of its rack (the screen less the rack's scrollbar, 2), less
@@ -238,16 +240,15 @@ class TorchTUI(App):
             train = self._mode_screen("train")
             if train is not None:  # a run in the kernel ended with it
                 train.kernel_gone(getattr(event, "cause", "") or t("tr.kernel_restarted"))
-        elif isinstance(event, ev.KernelNews):
-            if event.name == "autograd":  # %autograd in a cell: the recording goes to the inspector
-                inspection = event.data["inspection"]
-                self.navigate("autograd", lambda screen: screen.show_inspection(inspection))
-                return
-            if event.name.startswith("train_"):
-                screen = self._mode_screen("train")
-                if screen is not None:
-                    screen.handle_kernel_news(event)
-                return
+        elif isinstance(event, AutogradShown):  # %autograd in a cell: the recording goes to the inspector
+            inspection = event.inspection
+            self.navigate("autograd", lambda screen: screen.show_inspection(inspection))
+            return
+        elif isinstance(event, TRAINING_EVENTS):
+            screen = self._mode_screen("train")
+            if screen is not None:
+                screen.handle_kernel_news(event)
+            return
         self._to_playground(event)
 
     def _kernel_ready(self, event) -> None:
@@ -281,7 +282,7 @@ class TorchTUI(App):
             return
         self._reading_memory = True
         kernel = self.kernel
-        ask(self, DeviceMemory, lambda: kernel.request("device_status", device=self.device, timeout=5))
+        ask(self, DeviceMemory, lambda: kernel.request(DeviceStatus(self.device)))
 
     @on(DeviceMemory)
     def _device_memory(self, answer: DeviceMemory) -> None:

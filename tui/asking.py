@@ -3,7 +3,7 @@ in a Textual worker, and a typed message brings the answer back to the widget th
 the request's id. A widget that asked again since drops the older answer with `stale`.
 
     class Loaded(Answer): ...                      # one subclass per kind of question
-    ask(self, Loaded, lambda: kernel.request("grad_example", key=key), key=key)
+    ask(self, Loaded, lambda: kernel.request(GradExample(key)), key=key)
     def on_autograd_screen_loaded(self, answer):   # (Textual's handler name for a nested class)
         if stale(self, answer): return
         ... answer.result, or answer.error in the reader's words

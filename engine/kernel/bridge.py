@@ -1,9 +1,9 @@
 """The comm between the app and the kernel: requests in, replies and events out, all plain JSON.
 
-A request is `{"id": n, "op": name, "args": {...}}`; its reply `{"reply": n, "ok": bool, "result"
-or "error": ...}`, sent on the comm that asked. Events (`{"event": name, ...}`) are sent whenever
-the kernel has news: the variables after a cell, training progress, a %autograd recording. The app
-sends its requests on a subshell, so they are answered while a cell runs (unless C code holds the GIL).
+Requests, replies and events are engine.protocol's typed messages, encoded there: a request is
+answered on the comm that asked; events are sent whenever the kernel has news (the variables after
+a cell, training progress, a %autograd recording). The app sends its requests on a subshell, so
+they are answered while a cell runs (unless C code holds the GIL).
 
 Several apps may be attached to one kernel (and a notebook beside them): each opens its own comm.
 News about the namespace goes to all of them; what a cell asked for goes to the app whose cell it was.
@@ -18,7 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.i18n import SaidError, said
-from engine.wire import to_wire
+from engine.protocol import (
+    Event,
+    ProtocolError,
+    Request,
+    decode_request,
+    encode_event,
+    encode_refusal,
+    encode_reply,
+)
 
 TARGET = "torchtui"
 
@@ -33,7 +41,8 @@ class Bridge:
 
     def __init__(self) -> None:
         self.comms: dict[str, tuple[Any, str]] = {}  # (ipykernel's Comm: no type information)
-        self.handlers: dict[str, Callable[..., object]] = {}
+        # each request type's handler: it takes the request and returns its answer
+        self.handlers: dict[type[Request[Any]], Callable[[Any], object]] = {}
         self._send_lock = threading.Lock()
 
     def register(self, comm_manager) -> None:
@@ -69,27 +78,30 @@ class Bridge:
             for target in targets:
                 target.send(data)
 
-    def emit(self, event: str, comm=None, **data) -> None:
+    def emit(self, event: Event, comm=None) -> None:
         """Tell the apps (or the one `comm`) that something happened; no-op without an app."""
         if self.comms:
-            self.send({"event": event, **to_wire(data)}, comm)
+            self.send(encode_event(event), comm)
 
     def _on_msg(self, comm, msg) -> None:
-        request = msg.get("content", {}).get("data") or {}
-        rid, op = request.get("id"), request.get("op")
-        handler = self.handlers.get(op) if isinstance(op, str) else None
+        data = msg.get("content", {}).get("data") or {}
+        rid = data.get("id") if isinstance(data, dict) else None
         try:
-            if handler is None:
-                raise RequestError("err.request.unknown", op=repr(op))
-            result = handler(**(request.get("args") or {}))
-            reply = {"reply": rid, "ok": True, "result": to_wire(result)}
+            try:
+                rid, request = decode_request(data)
+            except ProtocolError as exc:
+                raise RequestError("err.request.unknown", op=exc.args[0]) from None
+            handler = self.handlers.get(type(request))
+            if handler is None:  # (a request of a newer app than this kernel's engine)
+                raise RequestError("err.request.unknown", op=repr(type(request).__name__))
+            reply = encode_reply(rid, handler(request))
         except SaidError as exc:  # RequestError, and the engine's own (a bad device, say)
-            reply = {"reply": rid, "ok": False, "error": str(exc), "said": to_wire(exc.said)}
+            reply = encode_refusal(rid, str(exc), exc.said)
         except Exception as exc:  # noqa: BLE001 - the app gets a message, the log the details
             traceback.print_exc(file=sys.__stderr__)
             first = str(exc).splitlines()[0] if str(exc) else ""
             failed = said("err.request.failed", error=f"{type(exc).__name__}: {first}")
-            reply = {"reply": rid, "ok": False, "error": failed.words(), "said": to_wire(failed)}
+            reply = encode_refusal(rid, failed.words(), failed)
         self.send(reply, comm)
 
 

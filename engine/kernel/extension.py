@@ -5,38 +5,10 @@ from __future__ import annotations
 import os
 
 from engine.kernel.bridge import bridge
+from engine.kernel.state import fill_namespace, own_kernel
+from engine.protocol import Variables
 
 SUMMARY_MIME = "application/vnd.torchtui.summary+json"
-OWN_KERNEL_ENV = "TORCHTUI_KERNEL"  # set by the app on the kernels it starts itself
-
-
-def starting_names() -> dict:
-    """What every namespace starts with (and gets back after %reset)."""
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-    from torch import nn, optim
-
-    return {"torch": torch, "np": np, "nn": nn, "optim": optim, "F": F}
-
-
-def own_kernel() -> bool:
-    return os.environ.get(OWN_KERNEL_ENV) == "1"
-
-
-def fill_namespace(ip) -> None:
-    from engine.kernel.live import live_function
-
-    names = starting_names()
-    names["live"] = live_function(ip, bridge.emit)
-    if own_kernel():
-        from engine.kernel import guards
-
-        names.update(guards.replacements())
-    else:  # someone else's namespace (a notebook's): a name they already use is theirs
-        names = {k: v for k, v in names.items() if k not in ip.user_ns}
-    ip.user_ns.update(names)
-    ip.user_ns_hidden.update(names)  # %who and the variables list leave them out
 
 
 def _install_formatters(ip) -> None:
@@ -141,7 +113,7 @@ def _after_cell(ip):
             rows = collect(ip.user_ns)
         except Exception:  # a strange object in the namespace must not break the cell's end
             return
-        bridge.emit("variables", rows=rows)
+        bridge.emit(Variables(tuple(rows)))
     return after
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.kernel.bridge import RequestError
+from engine.protocol import Inspected, StepValues
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -39,10 +40,10 @@ class Inspection:
     namespace: dict | None = None  # where %autograd's expression is re-run
     generators: tuple = ()
 
-    def payload(self) -> dict:
-        return {"token": self.token, "recording": self.recording, "forward_rows": self.rows,
-                "passes": self.passes, "title": self.title, "code": self.code, "note": self.note,
-                "example": self.example, "checkable": self.forward is not None}
+    def payload(self) -> Inspected:
+        """What the app is told about it (the tensors and the forward stay here)."""
+        return Inspected(self.token, self.recording, self.rows, self.passes, self.title, self.code, self.note,
+                         self.example, checkable=self.forward is not None)
 
 
 _kept: OrderedDict[int, Inspection] = OrderedDict()
@@ -164,7 +165,7 @@ def check(token: int):
                           generators=inspection.generators)
 
 
-def values(token: int, index: int) -> list[dict]:
+def values(token: int, index: int) -> tuple[StepValues, ...]:
     """Every tensor of one step in full (bounded), each with its summary."""
     from engine.autograd import full_values
 
@@ -178,5 +179,5 @@ def values(token: int, index: int) -> list[dict]:
     named += [("to", str(i + 1), g) for i, g in enumerate(step.grad_out)]
     named += [("after", node.label, step.grad_after)] if node.is_leaf else []
     named += [("saved", n, v) for n, v in node.saved if hasattr(v, "tensor")]
-    return [{"kind": kind, "name": name, "summary": v.summary.line(), "values": full_values(v.tensor)}
-            for kind, name, v in named if v is not None and v.tensor is not None]
+    return tuple(StepValues(kind, name, v.summary.line(), full_values(v.tensor))
+                 for kind, name, v in named if v is not None and v.tensor is not None)

@@ -18,6 +18,7 @@ from collections import deque
 
 from engine.i18n import SaidError
 from engine.plotdata import downsample
+from engine.protocol import LiveSeries
 
 FLUSH_S = 0.1  # at most 10 redraws a second
 POINTS_PER_FLUSH = 400  # per series: more new points than this are sent as each bin's min and max
@@ -105,7 +106,7 @@ class Live:
             update[name] = {"x": xs, "y": chunk, "count": len(ys), "last": ys[-1]}
             self.sent[name] = len(ys)
         if update or new_run:
-            self._emit("live", run=self.run, new_run=new_run, series=update)
+            self._emit(LiveSeries(self.run, new_run, update))
 
     def export(self, path: str) -> str:
         """Write this run's series as CSV: a step column and one column per name."""

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 from engine.i18n import counted, say
 from engine.kernel.bridge import bridge
+from engine.kernel.state import display, fill_namespace, own_kernel
+from engine.protocol import AutogradShown, Variables
 
 
 class MagicError(ValueError):
@@ -126,7 +128,6 @@ def reset_magic(line: str = "") -> None:
     from IPython import get_ipython
 
     from engine.devices import free_cuda_cache
-    from engine.kernel.extension import fill_namespace
 
     ip = get_ipython()
     ip.reset(new_session=False)
@@ -134,7 +135,7 @@ def reset_magic(line: str = "") -> None:
     gc.collect()
     free_cuda_cache()
     print(say("magic.reset"))
-    bridge.emit("variables", rows=[])
+    bridge.emit(Variables())
 
 
 def autograd_magic(line: str) -> None:
@@ -154,15 +155,12 @@ def autograd_magic(line: str) -> None:
     app = bridge.comm_of_current_cell()
     if app is not None:  # a torchtui app sent this cell: its Autograd screen shows the recording
         print(say("magic.autograd_recorded", steps=len(rec.steps), nodes=len(rec.graph.nodes)))
-        bridge.emit("autograd", comm=app, inspection=inspection.payload())
+        bridge.emit(AutogradShown(inspection.payload()), comm=app)
     else:  # a notebook or IPython: the same walk `torchtui grad` prints
         from engine.grad_text import walk_lines
         from engine.i18n import spoken
 
         print("\n".join(walk_lines(rec, spoken())))
-
-
-COLUMNS = [80]  # the width %plot draws at: the app's output log tells it (requests.display_width)
 
 
 def plot_magic(line: str) -> None:
@@ -194,14 +192,12 @@ def plot_magic(line: str) -> None:
     except Exception as exc:
         raise _usage(say("magic.plot_failed", source=source, error=f"{type(exc).__name__}: {exc}")) from None
     try:
-        print(plot_text(value, source, columns=COLUMNS[0], hist=hist, bins=bins))
+        print(plot_text(value, source, columns=display.columns, hist=hist, bins=bins))
     except PlotError as exc:
         raise _usage(f"%plot: {exc}") from None
 
 
 def register(ip) -> None:
-    from engine.kernel.extension import own_kernel
-
     magics = [("help", help_magic), ("who", who_magic), ("autograd", autograd_magic), ("plot", plot_magic)]
     if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
         magics.append(("reset", reset_magic))

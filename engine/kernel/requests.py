@@ -1,5 +1,5 @@
-"""What the app's screens can ask the kernel, by name: each handler takes plain arguments and
-returns data (dataclasses cross as JSON, see engine.wire)."""
+"""What the app's screens can ask the kernel: one handler for each request type of engine.protocol,
+taking the request and returning its answer (dataclasses cross as JSON, see engine.wire)."""
 
 from __future__ import annotations
 
@@ -7,64 +7,74 @@ import sys
 
 from engine.kernel import inspections
 from engine.kernel.bridge import RequestError
+from engine.kernel.state import display, own_kernel, ready_names
 from engine.kernel.training_run import TrainingRun
+from engine.protocol import (
+    CheckGradients,
+    DescribeVariable,
+    DeviceStatus,
+    DisplayWidth,
+    GradExample,
+    GradValues,
+    Hello,
+    LiveExport,
+    Signature,
+    TourCheck,
+    TrainExport,
+    TrainPause,
+    TrainResume,
+    TrainStart,
+    TrainStop,
+    Welcome,
+)
 
 MIN_PRINT_WIDTH = 40
-
-
-def ready_names(namespace: dict) -> list[str]:
-    """Which of the names every namespace starts with (torch, np, nn, optim, F) hold those modules
-    here: in someone else's kernel `np` may be the learner's own string."""
-    from engine.kernel.extension import starting_names
-
-    return [name for name, module in starting_names().items() if namespace.get(name) is module]
 
 
 def register(bridge, ip) -> None:
     training = TrainingRun(bridge, lambda: ip.user_ns)
 
-    def hello(device: str = "auto", lang: str = "en") -> dict:
+    # (the handlers import torch and the engine's modules when first asked: loading the extension
+    # stays quick, and a kernel that never trains never imports the trainer)
+    def hello(request: Hello) -> Welcome:
         import torch
 
         from engine import devices
         from engine.i18n import speak
 
-        speak(lang)  # %help, notes and the errors of cells, in the app's language
-        resolved = devices.resolve(device)  # a DeviceError goes back to the app as what it says
-        return {"torch": torch.__version__, "device": resolved, "device_text": devices.status_text(resolved),
-                "python": sys.version.split()[0], "modules": ready_names(ip.user_ns)}
+        speak(request.lang)  # %help, notes and the errors of cells, in the app's language
+        resolved = devices.resolve(request.device)  # a DeviceError goes back to the app as what it says
+        return Welcome(torch.__version__, resolved, devices.status_text(resolved), sys.version.split()[0],
+                       tuple(ready_names(ip.user_ns)))
 
-    def device_status(device: str) -> str:
+    def device_status(request: DeviceStatus) -> str:
         from engine import devices
 
-        return devices.status_text(device)
+        return devices.status_text(request.device)
 
-    def details(name: str):
+    def details(request: DescribeVariable):
         from engine.repl.variables import details as variable_details
 
-        return variable_details(name, ip.user_ns)
+        return variable_details(request.name, ip.user_ns)
 
-    def tour_check(chapter: str):
+    def tour_check(request: TourCheck):
         from engine import tour
 
-        found = tour.chapter(chapter)
+        found = tour.chapter(request.chapter)
         if found is None:
-            raise RequestError("err.request.chapter", chapter=repr(chapter))
+            raise RequestError("err.request.chapter", chapter=repr(request.chapter))
         return tour.check(found, ip.user_ns)
 
-    def signature(name: str) -> str | None:
+    def signature(request: Signature) -> str | None:
         from engine.repl.completion import signature as find
 
-        return find(name, ip.user_ns)
+        return find(request.name, ip.user_ns)
 
-    def display_width(width: int) -> bool:
+    def display_width(request: DisplayWidth) -> bool:
         """Draw %plot, and print tensors and arrays (own kernel only: a notebook's print options
         are its owner's), at the app's log width."""
-        from engine.kernel import magics
-        from engine.kernel.extension import own_kernel
-
-        columns = max(MIN_PRINT_WIDTH, int(width))
-        magics.COLUMNS[0] = columns  # %plot draws at the log's width
+        columns = max(MIN_PRINT_WIDTH, int(request.width))
+        display.columns = columns  # %plot draws at the log's width
         if not own_kernel():
             return False
         import numpy as np
@@ -74,33 +84,30 @@ def register(bridge, ip) -> None:
         np.set_printoptions(linewidth=columns)
         return True
 
-    def live_export(path: str) -> str:
+    def live_export(request: LiveExport) -> str:
         from engine.kernel.live import LiveError, live_function
 
         try:
-            return live_function(ip, bridge.emit).export(path)
+            return live_function(ip, bridge.emit).export(request.path)
         except LiveError as exc:
             raise RequestError("err.request.plain", text=str(exc)) from None
         except OSError as exc:
-            raise RequestError("err.request.write", path=path, error=exc.strerror or str(exc)) from None
-
-    def grad_example(key: str) -> dict:
-        return inspections.from_example(key).payload()
+            raise RequestError("err.request.write", path=request.path, error=exc.strerror or str(exc)) from None
 
     bridge.handlers.update({
-        "hello": hello,
-        "device_status": device_status,
-        "details": details,
-        "signature": signature,
-        "tour_check": tour_check,
-        "grad_example": grad_example,
-        "display_width": display_width,
-        "live_export": live_export,
-        "grad_check": lambda token: inspections.check(token),
-        "grad_values": lambda token, index: inspections.values(token, index),
-        "train_start": lambda config, tag=0: training.start(config, tag),
-        "train_pause": lambda: training.pause(),
-        "train_resume": lambda: training.resume(),
-        "train_stop": lambda: training.stop(),
-        "train_export": lambda kind, path: training.export(kind, path),
+        Hello: hello,
+        DeviceStatus: device_status,
+        DescribeVariable: details,
+        Signature: signature,
+        TourCheck: tour_check,
+        GradExample: lambda request: inspections.from_example(request.key).payload(),
+        DisplayWidth: display_width,
+        LiveExport: live_export,
+        CheckGradients: lambda request: inspections.check(request.token),
+        GradValues: lambda request: inspections.values(request.token, request.index),
+        TrainStart: lambda request: training.start(request.config, request.tag),
+        TrainPause: lambda _request: training.pause(),
+        TrainResume: lambda _request: training.resume(),
+        TrainStop: lambda _request: training.stop(),
+        TrainExport: lambda request: training.export(request.kind, request.path),
     })

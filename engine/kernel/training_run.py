@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
+from engine.protocol import TrainData, TrainFinished, TrainProgress, TrainRate
 
 if TYPE_CHECKING:
     from torch import nn
 
+    from engine.distributed import DistributedResult
     from engine.training import Result, RunConfig, RunControl
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
@@ -80,12 +82,11 @@ class TrainingRun:
             else:
                 self._run_here(cfg, run_id)
         except SaidError as exc:  # a bad config or device, a run that diverged, a rank that failed (named)
-            self.bridge.emit("train_finished", run=run_id, error=exc.said)
+            self.bridge.emit(TrainFinished(run_id, error=exc.said))
         except Exception as exc:  # noqa: BLE001 - CUDA out of memory and the like: a message
             free_cuda_cache()
             first = str(exc).splitlines()[0] if str(exc) else ""
-            self.bridge.emit("train_finished", run=run_id,
-                             error=said("err.request.plain", text=f"{type(exc).__name__}: {first}"))
+            self.bridge.emit(TrainFinished(run_id, error=said("err.request.plain", text=f"{type(exc).__name__}: {first}")))
         finally:
             self.trainer = None
 
@@ -96,7 +97,7 @@ class TrainingRun:
         trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
         self.trainer = trainer
         self._emit_data(cfg, run_id, data)
-        result = drive(trainer, lambda progress: self.bridge.emit("train_progress", run=run_id, progress=progress))
+        result = drive(trainer, lambda progress: self.bridge.emit(TrainProgress(run_id, progress)))
         assert trainer.model is not None  # (built by the run)
         self._keep(run_id, result, trainer.model, kept=result)
 
@@ -115,11 +116,11 @@ class TrainingRun:
         data = self._emit_data(cfg, run_id)
         result = train_distributed(
             cfg, cfg.processes,
-            on_progress=lambda p: emit("train_progress", run=run_id, progress=p),
-            on_rate=lambda rank, rate: emit("train_rate", run=run_id, rank=rank, rate=rate),
+            on_progress=lambda p: emit(TrainProgress(run_id, p)),
+            on_rate=lambda rank, rate: emit(TrainRate(run_id, rank, rate)),
             should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
         if result is None:
-            emit("train_finished", run=run_id, error=said("err.ddp.stopped"))
+            emit(TrainFinished(run_id, error=said("err.ddp.stopped")))
             return
         replay = None
         if cfg.samples * cfg.epochs <= REPLAY_LIMIT:
@@ -128,13 +129,14 @@ class TrainingRun:
         self._keep(run_id, result.result, model_of(cfg, result.weights), kept=result, distributed=result,
                    replay=replay)
 
-    def _keep(self, run_id: int, result: Result, model: nn.Module, kept: object, **more: object) -> None:
+    def _keep(self, run_id: int, result: Result, model: nn.Module, kept: object,
+              distributed: DistributedResult | None = None, replay: float | None = None) -> None:
         """The end of a run: its result and model stay here for the exports, `kept` and the model
         go into the user's namespace, and the app is told (with `more`: a DDP run's figures)."""
         self.result, self.model = result, model
         namespace = self.namespace_source()
         namespace[MODEL_NAME], namespace[RESULT_NAME] = model, kept
-        self.bridge.emit("train_finished", run=run_id, result=result, model_name=MODEL_NAME, **more)
+        self.bridge.emit(TrainFinished(run_id, result, model_name=MODEL_NAME, distributed=distributed, replay=replay))
 
     def _emit_data(self, cfg, run_id: int, data=None):
         """Send the points the fit or boundary plot draws (a sample of them); the data."""
@@ -146,12 +148,14 @@ class TrainingRun:
         if cfg.task == "moons":
             from engine.training import BOUNDARY_GRID, boundary_grid
 
-            self.bridge.emit("train_data", run=run_id, task="moons", xs=data.x[idx].tolist(), ys=data.y[idx].tolist(),
-                             extent=list(boundary_grid(data.x)[1]), grid=list(BOUNDARY_GRID))
+            self.bridge.emit(TrainData(run_id, "moons", {
+                "xs": data.x[idx].tolist(), "ys": data.y[idx].tolist(), "extent": list(boundary_grid(data.x)[1]),
+                "grid": list(BOUNDARY_GRID)}))
         else:
             xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
-            self.bridge.emit("train_data", run=run_id, task="regression", xs=xs, ys=data.y[idx, 0].tolist(),
-                             features=cfg.features, true_w=data.true_weight[0], true_b=data.true_bias)
+            self.bridge.emit(TrainData(run_id, "regression", {
+                "xs": xs, "ys": data.y[idx, 0].tolist(), "features": cfg.features, "true_w": data.true_weight[0],
+                "true_b": data.true_bias}))
         return data
 
     def pause(self) -> bool | None:

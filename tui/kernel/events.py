@@ -1,8 +1,9 @@
-"""What the kernel session reports to the app, as plain frozen dataclasses."""
+"""What the kernel session reports to the app about its cells and its kernel, as plain frozen
+dataclasses (the kernel's own news is engine.protocol's events)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,6 @@ class CellDone:
     status: str
     elapsed: float
     source: str = ""
-
-
-@dataclass(frozen=True)
-class KernelNews:
-    """An event the extension sent over the comm: variables, training progress, a recording."""
-
-    name: str
-    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

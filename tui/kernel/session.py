@@ -27,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from engine.protocol import Hello, Reply, Request, decode_event, decode_reply, encode_request, is_reply
 from tui.i18n import t
 from tui.kernel import events as ev
 from tui.kernel.display import bounded_error
@@ -38,9 +39,10 @@ if TYPE_CHECKING:
     from jupyter_client.asynchronous.client import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
+A = TypeVar("A")
 COMM_TARGET = "torchtui"
 DEATH_POLL_S = 0.5
-REQUEST_TIMEOUT_S = 30.0
+REQUEST_TIMEOUT_S = 30.0  # the longest a request waits for the kernel to be ready
 SHUTDOWN_WAIT_S = 3.0
 READ_POLL_S = 0.1  # the longest a kernel message can wait for its reader (see _read)
 MAX_IN_FLIGHT = 100  # cells sent to the kernel and not yet answered; more wait in `unsent`
@@ -53,17 +55,9 @@ ATTACHED_RESTART_WAIT_S = 60.0  # how long an attached kernel's owner may take t
 class Refused(RuntimeError):
     """A request the kernel answered with an error; `said` is what it said (the app words it)."""
 
-    def __init__(self, reply: dict) -> None:
-        from engine.i18n import Said
-        from engine.wire import from_wire
-        from tui.i18n import t
-
-        super().__init__(reply.get("error") or t("kernel.no_reason"))
-        try:
-            said = from_wire(reply.get("said"))
-        except (ValueError, TypeError):
-            said = None
-        self.said = said if isinstance(said, Said) else None
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.error or t("kernel.no_reason"))
+        self.said = reply.said
 
 
 class KernelGone(RuntimeError):
@@ -306,15 +300,15 @@ class KernelSession:
         try:
             from tui.i18n import language, said_text
 
-            info = await self.request("hello", device=self.device, lang=language(), timeout=120)
+            info = await self.request(Hello(self.device, language()))
         except Exception as exc:  # noqa: BLE001
             self.ready = True
             self._emit(ev.KernelReady(error=said_text(exc), restarted=restarted))
             self._send_unsent()
             return
         self.ready = True
-        self._emit(ev.KernelReady(info["torch"], info["device"], info["device_text"], restarted=restarted,
-                                  waiting=len(self.unsent), modules=tuple(info.get("modules", ()))))
+        self._emit(ev.KernelReady(info.torch, info.device, info.device_text, restarted=restarted,
+                                  waiting=len(self.unsent), modules=info.modules))
         self._send_unsent()
 
     async def shutdown(self) -> None:
@@ -530,10 +524,12 @@ class KernelSession:
             self._own_requests.pop(next(iter(self._own_requests)))
         return msg_id
 
-    async def request(self, op: str, timeout: float = REQUEST_TIMEOUT_S, **args):
-        """Ask the extension for something (see engine.kernel.requests); returns its result as
-        plain data, or raises RuntimeError with the kernel's message."""
-        if op != "hello":
+    async def request(self, request: Request[A], timeout: float | None = None) -> A:
+        """Ask the extension (see engine.kernel.requests) and return its answer; Refused with the
+        kernel's message, KernelGone without a kernel, TimeoutError past `timeout` (by default
+        the request type's)."""
+        timeout = request.timeout if timeout is None else timeout
+        if not isinstance(request, Hello):
             await self.wait_ready(timeout)
         if self.plain:
             raise KernelGone(self.plain)
@@ -541,15 +537,13 @@ class KernelSession:
         future = asyncio.get_running_loop().create_future()
         self._requests[rid] = future
         try:
-            self._send_shell("comm_msg", {"comm_id": self.comm_id, "data": {"id": rid, "op": op, "args": args}})
-            reply = await asyncio.wait_for(future, timeout)
+            self._send_shell("comm_msg", {"comm_id": self.comm_id, "data": encode_request(request, rid)})
+            reply: Reply = await asyncio.wait_for(future, timeout)
         finally:
             self._requests.pop(rid, None)
-        if not reply.get("ok"):
+        if not reply.ok:
             raise Refused(reply)
-        from engine.wire import from_wire
-
-        return from_wire(reply.get("result"))
+        return reply.answer
 
     async def _shell_request(self, msg_type: str, content: dict, timeout: float):
         msg_id = self._send_shell(msg_type, content)
@@ -700,16 +694,14 @@ class KernelSession:
         return next(reversed(self._finished), "")
 
     def _on_comm(self, data: dict) -> None:
-        if "reply" in data:
-            future = self._requests.get(data["reply"])
+        if is_reply(data):
+            reply = decode_reply(data)
+            future = self._requests.get(reply.rid)
             if future is not None and not future.done():
-                future.set_result(data)
+                future.set_result(reply)
             return
-        if "event" in data:
-            from engine.wire import from_wire
-
-            name = data.pop("event")
-            self._emit(ev.KernelNews(name, from_wire(data)))
+        if data:  # (a comm_close carries nothing)
+            self._emit(decode_event(data))
 
     # --- death ----------------------------------------------------------------------------------
     async def _watch(self) -> None:

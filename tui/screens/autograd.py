@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from engine.protocol import CheckGradients, GradExample, GradValues, Inspected
 from tui.asking import Answer, ask, forget, stale
 from tui.i18n import language, said_text, t
 from tui.screens.base import BaseScreen
@@ -126,7 +127,7 @@ class AutogradScreen(BaseScreen):
     def load_example(self, key: str) -> None:
         """Build and record a built-in example in the kernel, then show it."""
         kernel = self.app.kernel
-        ask(self, self.ExampleBuilt, lambda: kernel.request("grad_example", key=key, timeout=120))
+        ask(self, self.ExampleBuilt, lambda: kernel.request(GradExample(key)))
 
     def on_autograd_screen_example_built(self, answer: ExampleBuilt) -> None:
         if stale(self, answer):  # another example, or a %autograd recording, was shown since
@@ -142,19 +143,19 @@ class AutogradScreen(BaseScreen):
         if self.ready and self.load_error:
             self.query_one("#ag-graph", Static).update(Text(self.load_error, style="red"))
 
-    def show_inspection(self, payload: dict) -> None:
+    def show_inspection(self, payload: Inspected) -> None:
         """Show a recording made by %autograd in the Playground."""
         forget(self, self.ExampleBuilt)  # an example still being built would replace it
         self._show(payload)
 
-    def _show(self, payload: dict) -> None:
-        self.recording, self.forward_rows = payload["recording"], payload["forward_rows"]
-        self.token, self.checkable, self.passes = payload["token"], payload["checkable"], payload["passes"]
-        key = payload["example"]
-        self.title_text = f"{t(f'ag.example.{key}.name')}: {t(f'ag.example.{key}.title')}" if key else payload["title"]
+    def _show(self, payload: Inspected) -> None:
+        self.recording, self.forward_rows = payload.recording, payload.forward_rows
+        self.token, self.checkable, self.passes = payload.token, payload.checkable, payload.passes
+        key = payload.example
+        self.title_text = f"{t(f'ag.example.{key}.name')}: {t(f'ag.example.{key}.title')}" if key else payload.title
         self.lesson = t(f"ag.example.{key}.lesson") if key else ""
-        self.code = payload["code"]
-        self.check_note = t(payload["note"]) if payload["note"] else ""
+        self.code = payload.code
+        self.check_note = t(payload.note) if payload.note else ""
         self.index, self.view_mode, self.check_text = 0, "backward", ""
         self.redraw()
 
@@ -275,7 +276,7 @@ class AutogradScreen(BaseScreen):
             self._show_check(t("ag.check_unavailable") + ("\n" + self.check_note if self.check_note else ""))
             return
         kernel, token = self.app.kernel, self.token
-        ask(self, self.Checked, lambda: kernel.request("grad_check", token=token, timeout=120), token=token)
+        ask(self, self.Checked, lambda: kernel.request(CheckGradients(token)), token=token)
 
     def on_autograd_screen_checked(self, answer: Checked) -> None:
         """Finite differences of the forward re-run in float64 in the kernel, on copies of what it used."""
@@ -305,7 +306,7 @@ class AutogradScreen(BaseScreen):
         if not self.recording or not self.recording.steps:
             return
         kernel, token, index = self.app.kernel, self.token, self.index
-        ask(self, self.Values, lambda: kernel.request("grad_values", token=token, index=index, timeout=60),
+        ask(self, self.Values, lambda: kernel.request(GradValues(token, index)),
             token=token, index=index)
 
     def on_autograd_screen_values(self, answer: Values) -> None:
@@ -321,5 +322,5 @@ class AutogradScreen(BaseScreen):
                   "after": lambda n: f"{n}.grad {t('ag.after')}", "saved": lambda n: f"{t('ag.saved')} {n}"}
         parts = [f"#{node.id} {node.title()}"]
         for entry in answer.result:
-            parts.append(f"{labels[entry['kind']](entry['name'])} {entry['summary']}\n{entry['values']}")
+            parts.append(f"{labels[entry.kind](entry.name)} {entry.summary}\n{entry.values}")
         self.app.push_screen(ValuesScreen("\n\n".join(parts)))

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
+from engine.protocol import TrainExport
 from tui.asking import Answer, ask
 from tui.i18n import t
 
@@ -72,7 +73,7 @@ class ExportScreen(ModalScreen):
         folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
         path, kernel = folder / self.filenames[kind], self.app.kernel
         # the run's model and numbers are in the kernel: it writes the file
-        ask(self, self.Written, lambda: kernel.request("train_export", kind=kind, path=str(path)), path=path)
+        ask(self, self.Written, lambda: kernel.request(TrainExport(kind, str(path))), path=path)
 
     def on_export_screen_written(self, answer: Written) -> None:
         if answer.error:

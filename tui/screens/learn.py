@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from engine.protocol import TourCheck
 from tui import i18n
 from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
@@ -154,7 +155,7 @@ class LearnScreen(BaseScreen):
     def _check(self, chapter) -> None:
         """The checks run in the kernel, over the namespace the Playground's cells built."""
         kernel = self.app.kernel
-        ask(self, self.Checked, lambda: kernel.request("tour_check", chapter=chapter.id), chapter=chapter)
+        ask(self, self.Checked, lambda: kernel.request(TourCheck(chapter.id)), chapter=chapter)
 
     def on_learn_screen_checked(self, answer: Checked) -> None:
         if stale(self, answer):

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from engine.protocol import DescribeVariable, DisplayWidth, Event, LiveSeries, Variables
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
@@ -196,7 +197,7 @@ class PlaygroundScreen(BaseScreen):
         if width < 1 or width == self._width_sent or not kernel.ready or kernel.plain:
             return
         self._width_sent = width
-        ask(self, self.WidthSet, lambda: kernel.request("display_width", width=width, timeout=10))
+        ask(self, self.WidthSet, lambda: kernel.request(DisplayWidth(width)))
 
     def on_playground_screen_width_set(self, answer: WidthSet) -> None:
         if answer.error and not stale(self, answer):  # busy, restarting: the next resize sends it again
@@ -262,10 +263,10 @@ class PlaygroundScreen(BaseScreen):
             if event.cell == self._asking_cell:  # interrupted, or the kernel went: no answer wanted
                 self._close_prompt()
             self._cell_done(event)
-        elif isinstance(event, ev.KernelNews) and event.name == "variables":
-            self._show_variables(event.data.get("rows", ()))
-        elif isinstance(event, ev.KernelNews) and event.name == "live":
-            self._live_news(event.data)
+        elif isinstance(event, Variables):
+            self._show_variables(event.rows)
+        elif isinstance(event, LiveSeries):
+            self._live_news(event)
         elif isinstance(event, ev.KernelReady):
             self._kernel_ready(event)
         elif isinstance(event, ev.KernelDied):
@@ -279,7 +280,7 @@ class PlaygroundScreen(BaseScreen):
                 out.write_note(t("pg.cells_wait_restart", cells=event.waiting), "yellow")
         if isinstance(event, (ev.KernelDied, ev.KernelRestarting)):
             self._close_prompt()
-        if not isinstance(event, (ev.CellStream, ev.CellDisplay, ev.CellStarted, ev.KernelNews)):
+        if not isinstance(event, (ev.CellStream, ev.CellDisplay, ev.CellStarted, Event)):
             # the status line follows the kernel's state (its 0.2 s tick shows a cell that runs
             # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
             # comes or goes
@@ -558,7 +559,7 @@ class PlaygroundScreen(BaseScreen):
     def on_data_table_row_highlighted(self, event) -> None:
         if event.data_table.id == "vars" and event.row_key is not None and event.row_key.value:
             name, kernel = event.row_key.value, self.app.kernel
-            ask(self, self.Details, lambda: kernel.request("details", name=name, timeout=10))
+            ask(self, self.Details, lambda: kernel.request(DescribeVariable(name)))
 
     def on_playground_screen_details(self, answer: Details) -> None:
         # busy in C code, restarted, gone, or no longer a tensor: the details stay as they were
@@ -653,14 +654,14 @@ class PlaygroundScreen(BaseScreen):
         self.completions.close()
         (self.stdin.query_one("#stdin-input") if self.stdin.shown else self.editor).focus()
 
-    def _live_news(self, data: dict) -> None:
+    def _live_news(self, news: LiveSeries) -> None:
         if self.live is None:  # made at the first live() call: plotext is not loaded before
             from tui.widgets.live_panel import LivePanel
 
             self.live = LivePanel()
             self.query_one("#pg-left").mount(self.live, after="#live-line")
         first = not self.live.shown
-        self.live.take(data)
+        self.live.take(news)
         if first:
             self.notify(t("live.appeared"), timeout=6)
             self.refresh_bindings()  # ctrl+g now has something to show

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -12,6 +12,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
+from engine.protocol import (
+    Request,
+    TrainData,
+    TrainFinished,
+    TrainPause,
+    TrainProgress,
+    TrainRate,
+    TrainResume,
+    TrainStart,
+    TrainStop,
+)
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
@@ -19,7 +30,7 @@ from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 from tui.widgets.wrapped import Wrapped
 
 if TYPE_CHECKING:
-    from engine.training import Result, RunConfig
+    from engine.training import Progress, Result, RunConfig
 
 FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden",
           "processes")
@@ -105,7 +116,7 @@ class TrainingScreen(BaseScreen):
         self.accuracy_history: list[float] = []
         self.boundary = ""
         self.rank_rates: dict[int, float] = {}  # a data-parallel run: each rank's samples/s
-        self.latest = None
+        self.latest: Progress | None = None
         self.result: Result | None = None
         self.dirty = False
         self.config: RunConfig | None = None
@@ -288,26 +299,27 @@ class TrainingScreen(BaseScreen):
         from dataclasses import asdict
 
         kernel, config, run_id = self.app.kernel, asdict(cfg), self.run_id
-        ask(self, self.Started, lambda: kernel.request("train_start", config=config, tag=run_id, timeout=60),
+        ask(self, self.Started, lambda: kernel.request(TrainStart(config, run_id)),
             run=run_id)
 
     def on_training_screen_started(self, answer: Started) -> None:
         if answer.error:  # refused (a bad field), or no kernel: the run ends before it began
             self._finished(answer.context["run"], error=answer.error)
 
-    def handle_kernel_news(self, news) -> None:
+    def handle_kernel_news(self, news: TrainData | TrainProgress | TrainRate | TrainFinished) -> None:
         """Events of the kernel's training thread: plot data, progress, the end of the run."""
-        data = news.data
-        if data.get("run") != self.run_id:
+        if news.run != self.run_id:
             return  # from a run this screen has since replaced
-        if news.name == "train_data" and data.get("task") == "moons":
+        if isinstance(news, TrainData) and news.task == "moons":
+            data = news.points
             self.query_one(BoundaryPlot).set_points([list(p) for p in data["xs"]], list(data["ys"]),
                                                     data["extent"], data["grid"])
-        elif news.name == "train_data":
+        elif isinstance(news, TrainData):
+            data = news.points
             self.query_one(FitPlot).set_points(list(data["xs"]), list(data["ys"]), data["features"],
                                                data["true_w"], data["true_b"])
-        elif news.name == "train_progress":
-            p = data["progress"]
+        elif isinstance(news, TrainProgress):
+            p = news.progress
             self.latest = p  # (whether the run is paused comes from the kernel's answer to F6, not from here)
             if p.epoch_done and len(self.loss_history) < p.epoch:
                 self.loss_history.append(p.loss)
@@ -315,11 +327,11 @@ class TrainingScreen(BaseScreen):
                     self.accuracy_history.append(p.accuracy)
             if p.boundary:
                 self.boundary = p.boundary
-        elif news.name == "train_rate":
-            self.rank_rates[int(data["rank"])] = float(data["rate"])
-        elif news.name == "train_finished":
-            self._finished(self.run_id, data.get("result"), said_text(data.get("error") or ""),
-                           data.get("distributed"), data.get("replay"))
+        elif isinstance(news, TrainRate):
+            self.rank_rates[int(news.rank)] = float(news.rate)
+        elif isinstance(news, TrainFinished):
+            self._finished(self.run_id, news.result, said_text(news.error) if news.error else "",
+                           news.distributed, news.replay)
         self.dirty = True
 
     def kernel_gone(self, why: str) -> None:
@@ -460,17 +472,17 @@ class TrainingScreen(BaseScreen):
         if not self.running:
             return
         self.paused = not self.paused
-        self._control("train_pause" if self.paused else "train_resume", paused=self.paused)
+        self._control(TrainPause() if self.paused else TrainResume(), paused=self.paused)
         self.notify(t("tr.paused") if self.paused else t("tr.resumed"), timeout=2)
         self.dirty = True
 
     def action_stop(self) -> None:
         if self.running:
-            self._control("train_stop")
+            self._control(TrainStop())
 
-    def _control(self, op: str, **context) -> None:
+    def _control(self, request: Request[Any], **context) -> None:
         kernel, run = self.app.kernel, self.run_id
-        ask(self, self.Controlled, lambda: kernel.request(op), exclusive=False, run=run,  # each one must arrive
+        ask(self, self.Controlled, lambda: kernel.request(request), exclusive=False, run=run,  # each one must arrive
             **context)
 
     def on_training_screen_controlled(self, answer: Controlled) -> None:

@@ -10,6 +10,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import OptionList, Static, TextArea
 
+from engine.protocol import Signature as SignatureOf
 from engine.repl.complete_input import is_complete
 from engine.repl.completion import common_prefix
 from tui.asking import Answer, ask, stale
@@ -309,7 +310,7 @@ class CellEditor(TextArea):
             called = CALLED.search(self._line_before_cursor())
             if called:
                 name, kernel = called.group(1), self.kernel
-                ask(self, self.Signature, lambda: kernel.request("signature", name=name, timeout=2), name=name)
+                ask(self, self.Signature, lambda: kernel.request(SignatureOf(name)), name=name)
         elif event.character == ")" or event.key == "escape":
             self.hide_signature()
 

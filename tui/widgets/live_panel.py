@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from engine.plotdata import downsample
+from engine.protocol import LiveExport, LiveSeries
 from tui.asking import Answer, ask
 from tui.i18n import counted, t
 from tui.widgets.plots import LossPlot
@@ -83,12 +84,12 @@ class LivePanel(Vertical, can_focus=True):
         self.set_interval(0.1, self._redraw)  # at most 10 redraws a second
 
     # --- data from the kernel -----------------------------------------------------------------
-    def take(self, data: dict) -> None:
-        if data.get("new_run") or data.get("run") != self.run:
+    def take(self, news: LiveSeries) -> None:
+        if news.new_run or news.run != self.run:
             if self.series:
                 self.previous = self.series
-            self.series, self.run = {}, data.get("run")
-        for name, update in (data.get("series") or {}).items():
+            self.series, self.run = {}, news.run
+        for name, update in news.series.items():
             self.series.setdefault(name, Series()).add(update)
         self.dirty = True
         if not self.has_class("-shown"):
@@ -141,7 +142,7 @@ class LivePanel(Vertical, can_focus=True):
 
         async def export() -> object:
             default_dir().mkdir(parents=True, exist_ok=True)
-            return await kernel.request("live_export", path=str(path), timeout=30)
+            return await kernel.request(LiveExport(str(path)))
 
         ask(self, self.Exported, export)
 
