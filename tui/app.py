@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from engine.i18n import Said, catalog, said
 from tui import i18n
 from tui.asking import Answer, ask
+from tui.history import History
 from tui.i18n import said_text, t
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
@@ -326,8 +327,6 @@ class TorchTUI(App):
     @property
     def history(self):
         if self._history is None:
-            from engine.repl.history import History
-
             self._history = History()
             self.warn_history()
         return self._history

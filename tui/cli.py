@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from engine.i18n import LANGUAGES
+from tui import config
 from tui.fullscreen import run_app
 from tui.screens import SCREENS
 
@@ -186,11 +187,10 @@ def asked_language(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = glue_negative_values(list(sys.argv[1:] if argv is None else argv))
-    from engine import config as config_mod
     from tui import i18n
     from tui.i18n import t
 
-    cfg = config_mod.load()
+    cfg = config.load()
     i18n.set_language(asked_language(argv) or cfg.language or i18n.language_from_locale())
     try:
         with argparse_in_catalog():

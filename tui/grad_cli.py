@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from tui.i18n import language
 
 if TYPE_CHECKING:
-    from engine.config import Config
     from engine.i18n import Said
+    from tui.config import Config
 
 
 def add_grad_parser(sub) -> None:

@@ -12,8 +12,8 @@ from tui.i18n import counted, language, t
 from tui.words import shown
 
 if TYPE_CHECKING:
-    from engine.config import Config
     from engine.i18n import Said
+    from tui.config import Config
 
 FLAGS = {  # flag -> RunConfig field
     "--task": "task", "--hidden": "hidden", "--nproc": "processes", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
