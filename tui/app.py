@@ -22,6 +22,7 @@ from tui import i18n
 from tui.asking import Answer, ask
 from tui.history import History
 from tui.i18n import said_text, t
+from tui.keymap import unknown_ids
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
 from tui.screens.base import BaseScreen
@@ -185,9 +186,7 @@ class TorchTUI(App):
         if isinstance(self.screen, BaseScreen):
             await self.screen.build_body()
         if self.user_keys:
-            from tui.keymap import unknown_ids
-
-            for warning in unknown_ids(self.user_keys):
+            for warning in unknown_ids(self.user_keys, type(self)):
                 self.notify(said_text(warning), severity="warning", timeout=10)
         self.set_timer(0.01, self._start_kernel)
 
