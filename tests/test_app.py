@@ -63,7 +63,8 @@ async def test_chinese_ui_text():
 def test_engine_imports_without_textual():
     modules = ["engine", "engine.devices", "engine.tensors", "engine.autograd", "engine.grad_examples",
                "engine.training", "engine.exports", "engine.repl", "engine.kernel", "engine.wire", "engine.tour",
-               "engine.plotdata", "engine.config", "engine.paths", "engine.grad_text"]
+               "engine.plotdata", "engine.paths", "engine.grad_text", "engine.words", "engine.headless.train",
+               "engine.headless.grad"]
     for module in modules:
         code = f"import sys, {module}; assert 'textual' not in sys.modules, {module!r}"
         subprocess.run([sys.executable, "-c", code], check=True)

@@ -185,9 +185,9 @@ def test_no_numeric_option_is_left_without_a_range():
     option cannot slip in unchecked)."""
     import argparse
 
+    from engine.headless.train import FLAGS
     from engine.training import FIELD_TYPES
     from tui import cli
-    from tui.train_cli import FLAGS
 
     numeric = sorted(flag for flag, name in FLAGS.items() if FIELD_TYPES[name] in ("int", "float"))
     assert numeric == sorted(NUMERIC_OPTIONS)

@@ -56,7 +56,7 @@ BUILT = (
     ("tr.task.", 'f"tr.task.{task}"'),
     ("snippet.", 'f"snippet.{key}"'),  # tui/screens/pickers.py
     ("pg.copy_", 'f"pg.copy_{kind}"'),  # tui/screens/playground.py
-    ("cli.train.", '"cli.train." + name'),  # tui/train_cli.py
+    ("cli.train.", '"cli.train." + name'),  # engine/headless/train.py
     ("argparse.", 'startswith("argparse.")'),  # tui/cli.py: argparse's English messages, looked up by value
     ("textual.", 'startswith("textual.")'),  # tui/app.py: Textual's own palette commands, looked up by value
 )

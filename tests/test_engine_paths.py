@@ -8,8 +8,8 @@ import os
 import pytest
 
 from engine import paths
-from engine.repl.history import History
 from engine.tour import Progress
+from tui.history import History
 
 
 @pytest.fixture

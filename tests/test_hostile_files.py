@@ -89,8 +89,8 @@ def _writers():
 
     from engine import exports
     from engine.kernel.live import Live
-    from engine.repl.save import SessionCell, save, save_figure
     from engine.training import make_config
+    from tui.save import SessionCell, save, save_figure
 
     result = SimpleNamespace(loss_history=(1.0, 0.5), accuracy_history=())  # what loss_csv reads
     cells = [SessionCell(1, "x = 1")]
@@ -112,7 +112,7 @@ def _writers():
 
 
 def test_every_writer_refuses_fifos_devices_sockets_and_links(hostile):
-    from engine.repl.save import SaveError
+    from tui.save import SaveError
 
     for writer, write in _writers():
         for what, (path, intact) in hostile.items():
@@ -136,7 +136,7 @@ def test_refusals_say_what_the_file_is_in_both_languages():
 
 
 def test_written_files_are_private_and_replace_a_regular_file(tmp_path):
-    from engine.repl.save import SessionCell, save
+    from tui.save import SessionCell, save
 
     target = tmp_path / "session.py"
     target.write_text("old")
@@ -191,7 +191,7 @@ def _special(kind: str, path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["fifo", "huge"])
 def test_a_special_history_file_is_set_aside_and_a_new_one_begins(tmp_path, kind):
-    from engine.repl.history import History
+    from tui.history import History
 
     path = tmp_path / "history"
     _special(kind, path)
@@ -227,7 +227,7 @@ def test_a_special_progress_file_is_set_aside_and_the_tour_starts_afresh(tmp_pat
 
 @pytest.mark.parametrize("kind", ["fifo", "huge"])
 def test_a_special_config_file_gives_defaults_and_one_warning(tmp_path, kind):
-    from engine import config
+    from tui import config
 
     path = tmp_path / "config.toml"
     _special(kind, path)
@@ -242,7 +242,7 @@ def test_a_special_config_file_gives_defaults_and_one_warning(tmp_path, kind):
 
 
 def test_a_config_file_linked_from_elsewhere_is_still_read(tmp_path):
-    from engine import config
+    from tui import config
 
     real = tmp_path / "dotfiles" / "config.toml"
     real.parent.mkdir()
@@ -252,7 +252,7 @@ def test_a_config_file_linked_from_elsewhere_is_still_read(tmp_path):
 
 
 def test_history_appends_through_a_link_only_to_the_users_own_file_nor_blocks_on_its_lock(tmp_path):
-    from engine.repl.history import History
+    from tui.history import History
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text('{"t": 0, "src": "old = 1"}\n')
@@ -289,9 +289,9 @@ def test_reading_a_link_to_dev_zero_is_refused_before_reading(tmp_path):
 ZERO_CHECK = """
 import json, sys
 from pathlib import Path
-from engine import config
-from engine.repl.history import History
 from engine.tour import Progress
+from tui import config
+from tui.history import History
 
 folder = Path(sys.argv[1])
 history = History(folder / "history")
@@ -330,7 +330,7 @@ def test_state_files_linked_to_dev_zero_are_refused(tmp_path):
 # --- a full disk cutting an append short ----------------------------------------------------
 
 def test_a_short_history_append_is_taken_back_and_said_once(tmp_path, monkeypatch):
-    from engine.repl.history import History
+    from tui.history import History
 
     path = tmp_path / "history"
     history = History(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import running, static_text, wait_for
-from tui.app import make_app
+from tui.app import TorchTUI, make_app
 from tui.screens.help import HelpScreen
 
 pytestmark = pytest.mark.slow  # the app and its kernel
@@ -26,7 +26,7 @@ async def test_help_lists_every_screens_keys_from_bindings():
 async def test_user_keymap_moves_keys_and_f1_shows_them_with_their_ids():
     from tui.keymap import unknown_ids
 
-    assert [w.code for w in unknown_ids({"app.help": "f10", "pg.nope": "x"})] == ["warn.keys.unknown"]
+    assert [w.code for w in unknown_ids({"app.help": "f10", "pg.nope": "x"}, TorchTUI)] == ["warn.keys.unknown"]
     app = make_app(keys={"app.help": "f10", "app.autograd": "f11", "pg.nope": "ctrl+k"})
     told: list[str] = []
     notify = app.notify

@@ -21,7 +21,9 @@ from engine.i18n import Said, catalog, said
 from engine.protocol import AutogradShown, DeviceStatus, TrainData, TrainFinished, TrainProgress, TrainRate
 from tui import i18n
 from tui.asking import Answer, ask
+from tui.history import History
 from tui.i18n import said_text, t
+from tui.keymap import unknown_ids
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
 from tui.screens.base import BaseScreen
@@ -186,9 +188,7 @@ class TorchTUI(App):
         if isinstance(self.screen, BaseScreen):
             await self.screen.build_body()
         if self.user_keys:
-            from tui.keymap import unknown_ids
-
-            for warning in unknown_ids(self.user_keys):
+            for warning in unknown_ids(self.user_keys, type(self)):
                 self.notify(said_text(warning), severity="warning", timeout=10)
         self.set_timer(0.01, self._start_kernel)
 
@@ -327,8 +327,6 @@ class TorchTUI(App):
     @property
     def history(self):
         if self._history is None:
-            from engine.repl.history import History
-
             self._history = History()
             self.warn_history()
         return self._history

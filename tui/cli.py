@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-from engine.i18n import LANGUAGES
+from engine.headless import grad, train
+from engine.i18n import LANGUAGES, Said
+from tui import config, i18n
 from tui.fullscreen import run_app
+from tui.i18n import catalog, counted, t
 from tui.screens import SCREENS
 
 
@@ -22,13 +25,9 @@ class _Formatter(argparse.HelpFormatter):
     """argparse's own words (usage, the sections' titles) in the reader's language."""
 
     def add_usage(self, usage, actions, groups, prefix=None) -> None:
-        from tui.i18n import t
-
         super().add_usage(usage, actions, groups, t("cli.usage") if prefix is None else prefix)
 
     def start_section(self, heading) -> None:
-        from tui.i18n import t
-
         titles = {"options": "cli.options", "optional arguments": "cli.options", "positional arguments": "cli.commands"}
         super().start_section(t(titles[heading]) if heading in titles else heading)
 
@@ -38,15 +37,11 @@ class _Parser(argparse.ArgumentParser):
     help in the reader's language."""
 
     def __init__(self, *args, **kwargs) -> None:
-        from tui.i18n import t
-
         kwargs.update(formatter_class=_Formatter, add_help=False)
         super().__init__(*args, **kwargs)
         self.add_argument("-h", "--help", action="help", help=t("cli.help"))
 
     def error(self, message: str) -> NoReturn:
-        from tui.i18n import t
-
         sys.stderr.write(t("cli.error", prog=self.prog, message=message) + "\n")
         raise SystemExit(2)
 
@@ -59,8 +54,6 @@ def argparse_in_catalog() -> Iterator[None]:
     replaced here by a lookup in the catalog, whose `argparse.*` keys hold argparse's English
     messages exactly (their %-placeholders kept), and put back afterwards. A message of another
     Python's argparse that the catalog lacks stays in English."""
-    from tui.i18n import catalog, counted, t
-
     keys = {words: key for key, words in catalog("en").items() if key.startswith("argparse.")}
     saved = {name: getattr(argparse, name) for name in ("_", "ngettext")}
 
@@ -83,15 +76,11 @@ def argparse_in_catalog() -> Iterator[None]:
 
 
 def fail(message: str) -> int:
-    from tui.i18n import t
-
     sys.stderr.write(t("cli.fail", message=message) + "\n")
     return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui.i18n import t
-
     p = _Parser(prog="torchtui", description=t("cli.description"))
     p.add_argument("--version", action="store_true", help=t("cli.version"))
     p.add_argument("--screen", choices=tuple(SCREENS), default="playground", help=t("cli.screen", value="%(default)s"))
@@ -99,12 +88,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=LANGUAGES, default=None, help=t("cli.lang"))
     p.add_argument("--existing", nargs="?", const="", default=None, metavar="CONNECTION_FILE", help=t("cli.existing"))
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="{train,grad}")
-    from tui.grad_cli import add_grad_parser
-    from tui.train_cli import add_train_parser
-
-    add_train_parser(sub)
-    add_grad_parser(sub)
+    train.add_train_parser(sub).set_defaults(run=run_train)
+    grad.add_grad_parser(sub).set_defaults(run=run_grad)
     return p
+
+
+def run_train(args, device: str, warnings: tuple[Said, ...], cfg: config.Config) -> int:
+    """`torchtui train`: the Training screen set to the run its options describe, or with
+    --headless that run here, printed (engine.headless.train)."""
+    run = train.run_config(args, device)
+    if run is None:  # (said why)
+        return 2
+    if not args.headless:
+        return run_app("train", device, i18n.language(), warnings, cfg.theme, train_config=run, keys=cfg.keys)
+    return train.run_headless(args, run, warnings)
+
+
+def run_grad(args, device: str, warnings: tuple[Said, ...], cfg: config.Config) -> int:
+    """`torchtui grad`: the example's walk, printed (engine.headless.grad)."""
+    return grad.run_grad(args, warnings)
 
 
 def print_version() -> int:
@@ -112,8 +114,6 @@ def print_version() -> int:
     from engine.devices import versions
 
     torch_version, cuda = versions()
-    from tui.i18n import t
-
     detail = t("cli.cuda_yes_one") if cuda == 1 else t("cli.cuda_yes", n=cuda) if cuda else t("cli.cuda_no")
     print(t("cli.versions", version=__version__, torch=torch_version, cuda=detail))
     return 0
@@ -186,11 +186,7 @@ def asked_language(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = glue_negative_values(list(sys.argv[1:] if argv is None else argv))
-    from engine import config as config_mod
-    from tui import i18n
-    from tui.i18n import t
-
-    cfg = config_mod.load()
+    cfg = config.load()
     i18n.set_language(asked_language(argv) or cfg.language or i18n.language_from_locale())
     try:
         with argparse_in_catalog():

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from engine.paths import UnsafeFile, read_regular
+from engine.words import shown
 from tui.i18n import t
-from tui.words import shown
 
 NEEDED = ("transport", "ip", "key", "shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from importlib import import_module
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -17,6 +16,7 @@ from textual.widgets import Static
 from engine.paths import config_file
 from tui.bindings import rows
 from tui.i18n import t
+from tui.keyed import other_keyed
 from tui.screens import SCREENS, screen_class
 from tui.widgets.wrapped import Wrapped
 
@@ -24,16 +24,11 @@ from tui.widgets.wrapped import Wrapped
 def help_table(app_bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> Group:
     """Per section (everywhere, each screen, the prompt line, the live plots, the figure view):
     keys, what they do, and the id that config.toml's [keys] remaps them by."""
-    from tui.keymap import OTHER_KEYED
-
     sections: list[tuple[str, Iterable[BindingType]]] = [(t("help.global"), app_bindings)]
     for mode in SCREENS:
         cls = screen_class(mode)
         sections.append((t(cls.TITLE_KEY), list(cls.BINDINGS)))
-    extra = {"StdinPrompt": "help.stdin", "LivePanel": "help.live", "FigureView": "help.figure"}
-    for module, name in OTHER_KEYED:
-        if name in extra:
-            sections.append((t(extra[name]), list(getattr(import_module(module), name).BINDINGS)))
+    sections += [(t(title), list(cls.BINDINGS)) for cls, title in other_keyed() if title]
     parts: list[RenderableType] = []
     for title, bindings in sections:
         table = Table.grid(padding=(0, 2))  # one grid per section: a long title widens no column

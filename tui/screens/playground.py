@@ -15,13 +15,13 @@ from textual.widgets import Static
 from engine.protocol import DescribeVariable, DisplayWidth, Event, LiveSeries, Variables
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
+from tui.save import ANSI, SaveError, SessionCell, save, save_figure
 from tui.screens.base import BaseScreen
 
 if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widgets import DataTable, Input
 
-    from engine.repl.save import SessionCell
     from tui.widgets.editor import CellEditor, Completions
     from tui.widgets.live_panel import LivePanel
     from tui.widgets.output import OutputLog
@@ -302,7 +302,6 @@ class PlaygroundScreen(BaseScreen):
 
     # --- the session as cells: %save, copy ------------------------------------------------
     def _keep(self, event) -> None:
-        from engine.repl.save import SessionCell
         from tui.kernel import events as ev
 
         if isinstance(event, ev.CellStarted):
@@ -343,8 +342,6 @@ class PlaygroundScreen(BaseScreen):
     def _save(self, path: str) -> None:
         from pathlib import Path
 
-        from engine.repl.save import SaveError, save, save_figure
-
         if path.lower().endswith(".png"):
             if not self.output.figures:
                 self.output.write_note(t("pg.no_figure"), "bold red")
@@ -380,7 +377,6 @@ class PlaygroundScreen(BaseScreen):
     def action_copy(self) -> None:
         """f7: copy the text selected with the mouse in the output log, or else the input, output or
         value of the current cell (OSC 52: works over SSH, and in tmux with set-clipboard on)."""
-        from engine.repl.save import ANSI
         from tui.kernel.display import text_of
         from tui.screens.pickers import CopyPicker
 

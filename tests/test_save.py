@@ -1,4 +1,4 @@
-"""engine/repl/save.py: a Playground session as a script that plain Python runs."""
+"""tui/save.py: a Playground session as a script that plain Python runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engine.repl.save import SessionCell, script_text
+from tui.save import SessionCell, script_text
 
 
 def run_script(tmp_path, cells: list[SessionCell], *flags: str) -> subprocess.CompletedProcess:

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
-from .i18n import LANGUAGES, Said, said
+from engine import paths
+from engine.i18n import LANGUAGES, Said, said
 
 MAX_BYTES = 1 << 20  # a config file is a few lines; anything bigger is not one
 
@@ -70,7 +70,8 @@ KEY_NAME = re.compile(r"^[^\s,]+$")  # one key as Textual names it: "f10", "ctrl
 
 def read_keys(table: object, path: Path, warnings: list[Said]) -> dict[str, str]:
     """The [keys] table: each binding id (as F1 lists them) to the keys that run it, several
-    separated by commas. Whether an id exists is the app's to say: the engine knows no keys."""
+    separated by commas. Whether an id exists is tui.keymap's to say, after the first frame: it needs
+    every class with keys, and importing them all here would slow the start."""
     if not isinstance(table, dict):
         warnings.append(said("warn.config.keys_table", path=str(path), value=repr(table)))
         return {}

@@ -1,4 +1,4 @@
-"""engine/repl/history.py: the Playground's history survives kill -9, torn lines and its bound."""
+"""tui/history.py: the Playground's history survives kill -9, torn lines and its bound."""
 
 import os
 import signal
@@ -6,14 +6,14 @@ import subprocess
 import sys
 import textwrap
 
-from engine.repl.history import History
+from tui.history import History
 
 
 def test_history_survives_kill(tmp_path):
     path = tmp_path / "history"
     script = textwrap.dedent(f"""
         import os, time
-        from engine.repl.history import History
+        from tui.history import History
         h = History({str(path)!r})
         h.append("a = 1")
         h.append("for i in range(3):\\n    print(i)")

@@ -1,4 +1,6 @@
-"""`torchtui train --headless`: the Training screen's run, printed as the tutorial prints it."""
+"""`torchtui train`: its options and their ranges, the run's config read from them, and with
+--headless the Training screen's run itself, printed as the tutorial prints it. (Without
+--headless, tui.cli opens the Training screen with that config.)"""
 
 from __future__ import annotations
 
@@ -6,14 +8,23 @@ import argparse
 import json
 import math
 import sys
-from typing import TYPE_CHECKING
 
-from tui.i18n import counted, language, t
-from tui.words import shown
-
-if TYPE_CHECKING:
-    from engine.config import Config
-    from engine.i18n import Said
+from engine.i18n import Said, SaidError, counted, say, spoken
+from engine.training import (
+    LOADERS,
+    MAX_HIDDEN,
+    MAX_LR,
+    MAX_PROCESSES,
+    OPTIMIZERS,
+    TASKS,
+    ConfigError,
+    Diverged,
+    RunConfig,
+    defaults,
+    make_config,
+    train,
+)
+from engine.words import shown
 
 FLAGS = {  # flag -> RunConfig field
     "--task": "task", "--hidden": "hidden", "--nproc": "processes", "--samples": "samples", "--features": "features", "--noise": "noise", "--bias": "bias",
@@ -35,8 +46,8 @@ def whole(low: int, high: int, high_words: str = ""):
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(t("cli.whole_range", low=low, high=high_words or high,
-                                               value=shown(text, SHOWN_CHARS)))
+            raise argparse.ArgumentTypeError(say("cli.whole_range", low=low, high=high_words or high,
+                                                 value=shown(text, SHOWN_CHARS)))
         return value
 
     parse.range = (low, high)  # type: ignore[attr-defined]
@@ -53,7 +64,7 @@ def number(low: float, high: float, above_low: bool = False):
             value = math.nan
         if not (low < value <= high if above_low else low <= value <= high):  # NaN is in no range
             key = "cli.above_range" if above_low else "cli.number_range"
-            raise argparse.ArgumentTypeError(t(key, low=f"{low:g}", high=f"{high:g}", value=shown(text, SHOWN_CHARS)))
+            raise argparse.ArgumentTypeError(say(key, low=f"{low:g}", high=f"{high:g}", value=shown(text, SHOWN_CHARS)))
         return value
 
     parse.range = (low, high)  # type: ignore[attr-defined]
@@ -64,8 +75,6 @@ def ranges() -> dict[str, object]:
     """The type (and range) of each numeric flag. Sized to what a laptop trains in minutes to hours
     and the engine's own limits; past them a run would not end (--epochs 10**20) or not start
     (--batch-size 10**23, more than a slice can take)."""
-    from engine.training import MAX_HIDDEN, MAX_LR, MAX_PROCESSES
-
     return {
         "--hidden": whole(1, MAX_HIDDEN), "--nproc": whole(1, MAX_PROCESSES),
         "--samples": whole(2, 100_000_000), "--features": whole(1, 10_000),
@@ -76,33 +85,29 @@ def ranges() -> dict[str, object]:
     }
 
 
-def add_train_parser(sub) -> None:
-    from engine.training import LOADERS, OPTIMIZERS, TASKS, defaults
-
-    p = sub.add_parser("train", help=t("cli.train"))
-    p.add_argument("--headless", action="store_true", help=t("cli.train.headless"))
+def add_train_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("train", help=say("cli.train"))
+    p.add_argument("--headless", action="store_true", help=say("cli.train.headless"))
     types = ranges()
     choices = {"task": TASKS, "optimizer": OPTIMIZERS, "loader": LOADERS}
     regression, moons = defaults("regression"), defaults("moons")
     for flag, name in FLAGS.items():
         # the default is the task's (the config decides it after parsing, so argparse's stays None)
         value, moons_value = getattr(regression, name), getattr(moons, name)
-        default = (t("cli.default", value=value) if value == moons_value or name == "task" else
-                   t("cli.default_moons", value=value, moons=moons_value))
+        default = (say("cli.default", value=value) if value == moons_value or name == "task" else
+                   say("cli.default_moons", value=value, moons=moons_value))
         metavar = "{" + ",".join(choices[name]) + "}" if name in choices else name.upper()
         p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=metavar, type=types.get(flag),
-                       help=t("cli.with_default", help=t("cli.train." + name), default=default))
-    p.add_argument("--no-shuffle", action="store_true", help=t("cli.train.no_shuffle"))
-    p.add_argument("--device", default=argparse.SUPPRESS, help=t("cli.train.device"))
-    p.add_argument("--json", action="store_true", help=t("cli.train.json"))
-    p.add_argument("--export-script", metavar="PATH", help=t("cli.train.export_script"))
-    p.set_defaults(run=run_train)
+                       help=say("cli.with_default", help=say("cli.train." + name), default=default))
+    p.add_argument("--no-shuffle", action="store_true", help=say("cli.train.no_shuffle"))
+    p.add_argument("--device", default=argparse.SUPPRESS, help=say("cli.train.device"))
+    p.add_argument("--json", action="store_true", help=say("cli.train.json"))
+    p.add_argument("--export-script", metavar="PATH", help=say("cli.train.export_script"))
+    return p
 
 
-def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> int:
-    from engine.i18n import SaidError
-    from engine.training import ConfigError, Diverged, make_config, train
-
+def run_config(args, device: str) -> RunConfig | None:
+    """The run the options describe, on `device`; None, said why on stderr, when they describe none."""
     raw = {name: getattr(args, f"cfg_{name}") for name in FLAGS.values() if getattr(args, f"cfg_{name}") is not None}
     if args.no_shuffle:
         raw["shuffle"] = False
@@ -110,36 +115,38 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
     try:
         cfg = make_config(**raw)
     except ConfigError as exc:
-        sys.stderr.write(t("cli.train.bad_config", error=str(exc)) + "\n")
-        return 2
+        sys.stderr.write(say("cli.train.bad_config", error=str(exc)) + "\n")
+        return None
     if args.export_script is not None and not args.export_script.strip():
-        sys.stderr.write(t("cli.train.no_path") + "\n")
-        return 2
-    if not args.headless:
-        from tui.fullscreen import run_app
+        sys.stderr.write(say("cli.train.no_path") + "\n")
+        return None
+    return cfg
 
-        return run_app("train", device, language(), warnings, config.theme, train_config=cfg, keys=config.keys)
+
+def run_headless(args, cfg: RunConfig, warnings: tuple[Said, ...]) -> int:
+    """`torchtui train --headless`: run `cfg` here, printing its epochs and what it learned."""
     for warning in warnings:
-        sys.stderr.write(t("cli.warning", message=warning.words(language())) + "\n")
+        sys.stderr.write(say("cli.warning", message=warning.words(spoken())) + "\n")
     every = max(1, cfg.epochs // 10)
     # With --json, stdout is the JSON object alone (`| jq .`, json.load); what a person reads goes
     # to stderr, as gh, pip and kubectl do.
     human = sys.stderr if args.json else sys.stdout
 
-    def say(line: str) -> None:
+    def tell(line: str) -> None:
         print(line, file=human, flush=True)
 
     def show(event) -> None:
         if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
             if event.accuracy is not None:
-                say(t("cli.train.epoch_moons", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}",
-                      accuracy=f"{event.accuracy:.3f}"))
+                tell(say("cli.train.epoch_moons", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}",
+                         accuracy=f"{event.accuracy:.3f}"))
             else:
-                say(t("cli.train.epoch", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}"))
+                tell(say("cli.train.epoch", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}"))
 
     distributed = None
     try:
         if cfg.processes > 1:
+            # imported when a run starts, not with the parser: every start of the app builds the parser
             from engine.distributed import train_distributed
 
             distributed = train_distributed(cfg, cfg.processes, show)
@@ -148,47 +155,47 @@ def run_train(args, device: str, warnings: tuple[Said, ...], config: Config) -> 
         else:
             result = train(cfg, show)
     except ConfigError as exc:
-        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
+        sys.stderr.write(say("cli.train.failed", error=str(exc)) + "\n")
         return 2
     except Diverged as exc:
-        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
+        sys.stderr.write(say("cli.train.failed", error=str(exc)) + "\n")
         return 3
     except SaidError as exc:  # a rank that failed (named), a rank that diverged
-        sys.stderr.write(t("cli.train.failed", error=str(exc)) + "\n")
+        sys.stderr.write(say("cli.train.failed", error=str(exc)) + "\n")
         return 3 if exc.said.code == "err.train.diverged" else 1
     except Exception as exc:  # CUDA out of memory and the like: one clear line, not a traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(t("cli.train.failed", error=f"{type(exc).__name__}: {first}") + "\n")
+        sys.stderr.write(say("cli.train.failed", error=f"{type(exc).__name__}: {first}") + "\n")
         return 1
     if result.task == "moons":
-        say(t("cli.train.moons_result", loss=f"{result.final_loss:.4f}", accuracy=f"{result.accuracy:.4f}",
-              samples=cfg.samples, hidden=cfg.hidden))
+        tell(say("cli.train.moons_result", loss=f"{result.final_loss:.4f}", accuracy=f"{result.accuracy:.4f}",
+                 samples=cfg.samples, hidden=cfg.hidden))
     else:
         w = ", ".join(f"{v:.4f}" for v in result.weight)
         tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
         ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
-        say(t("cli.train.learned", w=w, b=f"{result.bias:.4f}", loss=f"{result.final_loss:.4f}"))
-        say(t("cli.train.true", w=tw, b=f"{result.true_bias:.4f}"))
-        say(t("cli.train.optimum", w=ow, b=f"{result.optimal_bias:.4f}", loss=f"{result.optimal_loss:.4f}"))
+        tell(say("cli.train.learned", w=w, b=f"{result.bias:.4f}", loss=f"{result.final_loss:.4f}"))
+        tell(say("cli.train.true", w=tw, b=f"{result.true_bias:.4f}"))
+        tell(say("cli.train.optimum", w=ow, b=f"{result.optimal_bias:.4f}", loss=f"{result.optimal_loss:.4f}"))
     if distributed is not None:
-        rates = " + ".join(t("cli.train.rank_rate", rank=r.rank, rate=f"{r.samples_per_s:,.0f}")
+        rates = " + ".join(say("cli.train.rank_rate", rank=r.rank, rate=f"{r.samples_per_s:,.0f}")
                            for r in distributed.ranks)
-        say(t("cli.train.ddp", n=distributed.world_size, backend=distributed.backend,
-              global_batch=distributed.global_batch, batch=cfg.batch_size, shard=distributed.shard))
-        say(t("cli.train.ddp_rates", rates=rates, total=f"{distributed.samples_per_s:,.0f}"))
-        say(t("cli.train.ddp_equal", difference=f"{distributed.weights_max_difference:g}"))
+        tell(say("cli.train.ddp", n=distributed.world_size, backend=distributed.backend,
+                 global_batch=distributed.global_batch, batch=cfg.batch_size, shard=distributed.shard))
+        tell(say("cli.train.ddp_rates", rates=rates, total=f"{distributed.samples_per_s:,.0f}"))
+        tell(say("cli.train.ddp_equal", difference=f"{distributed.weights_max_difference:g}"))
     else:
-        say(t(counted("cli.train.speed", result.steps), steps=result.steps, seconds=f"{result.seconds:.2f}",
-              rate=f"{result.samples_per_s:,.0f}", device=result.device))
+        tell(say(counted("cli.train.speed", result.steps), steps=result.steps, seconds=f"{result.seconds:.2f}",
+                 rate=f"{result.samples_per_s:,.0f}", device=result.device))
     if args.export_script:
-        from engine import exports
+        from engine import exports  # (as engine.distributed above)
 
         try:
             path = exports.script(cfg, result.device, args.export_script)
         except OSError as exc:
-            sys.stderr.write(t("cli.train.cannot_write", path=args.export_script, error=exc.strerror) + "\n")
+            sys.stderr.write(say("cli.train.cannot_write", path=args.export_script, error=exc.strerror) + "\n")
             return 2
-        say(t("cli.train.written", path=path))
+        tell(say("cli.train.written", path=path))
     if args.json:
         print(json.dumps((distributed or result).as_json()))
     return 0

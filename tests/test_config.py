@@ -1,10 +1,10 @@
-"""engine/config.py: the config file, read defensively."""
+"""tui/config.py: the config file, read defensively."""
 
 from __future__ import annotations
 
-from engine import config
-from engine.repl.history import History
 from engine.tour import Progress
+from tui import config
+from tui.history import History
 
 
 def test_config_missing_good_and_corrupt(tmp_path):

@@ -1,5 +1,5 @@
-"""Small helpers for how the app's messages show the values they are about (no torch, no Textual:
-the command line's error paths import them)."""
+"""How a message quotes the value it is about (no torch, no Textual): the headless commands'
+range errors and the app's refusals of a connection file both use it."""
 
 from __future__ import annotations
 
