@@ -34,7 +34,7 @@ CASES = [  # (what the learner left in the namespace, setup cell)
 async def main(repeats: int) -> None:
     from engine.protocol import DeviceStatus, Request, TourCheck
     from tui.kernel import events as ev
-    from tui.kernel.session import KernelSession
+    from tui.kernel.own import OwnKernel
 
     done: dict[str, asyncio.Event] = {}
 
@@ -42,7 +42,7 @@ async def main(repeats: int) -> None:
         if isinstance(event, ev.CellDone) and event.cell in done:
             done[event.cell].set()
 
-    session = KernelSession(on_event, device="cpu")
+    session = OwnKernel(on_event, device="cpu")
     await session.start()
 
     async def run(source: str) -> None:

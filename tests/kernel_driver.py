@@ -1,4 +1,4 @@
-"""A kernel started exactly as the app starts it (tui.kernel.session), driven synchronously."""
+"""A kernel started exactly as the app starts it (tui.kernel.make_kernel), driven synchronously."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 
 from tui.kernel import events as ev
+from tui.kernel import make_kernel
 from tui.kernel.display import summary_line, text_of
-from tui.kernel.session import KernelSession
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -73,7 +73,7 @@ class KernelDriver:
         self.thread.start()
         self.events: list = []
         self.cond = threading.Condition()
-        self.session = KernelSession(self._on_event, device=device, existing=existing)
+        self.session = make_kernel(device, existing, self._on_event)
         self.call(self.session.start(), timeout=180)
         assert self.session.ready, self.events
 

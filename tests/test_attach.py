@@ -486,13 +486,13 @@ def test_the_app_attaching_with_a_wrong_key_says_so_soon(notebook_kernel, tmp_pa
     import asyncio
 
     from tui.kernel import events as ev
-    from tui.kernel.session import KernelSession
+    from tui.kernel.attached import AttachedKernel
 
     wrong = wrong_key_copy(notebook_kernel, tmp_path)
     said: list = []
 
     async def attach() -> None:
-        session = KernelSession(said.append, existing=wrong)
+        session = AttachedKernel(wrong, said.append)
         try:
             await asyncio.wait_for(session.start(), 30)
         finally:
@@ -517,9 +517,9 @@ def attach_session(km, monkeypatch, wait_for_ready):
     from jupyter_client.asynchronous import AsyncKernelClient
 
     from tui.kernel import events as ev
-    from tui.kernel.session import KernelSession
+    from tui.kernel.attached import AttachedKernel
 
-    control = KernelSession._control
+    control = AttachedKernel._control
 
     async def no_control_info(self, msg_type, content, timeout=10.0):
         if msg_type == "kernel_info_request":
@@ -531,12 +531,12 @@ def attach_session(km, monkeypatch, wait_for_ready):
     async def waited(self, timeout=None):
         return await wait_for_ready(self, real, timeout)
 
-    monkeypatch.setattr(KernelSession, "_control", no_control_info)
+    monkeypatch.setattr(AttachedKernel, "_control", no_control_info)
     monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", waited)
     said: list = []
 
     async def attach() -> None:
-        session = KernelSession(said.append, existing=Path(km.connection_file))
+        session = AttachedKernel(Path(km.connection_file), said.append)
         try:
             await asyncio.wait_for(session.start(), 60)
         finally:

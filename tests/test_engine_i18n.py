@@ -46,7 +46,7 @@ BUILT = (
     ("check.nonfinite.", 'f"check.nonfinite.{kind}"'),  # engine/gradcheck.py
     ("path.kind.", 'f"path.kind.{key}"'),  # engine/paths.py
     ("tour.", "f\"tour.{ch['id']}.\""),  # engine/tour.py: every chapter's words, from lessons/tour.json
-    ("kernel.restarted", 'f"kernel.{status}"'),  # tui/kernel/session.py
+    ("kernel.restarted", 'f"kernel.{status}"'),  # tui/kernel/base.py
     ("kernel.lost", 'f"kernel.{status}"'),
     ("kernel.signal.", 'f"kernel.signal.{name}"'),
     ("tip.", 'f"tip.{mode}"'),  # tui/app.py: a screen's tip (tooltips are literals, so checked apart)

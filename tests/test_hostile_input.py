@@ -177,11 +177,12 @@ def test_an_unbounded_error_from_another_kernel_is_bounded_for_the_playground(pa
 
 def test_an_error_of_megabytes_from_a_kernel_reaches_the_screens_bounded():
     """Whatever the kernel sends, the session hands the screens the bounded error only."""
+    from tui.kernel.base import Cell
     from tui.kernel.display import ERROR_CHARS
-    from tui.kernel.session import Cell, KernelSession
+    from tui.kernel.own import OwnKernel
 
     said: list = []
-    session = KernelSession(said.append)
+    session = OwnKernel(said.append)
     session.cells["msg-1"] = Cell("f(0)", 0.0, id="cell-1", started=0.0)
     frames = [f"  File x.py:{i} in f\n    return f(n + 1)\n" for i in range(100_000)]
     session._on_iopub({"msg_type": "error", "parent_header": {"msg_id": "msg-1"}, "header": {},

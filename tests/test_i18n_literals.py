@@ -58,9 +58,9 @@ ALLOWED: dict[str, set[str]] = {
                               "no cuda gpus are available", "device-side assert"},
     "engine/distributed.py": {"address already in use"},
     "engine/devices.py": {"Apple GPU"},  # a device's name, as torch has none for it
-    "tui/kernel/session.py": {"kernel subshells",  # a Jupyter protocol feature, matched in its kernel_info
-                              "signal {}",  # a key's part: kernel.signal.other words it
+    "tui/kernel/jupyter.py": {"kernel subshells",  # a Jupyter protocol feature, matched in its kernel_info
                               "torchtui: could not handle a kernel message: {}"},  # to the kernel log
+    "tui/kernel/own.py": {"signal {}"},  # a key's part: kernel.signal.other words it
     "engine/autograd.py": {"leaf{}"},  # the name given to an unnamed leaf, as a variable's
 }
 WORD = re.compile(r"[^\W\d_][\w'’-]+")

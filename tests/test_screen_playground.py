@@ -377,7 +377,7 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
     import time
 
     from tests.helpers import static_text
-    from tui.kernel.session import Cell
+    from tui.kernel.base import Cell
 
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:

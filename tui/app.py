@@ -23,6 +23,7 @@ from tui import i18n
 from tui.asking import Answer, ask
 from tui.history import History
 from tui.i18n import said_text, t
+from tui.kernel import Kernel, make_kernel
 from tui.keymap import unknown_ids
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
@@ -58,7 +59,7 @@ class TorchTUI(App):
 
     def __init__(self, screen: str = "playground", device: str = "auto", lang: str = "en",
                  warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
-                 existing=None, keys: Mapping[str, str] | None = None) -> None:
+                 existing=None, keys: Mapping[str, str] | None = None, kernel: Kernel | None = None) -> None:
         i18n.set_language(lang)
         # The start screen is the app's default mode, so the first frame draws it directly
         # (switching modes in on_mount first builds and draws an empty default screen).
@@ -74,7 +75,9 @@ class TorchTUI(App):
         self.device = "cpu"
         self.torch_version = ""
         self.startup_warnings = warnings
-        self._kernel = None
+        self._kernel = kernel  # given (a test's fake kernel), else made when first asked for
+        if kernel is not None:
+            kernel.listen(self._on_kernel_event)
         self._history = None
         self._kernel_events: list = []
         self.train_config = train_config
@@ -216,13 +219,11 @@ class TorchTUI(App):
 
     # --- the kernel -------------------------------------------------------------------------
     @property
-    def kernel(self):
-        """The kernel session: one namespace shared by the Playground, Learn, Autograd and Training.
-        Its process starts once the first frame is drawn."""
+    def kernel(self) -> Kernel:
+        """The kernel: one namespace shared by the Playground, Learn, Autograd and Training. Its
+        process starts once the first frame is drawn."""
         if self._kernel is None:
-            from tui.kernel.session import KernelSession
-
-            self._kernel = KernelSession(self._on_kernel_event, device=self.device_spec, existing=self.existing)
+            self._kernel = make_kernel(self.device_spec, self.existing, self._on_kernel_event)
         return self._kernel
 
     def _on_kernel_event(self, event) -> None:
@@ -421,7 +422,8 @@ class TorchTUI(App):
 
 def make_app(screen: str = "playground", device: str = "auto", lang: str = "en",
              warnings: tuple[Said, ...] = (), theme: str | None = None, train_config=None,
-             existing=None, keys: Mapping[str, str] | None = None) -> TorchTUI:
-    """Build the app; the CLI and the tests both start here."""
+             existing=None, keys: Mapping[str, str] | None = None, kernel: Kernel | None = None) -> TorchTUI:
+    """Build the app; the CLI and the tests both start here. `kernel`: the kernel to talk to (a
+    test's tui.kernel.fake.FakeKernel, say) instead of the one `device` and `existing` choose."""
     return TorchTUI(screen=screen, device=device, lang=lang, warnings=warnings, theme=theme,
-                    train_config=train_config, existing=existing, keys=keys)
+                    train_config=train_config, existing=existing, keys=keys, kernel=kernel)

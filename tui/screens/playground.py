@@ -607,7 +607,7 @@ class PlaygroundScreen(BaseScreen):
             if yes:
                 ask(self, self.Restarted, kernel.restart)
 
-        self.app.push_screen(restart_attached(kernel.existing.name), answered)
+        self.app.push_screen(restart_attached(kernel.existing_name), answered)
 
     def on_playground_screen_restarted(self, answer: Restarted) -> None:
         # (the session reports a restart's progress and failures as kernel events, shown in the

@@ -1,0 +1,58 @@
+"""The kernel's own request handlers (engine.kernel.requests) answering a fake kernel's requests in
+the test process: screens get the engine's real answers and events (a training run's progress, an
+example's recording) without a kernel process. Each request and answer crosses the wire codec and
+JSON as it would between two processes.
+
+Tests only: this imports torch, which the app's process never does (tests/test_ui_process.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+
+from engine.kernel import requests
+from engine.kernel.bridge import Bridge
+from engine.protocol import (
+    decode_event,
+    decode_reply,
+    decode_request,
+    encode_event,
+    encode_reply,
+    encode_request,
+)
+from tui.kernel.base import Refused
+from tui.kernel.fake import FakeKernel
+
+
+def serve_engine(kernel: FakeKernel) -> Bridge:
+    """Answer every request type the kernel's extension answers, with its own handlers; their
+    events go to the app through the fake. Call it on the test's event loop. The handlers see
+    the fake's namespace as the user's."""
+    from engine.i18n import SaidError
+
+    loop = asyncio.get_running_loop()
+    bridge = Bridge()
+
+    def emit(event, comm=None) -> None:  # (from the training thread too)
+        wired = decode_event(json.loads(json.dumps(encode_event(event))))
+        loop.call_soon_threadsafe(kernel.send, wired)
+
+    bridge.emit = emit  # type: ignore[method-assign]
+    requests.register(bridge, SimpleNamespace(user_ns=kernel.namespace))
+
+    def answerer(handler):
+        async def answer(request):
+            _rid, wired = decode_request(json.loads(json.dumps(encode_request(request, 1))))
+            try:
+                result = await asyncio.to_thread(handler, wired)
+            except SaidError as exc:
+                raise Refused(decode_reply({"reply": 1, "ok": False, "error": str(exc),
+                                            "said": encode_reply(1, exc.said)["result"]})) from None
+            return decode_reply(json.loads(json.dumps(encode_reply(1, result)))).answer
+        return answer
+
+    for kind, handler in bridge.handlers.items():
+        kernel.answers[kind] = answerer(handler)
+    return bridge
