@@ -26,6 +26,29 @@ from tui.kernel.base import Refused
 from tui.kernel.fake import FakeKernel
 
 
+def engine_display(value) -> dict:
+    """A value's mime bundle as the kernel's extension makes it: its text, and the summary line
+    (shape, dtype, device, statistics) of a tensor, an array or a module."""
+    from engine.kernel.extension import SUMMARY_MIME
+    from engine.repl.display import summary_of
+
+    bundle: dict = {"text/plain": repr(value)}
+    line = summary_of(value)
+    if line:
+        bundle[SUMMARY_MIME] = {"summary": line}
+    return bundle
+
+
+def engine_kernel(**options) -> FakeKernel:
+    """A fake kernel whose namespace starts as the kernel's does (torch, np, nn, optim, F) and
+    whose values are shown as the kernel shows them; serve_engine() gives it the handlers."""
+    from engine.kernel.state import starting_names
+
+    kernel = FakeKernel(display=engine_display, **options)
+    kernel.namespace.update(starting_names())
+    return kernel
+
+
 def serve_engine(kernel: FakeKernel) -> Bridge:
     """Answer every request type the kernel's extension answers, with its own handlers; their
     events go to the app through the fake. Call it on the test's event loop. The handlers see

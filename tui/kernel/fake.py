@@ -37,8 +37,13 @@ class FakeKernel(Kernel):
     """Runs cells here, in order; `answers` maps a request type to a function of the request."""
 
     def __init__(self, on_event: Callable[[object], None] | None = None, *, device_text: str = "cpu",
-                 start_error: str = "") -> None:
+                 start_error: str = "", torch_version: str = FAKE_TORCH,
+                 display: Callable[[Any], dict] | None = None) -> None:
         super().__init__(on_event)
+        self.torch_version = torch_version  # what the status line says
+        # a cell's value as a mime bundle (default: its repr as text/plain); a test can pass one that
+        # adds the summary line as the kernel's extension does (tests/engine_in_process.py)
+        self.display = display or (lambda value: {"text/plain": repr(value)})
         self.namespace: dict[str, Any] = {}
         self.answers: dict[type, Callable[[Any], Any]] = {}
         self.asked: list[Request[Any]] = []  # every request, in the order asked
@@ -84,7 +89,8 @@ class FakeKernel(Kernel):
         self._queue = asyncio.Queue()
         self._runner = asyncio.get_running_loop().create_task(self._run_cells(self._queue))
         self._status = Status.IDLE
-        self._emit(ev.KernelReady(FAKE_TORCH, "cpu", self.device_text, restarted=restarted, waiting=len(self.unsent)))
+        self._emit(ev.KernelReady(self.torch_version, "cpu", self.device_text, restarted=restarted,
+                                  waiting=len(self.unsent)))
         self._send_unsent()
 
     async def shutdown(self) -> None:
@@ -201,7 +207,7 @@ class FakeKernel(Kernel):
             return "error"
         self._flush(cell, out)
         if value is not None:
-            self._emit(ev.CellDisplay(cell.id, {"text/plain": repr(value)}, number=cell.number))
+            self._emit(ev.CellDisplay(cell.id, self.display(value), number=cell.number))
         return "ok"
 
     def _flush(self, cell: Cell, out: io.StringIO) -> None:
