@@ -57,6 +57,7 @@ class FakeKernel(Kernel):
         self._runner: asyncio.Task | None = None
         self._queue: asyncio.Queue[Cell] | None = None
         self.shut_down = False
+        self._initial: dict[str, Any] = {}
 
     # --- what a test does --------------------------------------------------------------------
     def hold(self) -> None:
@@ -78,6 +79,7 @@ class FakeKernel(Kernel):
 
     # --- the interface -------------------------------------------------------------------------
     async def start(self) -> None:
+        self._initial = dict(self.namespace)  # what a restart brings back (a test's starting names)
         await asyncio.sleep(0)
         if self.start_error:
             self._status = Status.IDLE
@@ -132,6 +134,7 @@ class FakeKernel(Kernel):
         self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
         await asyncio.sleep(0)
         self.namespace.clear()
+        self.namespace.update(self._initial)
         self._number = 0
         self._ready(restarted=True)
 
