@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from IPython import get_ipython
+
 from engine.i18n import SaidError, said
 from engine.protocol import (
     Event,
@@ -61,8 +63,6 @@ class Bridge:
     def comm_of_current_cell(self):
         """The comm of the app that sent the cell now running, or None (a notebook's cell, say)."""
         try:
-            from IPython import get_ipython
-
             parent = get_ipython().kernel.get_parent("shell")
             session = parent["header"]["session"]
         except Exception:

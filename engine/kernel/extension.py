@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import builtins
+import gc
 import os
+import sys
+import traceback
 
+from IPython.core.formatters import BaseFormatter
+from traitlets import ObjectName, Unicode
+
+from engine import __version__
+from engine.devices import free_cuda_cache
+from engine.kernel import figures, magics, requests, tracebacks
 from engine.kernel.bridge import bridge
+from engine.kernel.guards import stream_keeper
+from engine.kernel.live import live_function
+from engine.kernel.matchers import module_attributes
 from engine.kernel.state import fill_namespace, own_kernel
 from engine.protocol import Variables
+from engine.repl.display import summary_of
+from engine.repl.variables import collect
 
 SUMMARY_MIME = "application/vnd.torchtui.summary+json"
 
 
 def _install_formatters(ip) -> None:
-    from IPython.core.formatters import BaseFormatter
-    from traitlets import ObjectName, Unicode
-
-    from engine.repl.display import summary_of
-
     class SummaryFormatter(BaseFormatter):
         """A one-line summary (shape, dtype, device, statistics) beside the usual text/plain."""
 
@@ -43,14 +53,11 @@ def _install_formatters(ip) -> None:
 
 
 def _install_completion(ip) -> None:
-    from engine.kernel.matchers import module_attributes
-
     completer = ip.Completer
     if own_kernel():
         # Plain tracebacks: Python's own layout, which fits a terminal column (the default
         # context mode draws 75-character rules).
         ip.InteractiveTB.set_mode(mode="Plain")
-        from engine.kernel import tracebacks
 
         tracebacks.install(ip)
         # Nothing the user wrote runs while completing: no jedi (it runs properties), and
@@ -70,10 +77,6 @@ def _release_after_oom(error: BaseException | None) -> None:
     the last traceback for %debug, and with it every tensor the cell had made."""
     if error is None or not any(w in str(error).lower() for w in OOM_WORDS):
         return
-    import gc
-    import traceback
-
-    from engine.devices import free_cuda_cache
 
     traceback.clear_frames(error.__traceback__)
     gc.collect()
@@ -107,7 +110,6 @@ def _after_cell(ip):
             _forget_old_values(ip)
         if not bridge.connected:
             return
-        from engine.repl.variables import collect
 
         try:
             rows = collect(ip.user_ns)
@@ -161,7 +163,6 @@ def attach(ip) -> str:
     """What an app attaching to a running kernel calls: set up once, leaving the kernel's own
     display alone; returns the engine's version, to be compared with the app's."""
     load(ip)
-    from engine import __version__
 
     return __version__
 
@@ -177,28 +178,21 @@ def load(ip) -> None:
             pass
         # ipykernel imports debugpy, which points breakpoint() at a debugger client that torchtui
         # never attaches (so it did nothing): back to pdb, which asks its questions through stdin.
-        import sys
-
         sys.breakpointhook = sys.__breakpointhook__
     fill_namespace(ip)
     _install_formatters(ip)
     _install_completion(ip)
-    from engine.kernel import figures, magics, requests
 
     magics.register(ip)
     figures.install(ip)
-    import builtins
-
-    from engine.kernel.live import live_function
 
     if not hasattr(builtins, "live"):  # a script run with %run, or a module, sees it too
         setattr(builtins, "live", live_function(ip, bridge.emit))  # noqa: B010 - (builtins has no `live` to type)
-    from engine.kernel.guards import stream_keeper
 
     ip.events.register("post_run_cell", stream_keeper())  # `sys.stdout = None` must not stall the next cell
     ip.events.register("post_run_cell", _after_cell(ip))
     try:
-        from comm import get_comm_manager
+        from comm import get_comm_manager  # (here: its import fails in a plain IPython without a kernel)
 
         bridge.register(get_comm_manager())
     except Exception:  # plain IPython has no kernel to talk through

@@ -15,6 +15,8 @@ import re
 import sys
 import warnings
 
+from engine.i18n import said, say
+
 FINDFONT = re.compile(r"findfont: .*?(?:families were found|Font family \[?)[: ]*['\"]?([^'\"\]\n]+)")
 GLYPH = re.compile(r"Glyph \d+ .*missing from (?:current )?font")
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
@@ -57,7 +59,6 @@ class FontNotes(logging.Filter):
             return ""
         self.said.update(families)
         self.said.add("glyphs")
-        from engine.i18n import said, say
 
         what = said("figure.font_missing", fonts=", ".join(families)) if families else said("figure.no_glyphs")
         usable = installed_cjk_font()
@@ -68,7 +69,7 @@ class FontNotes(logging.Filter):
 def installed_cjk_font() -> str | None:
     """The name of an installed font that can draw Chinese, or None."""
     try:
-        from matplotlib import font_manager
+        from matplotlib import font_manager  # (only for a Chinese figure: matplotlib takes a second)
     except ImportError:
         return None
     names = {font.name for font in font_manager.fontManager.ttflist}

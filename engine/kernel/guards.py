@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pydoc
+import sys
+
 from engine.i18n import say
 
 
@@ -21,9 +24,6 @@ class Quitter:
 def help_text(*args, **kwargs) -> None:
     """help(obj) prints what plain Python's help(obj) prints (pydoc.Helper, plain text: topics and
     keywords too); help() alone would start an interactive pager."""
-    import pydoc
-    import sys
-
     if (not args and not kwargs) or (args and isinstance(args[0], pydoc.Helper)):  # help(pydoc.help) pages too
         print(say("guard.help"))
         return
@@ -47,8 +47,6 @@ def stream_keeper():
     left one that cannot be written to (`sys.stdout = None`): the kernel flushes both at the end
     of every cell, and would fail there, leaving the next cell waiting for ever. A file or any
     object that writes and flushes is the learner's choice, and stays."""
-    import sys
-
     own = {name: getattr(sys, name) for name in STREAMS}
 
     def keep(result=None) -> None:

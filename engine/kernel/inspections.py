@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from engine.autograd import AutogradError, forward_rows, full_values, record_backward
+from engine.grad_examples import EXAMPLES
+from engine.gradcheck import gradient_check, random_states
 from engine.kernel.bridge import RequestError
 from engine.protocol import Inspected, StepValues
 
@@ -66,9 +69,6 @@ def get(token: int) -> Inspection:
 
 
 def from_example(key: str) -> Inspection:
-    from engine.autograd import forward_rows, record_backward
-    from engine.grad_examples import EXAMPLES
-
     if key not in EXAMPLES:
         raise RequestError("err.request.example", key=repr(key), keys=", ".join(EXAMPLES))
     example = EXAMPLES[key]
@@ -83,9 +83,6 @@ def from_expression(expression: str, namespace: dict) -> Inspection:
     of theirs is changed (see engine.autograd.record_backward), and the gradient check re-runs EXPR
     in float64 on copies (see engine.gradcheck.gradient_check)."""
     import torch
-
-    from engine.autograd import AutogradError, forward_rows, record_backward
-    from engine.gradcheck import random_states
 
     source, gradient_source = _split(expression)
     code = compile(source, "<autograd>", "eval")
@@ -132,8 +129,6 @@ def _split(expression: str) -> tuple[str, str]:
 
 
 def _evaluate(code, source: str, namespace: dict):
-    from engine.autograd import AutogradError
-
     try:
         return eval(code, namespace)  # noqa: S307 - the learner's own expression
     except Exception as exc:  # noqa: BLE001 - said in one sentence, as every refusal of %autograd is
@@ -151,8 +146,6 @@ def _generators(namespace: dict) -> tuple:
 def check(token: int):
     import torch
 
-    from engine.gradcheck import gradient_check
-
     inspection = get(token)
     if inspection.forward is None:
         raise RequestError("ag.check_unavailable")
@@ -167,8 +160,6 @@ def check(token: int):
 
 def values(token: int, index: int) -> tuple[StepValues, ...]:
     """Every tensor of one step in full (bounded), each with its summary."""
-    from engine.autograd import full_values
-
     inspection = get(token)
     steps = inspection.recording.steps
     if not 0 <= index < len(steps):

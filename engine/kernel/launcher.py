@@ -119,6 +119,8 @@ def main() -> None:
     die_with_the_app()
     take_the_group_along()
     use_unix_pipe()
+    # ipykernel (and zmq, in use_unix_pipe) load only once the kernel is tied to the app: a kernel
+    # whose app died during its slow imports ends at once instead of after them
     from ipykernel.kernelapp import launch_new_instance
 
     launch_new_instance()

@@ -10,12 +10,16 @@ starts a new run; the app keeps the previous run for comparison. The whole run s
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import threading
 import time
 from array import array
 from collections import deque
+from pathlib import Path
 
+from engine import paths
 from engine.i18n import SaidError
 from engine.plotdata import downsample
 from engine.protocol import LiveSeries
@@ -110,12 +114,6 @@ class Live:
 
     def export(self, path: str) -> str:
         """Write this run's series as CSV: a step column and one column per name."""
-        import csv
-        import io
-        from pathlib import Path
-
-        from engine import paths
-
         self.flush()
         if not self.series:
             raise LiveError("live.err.empty")

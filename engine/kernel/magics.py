@@ -7,13 +7,25 @@ own, options and all), synchronise the GPU before each reading of the clock.
 
 from __future__ import annotations
 
+import gc
+import re
 import timeit
 from contextlib import contextmanager
 
-from engine.i18n import counted, say
+from IPython import get_ipython
+from IPython.core.error import UsageError
+from IPython.core.magics import execution
+
+from engine.autograd import AutogradError
+from engine.devices import free_cuda_cache
+from engine.grad_text import walk_lines
+from engine.i18n import counted, say, spoken
+from engine.kernel import inspections
 from engine.kernel.bridge import bridge
 from engine.kernel.state import display, fill_namespace, own_kernel
 from engine.protocol import AutogradShown, Variables
+from engine.repl.variables import collect
+from engine.tensorplot import PlotError, plot_text
 
 
 class MagicError(ValueError):
@@ -21,8 +33,6 @@ class MagicError(ValueError):
 
 
 def _usage(message: str):
-    from IPython.core.error import UsageError
-
     return UsageError(message)
 
 
@@ -50,7 +60,6 @@ def timeit_magic(line: str = "", cell: str | None = None, local_ns: dict | None 
     after synchronising the GPU at the start and end of each run, as torch.utils.benchmark does."""
     if not line.strip() and cell is None:
         raise _usage(say("magic.timeit_usage"))
-    from IPython import get_ipython
 
     ipython = get_ipython().magics_manager.registry["ExecutionMagics"]
     opts, _ = ipython.parse_options(line, TIMEIT_OPTIONS, posix=False, strict=False, preserve_non_opts=True)
@@ -83,8 +92,6 @@ def _duration(seconds: float, precision: int) -> str:
 def _synchronised_clock():
     """While IPython's timeit runs: its Timer reads a clock that synchronises first (whichever
     clock -t or -c chose)."""
-    from IPython.core.magics import execution
-
     plain = execution.Timer
 
     class SynchronisedTimer(plain):
@@ -103,10 +110,6 @@ def _synchronised_clock():
 
 
 def who_magic(line: str = "") -> None:
-    from IPython import get_ipython
-
-    from engine.repl.variables import collect
-
     rows = collect(_visible(get_ipython()))
     if not rows:
         print(say("magic.who_empty"))
@@ -123,12 +126,6 @@ def _visible(ip) -> dict:
 
 
 def reset_magic(line: str = "") -> None:
-    import gc
-
-    from IPython import get_ipython
-
-    from engine.devices import free_cuda_cache
-
     ip = get_ipython()
     ip.reset(new_session=False)
     fill_namespace(ip)
@@ -142,10 +139,6 @@ def autograd_magic(line: str) -> None:
     arg = line.strip()
     if not arg:
         raise _usage(say("magic.autograd_usage"))
-    from IPython import get_ipython
-
-    from engine.autograd import AutogradError
-    from engine.kernel import inspections
 
     try:
         inspection = inspections.from_expression(arg, get_ipython().user_ns)
@@ -157,19 +150,11 @@ def autograd_magic(line: str) -> None:
         print(say("magic.autograd_recorded", steps=len(rec.steps), nodes=len(rec.graph.nodes)))
         bridge.emit(AutogradShown(inspection.payload()), comm=app)
     else:  # a notebook or IPython: the same walk `torchtui grad` prints
-        from engine.grad_text import walk_lines
-        from engine.i18n import spoken
 
         print("\n".join(walk_lines(rec, spoken())))
 
 
 def plot_magic(line: str) -> None:
-    import re
-
-    from IPython import get_ipython
-
-    from engine.tensorplot import PlotError, plot_text
-
     hist = bool(re.search(r"(?:^|\s)--hist(?=\s|$)", line))
     source = re.sub(r"(?:^|\s)--hist(?=\s|$)", " ", line)
     bins = 40

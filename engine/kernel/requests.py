@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import sys
 
+from engine import devices, tour
+from engine.i18n import speak
 from engine.kernel import inspections
 from engine.kernel.bridge import RequestError
+from engine.kernel.live import LiveError, live_function
 from engine.kernel.state import display, own_kernel, ready_names
 from engine.kernel.training_run import TrainingRun
 from engine.protocol import (
@@ -27,6 +30,8 @@ from engine.protocol import (
     TrainStop,
     Welcome,
 )
+from engine.repl.completion import signature as find
+from engine.repl.variables import details as variable_details
 
 MIN_PRINT_WIDTH = 40
 
@@ -39,35 +44,24 @@ def register(bridge, ip) -> None:
     def hello(request: Hello) -> Welcome:
         import torch
 
-        from engine import devices
-        from engine.i18n import speak
-
         speak(request.lang)  # %help, notes and the errors of cells, in the app's language
         resolved = devices.resolve(request.device)  # a DeviceError goes back to the app as what it says
         return Welcome(torch.__version__, resolved, devices.status_text(resolved), sys.version.split()[0],
                        tuple(ready_names(ip.user_ns)))
 
     def device_status(request: DeviceStatus) -> str:
-        from engine import devices
-
         return devices.status_text(request.device)
 
     def details(request: DescribeVariable):
-        from engine.repl.variables import details as variable_details
-
         return variable_details(request.name, ip.user_ns)
 
     def tour_check(request: TourCheck):
-        from engine import tour
-
         found = tour.chapter(request.chapter)
         if found is None:
             raise RequestError("err.request.chapter", chapter=repr(request.chapter))
         return tour.check(found, ip.user_ns)
 
     def signature(request: Signature) -> str | None:
-        from engine.repl.completion import signature as find
-
         return find(request.name, ip.user_ns)
 
     def display_width(request: DisplayWidth) -> bool:
@@ -85,8 +79,6 @@ def register(bridge, ip) -> None:
         return True
 
     def live_export(request: LiveExport) -> str:
-        from engine.kernel.live import LiveError, live_function
-
         try:
             return live_function(ip, bridge.emit).export(request.path)
         except LiveError as exc:

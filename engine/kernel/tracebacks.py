@@ -7,7 +7,12 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import traceback
 import types
+
+from IPython.core.error import UsageError
+
+from engine.i18n import counted, say
 
 # the engine's own frames (live(), say) are plumbing too, wherever it is installed
 ENGINE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -79,8 +84,6 @@ def _user_frames(tb: types.TracebackType | None, callers: bool) -> tuple[list[li
 def _shown(runs: list[list]) -> tuple[list[tuple], dict[int, str]]:
     """The frames to show (three of a repeated line) and the notes to put after some of them
     (by the frame's index): how many more times a line repeated, how many frames were cut."""
-    from engine.i18n import counted, say
-
     items: list[tuple] = []  # (frame, lasti, lineno) or ("note", words, frames it stands for)
     for frame, lasti, lineno, times in runs:
         items += [(frame, lasti, lineno)] * min(times, REPEATS_SHOWN)
@@ -117,7 +120,6 @@ def _cut(entry: str, limit: int) -> str:
     end, and how much was left out between them."""
     if len(entry) <= limit:
         return entry
-    from engine.i18n import say
 
     head, tail = limit * 3 // 4, limit // 4
     note = say("traceback.cut_chars", n=f"{len(entry) - head - tail:,}")
@@ -127,8 +129,6 @@ def _cut(entry: str, limit: int) -> str:
 def bounded(stb: list[str]) -> list[str]:
     """The traceback's parts within TOTAL_CHARS: each part cut to ENTRY_CHARS, then the oldest
     parts left out (the exception itself, which comes last, always stays), saying how much."""
-    from engine.i18n import say
-
     parts = [_cut(entry, ENTRY_CHARS) for entry in stb]
     total = sum(map(len, parts))
     dropped = 0
@@ -160,14 +160,10 @@ def _earlier(value: BaseException) -> list[tuple[BaseException, bool]]:
 
 
 def install(ip) -> None:
-    from IPython.core.error import UsageError
-
     def shaped(shell, etype, value, tb, tb_offset, callers, walked=None) -> list[str]:
         """One exception's traceback, its earlier ones (cause, context) left to the caller: the
         user's frames, a repeated line three times and then counted, at most FRAMES_SHOWN.
         `walked`: what _user_frames already found for `tb`, so a deep traceback is walked once."""
-        from engine.i18n import say
-
         runs, hidden = walked if walked is not None else _user_frames(tb, callers)
         frames, notes = _shown(runs)
         short = _rebuilt(frames)
@@ -198,7 +194,6 @@ def install(ip) -> None:
         words = getattr(shell.InteractiveTB, "prepare_chained_exception_message", None)
         if words is not None:
             return [str(part) for part in words(older if cause else None)[0]]
-        import traceback
 
         return [traceback._cause_message if cause else traceback._context_message]  # type: ignore[attr-defined]
 
@@ -217,8 +212,6 @@ def install(ip) -> None:
                 stb = [*shaped(shell, type(older), older, older.__traceback__, 0, False),
                        *chained(shell, older, cause), *stb]
             if len(earlier) > EARLIER_SHOWN:
-                from engine.i18n import say
-
                 stb.insert(0, say("traceback.cut_earlier", n=f"{len(earlier) - EARLIER_SHOWN:,}"))
         stb = bounded(stb)
         publish = getattr(shell, "_showtraceback", None)  # what ipykernel sends as the error message
