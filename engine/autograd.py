@@ -11,13 +11,14 @@ gradients is engine.gradcheck.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.formulas import formula_for
 from engine.i18n import Said, SaidError, said, text
-from engine.tensors import TensorSummary, shape_text, short_repr, summarize
+from engine.tensors import TensorSummary, regular, shape_text, short_repr, summarize
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -58,7 +59,6 @@ def full_values(t, limit: int = 10_000) -> str:
 def view(t) -> TensorView | None:
     if t is None:
         return None
-    from engine.tensors import regular
 
     dense = regular(t)
     scalar = None
@@ -299,8 +299,6 @@ def _meta_shape(meta) -> tuple[int, ...]:
 def _retained(fns) -> list:
     """Non-leaf tensors of this graph that keep their .grad (retain_grad()): computing gradients
     fills it, so it is put back afterwards. Found among all live objects: they may be anywhere."""
-    import gc
-
     import torch
 
     graph_fns = set(fns)

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
+import sys
 import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from engine.i18n import Said, counted, said
+from engine.tensors import fmt, regular
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -105,8 +109,6 @@ def _widened(dtype):
 @cache
 def _modes():
     """The two modes of the check, made on first use (the engine imports torch only when it runs)."""
-    import weakref
-
     import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -233,9 +235,6 @@ def _modes():
 def random_states(generators=()) -> dict:
     """The random states a forward may draw from: torch's (CPU and each initialised CUDA device),
     numpy's and Python's, and those of the torch.Generator objects given."""
-    import random
-    import sys
-
     import torch
 
     state: dict = {"torch": torch.get_rng_state(), "python": random.getstate(),
@@ -249,9 +248,6 @@ def random_states(generators=()) -> dict:
 
 
 def _set_random_states(state: dict) -> None:
-    import random
-    import sys
-
     import torch
 
     torch.set_rng_state(state["torch"])
@@ -266,9 +262,6 @@ def _set_random_states(state: dict) -> None:
 
 def _reseed(seed: int, state: dict) -> None:
     """Other random states than `state`'s, for telling a random forward from a fixed one."""
-    import random
-    import sys
-
     import torch
 
     torch.default_generator.manual_seed(seed)
@@ -354,8 +347,6 @@ def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: 
     Perturbs at most `max_elements` elements per leaf (evenly spread) so a big leaf stays quick.
     """
     import torch
-
-    from engine.tensors import regular
 
     learner = random_states(generators)
     fixed = random_state if random_state is not None else learner
@@ -638,6 +629,4 @@ def _check_leaf(run, label, item, g64, spread, f0, f_terms, is_random, below_ear
 
 
 def _fmt(x: float) -> str:
-    from engine.tensors import fmt
-
     return fmt(x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 import time
 from pathlib import Path
@@ -226,8 +227,6 @@ def process_alive(pid: int) -> bool:
 
 def _new_temp_file(path: Path) -> tuple[Path, int]:
     """A new temp file beside `path`, `.NAME.PID-TOKEN.tmp`, open for writing, mode 0600."""
-    import secrets
-
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _attempt in range(100):
         tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")

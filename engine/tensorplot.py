@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine.i18n import SaidError, counted
+from engine.i18n import SaidError, counted, say
 from engine.plotdata import compact, downsample
 
 ROWS = 15  # plot height: fits the output log of an 80x24 terminal
@@ -87,7 +87,6 @@ def plot_text(value, name: str, columns: int = 80, rows: int = ROWS, hist: bool 
     plt.title(title)
     text = plt.build()
     plt.clear_figure()
-    from engine.i18n import say
 
     notes = []
     if left_out:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.i18n import counted, say, spoken, text
+
 SAMPLE_ABOVE = 10_000_000
 SAMPLE_SIZE = 1_000_000
 
@@ -46,8 +48,6 @@ class TensorSummary:
     def line(self, lang: str | None = None) -> str:
         """One line in `lang` (the language this process prints in unless told):
         `shape (2, 3) · float32 · cpu · requires_grad · min -1.2 max 2.3 …`."""
-        from engine.i18n import counted, spoken, text
-
         lang = lang or spoken()
         if self.layout == "nested":
             parts = [text(counted("summary.nested", self.shape[0]), lang, n=self.shape[0]), self.dtype, self.device]
@@ -190,8 +190,6 @@ def short_repr(t, limit: int = 12) -> str:
     values from each end. Formats by hand: torch's print options are global and not thread-safe.
     Tensors without plain values say what they are instead (in the language this process prints in)."""
     import torch
-
-    from engine.i18n import counted, say
 
     data = t.detach()
     if not regular(data):

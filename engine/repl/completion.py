@@ -118,8 +118,6 @@ def common_prefix(words: list[str]) -> str:
 def signature(name: str, namespace: dict) -> str | None:
     """`torch.cat(tensors, dim=0, *, out=None) -> Tensor` for a dotted name, found the way
     completion finds things (no property or __getattr__ runs); None if it is not callable."""
-    import inspect as _inspect
-
     if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", name or ""):
         return None
     parts = name.split(".")
@@ -127,12 +125,12 @@ def signature(name: str, namespace: dict) -> str | None:
     if obj is None or not callable(obj):
         return None
     try:
-        sig = _inspect.signature(obj)
+        sig = inspect.signature(obj)
     except (TypeError, ValueError):
         sig = None
     if sig is not None:
         owner = _resolve(parts[:-1], namespace) if len(parts) > 1 else None
-        if owner is not None and not isinstance(owner, (type, types.ModuleType)) and _inspect.isfunction(obj):
+        if owner is not None and not isinstance(owner, (type, types.ModuleType)) and inspect.isfunction(obj):
             sig = sig.replace(parameters=list(sig.parameters.values())[1:])  # called on an instance: no self
         return f"{name}{sig}"
     # C functions (most of torch) carry their signature as the first line of the docstring

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from engine.i18n import counted, say
+from engine.tensors import shape_text, summarize
+
 
 def summary_of(value) -> str | None:
     """The summary line shown under a value: shape, dtype, device and statistics for a tensor,
@@ -9,9 +12,6 @@ def summary_of(value) -> str | None:
     A tensor whose values cannot be read (meta, sparse, nested, float8) still gets what can be said."""
     import numpy as np
     import torch
-
-    from engine.i18n import say
-    from engine.tensors import shape_text, summarize
 
     try:
         if isinstance(value, torch.Tensor):
@@ -37,15 +37,11 @@ def summary_of(value) -> str | None:
 
 def byte_count(n: int) -> str:
     """`1 byte`, `1,024 bytes`, in the language this process prints in."""
-    from engine.i18n import say
-
     return say("summary.bytes_one") if n == 1 else say("summary.bytes", n=f"{n:,}")
 
 
 def _irregular(t) -> str | None:
     """What can be said of a tensor without a regular shape (a nested tensor, say)."""
-    from engine.i18n import counted, say
-
     parts = []
     if getattr(t, "is_nested", False):
         shapes = ", ".join(str(tuple(c.shape)) for c in list(t.unbind())[:4]) + (" …" if t.size(0) > 4 else "")

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.i18n import say
+from engine.repl.display import byte_count
+from engine.tensors import dtype_name, shape_text, summarize
+
 MAX_VARIABLES = 500
 
 
@@ -55,8 +59,6 @@ def collect(namespace: dict) -> list[Variable]:
     import numpy as np
     import torch
 
-    from engine.tensors import dtype_name, shape_text
-
     out: list[Variable] = []
     for name, value in list(namespace.items()):
         if name.startswith("_") or len(out) >= MAX_VARIABLES:
@@ -78,10 +80,6 @@ def collect(namespace: dict) -> list[Variable]:
 def details(name: str, namespace: dict) -> VariableDetails | None:
     import numpy as np
     import torch
-
-    from engine.i18n import say
-    from engine.repl.display import byte_count
-    from engine.tensors import summarize
 
     value = namespace.get(name)
     if isinstance(value, torch.Tensor):
