@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -19,11 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from engine.i18n import Said, catalog, said
 from engine.protocol import AutogradShown, DeviceStatus, TrainData, TrainFinished, TrainProgress, TrainRate
+from engine.textwrap_cjk import fill
 from tui import i18n
 from tui.asking import Answer, ask
 from tui.history import History
 from tui.i18n import said_text, t
 from tui.kernel import Kernel, make_kernel
+from tui.kernel import events as ev
+from tui.kernel.attach import short_name
 from tui.keymap import unknown_ids
 from tui.messages import KernelMessage
 from tui.screens import SCREENS, factory, screen_class
@@ -133,8 +138,6 @@ class TorchTUI(App):
         Broken into lines here, the Chinese way: Textual's toast would break them at spaces only.
         A toast is a few lines: a longer message (an error that quotes megabytes) is cut, with `…`,
         before it is broken, so that breaking it never holds up the event loop."""
-        from engine.textwrap_cjk import fill
-
         most = 1000  # characters: some 18 lines of the widest toast, more than any message needs
         if len(message) > most:
             message = message[:most - 1] + "…"
@@ -230,8 +233,6 @@ class TorchTUI(App):
         self.post_message(KernelMessage(event))
 
     def on_kernel_message(self, message: KernelMessage) -> None:
-        from tui.kernel import events as ev
-
         event = message.event
         if not self.is_running:  # the app is closing: its screens are being taken down
             return
@@ -273,7 +274,6 @@ class TorchTUI(App):
         """The status line's text, led by the kernel attached to, if it is someone else's."""
         if self.existing is None:
             return text
-        from tui.kernel.attach import short_name
 
         return f"{t('status.attached', name=short_name(self.existing))} · {text}"
 
@@ -387,9 +387,6 @@ class TorchTUI(App):
         dropped) and SIGQUIT end the app as ctrl+q does: the driver leaves the alternate screen,
         turns mouse reporting off and shows the cursor, and the kernel is stopped. Left to their
         default action they ended the process at once, the terminal left as the app had set it."""
-        import asyncio
-        import signal
-
         loop = asyncio.get_running_loop()
         for name in EXIT_SIGNALS:
             number = getattr(signal, name, None)
@@ -402,8 +399,6 @@ class TorchTUI(App):
             self._signals_caught.append(number)
 
     def _release_exit_signals(self) -> None:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         while self._signals_caught:
             loop.remove_signal_handler(self._signals_caught.pop())

@@ -7,14 +7,19 @@ Kept light on purpose: the app's process never imports torch (its kernel process
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
+from engine import __version__, devices
+from engine.devices import DeviceError, versions
 from engine.headless import grad, train
-from engine.i18n import LANGUAGES, Said
+from engine.i18n import LANGUAGES, Said, said
+from engine.wire import from_wire
 from tui import config, i18n
 from tui.fullscreen import run_app
 from tui.i18n import catalog, counted, t
@@ -110,9 +115,6 @@ def run_grad(args, device: str, warnings: tuple[Said, ...], cfg: config.Config) 
 
 
 def print_version() -> int:
-    from engine import __version__
-    from engine.devices import versions
-
     torch_version, cuda = versions()
     detail = t("cli.cuda_yes_one") if cuda == 1 else t("cli.cuda_yes", n=cuda) if cuda else t("cli.cuda_no")
     print(t("cli.versions", version=__version__, torch=torch_version, cuda=detail))
@@ -134,20 +136,11 @@ except DeviceError as exc:
 def check_device(spec: str) -> str:
     """Validate --device: syntax at once; presence (which needs torch) only for a named GPU, asked
     of a short-lived child process, since this process never imports torch."""
-    import subprocess
-
-    from engine import devices
-
     spec = devices.check_syntax(spec)
     if spec in ("auto", "cpu"):
         return spec
     probe = subprocess.run([sys.executable, "-c", PROBE, spec], capture_output=True, text=True)
     if probe.returncode != 0:
-        import json
-
-        from engine.i18n import Said
-        from engine.wire import from_wire
-
         lines = probe.stderr.strip().splitlines()
         try:
             said = from_wire(json.loads(lines[-1]))
@@ -195,8 +188,6 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 2
     if args.version:
         return print_version()
-    from engine.devices import DeviceError
-    from engine.i18n import said
 
     lang = args.lang or cfg.language or i18n.language_from_locale()
     i18n.set_language(lang)

@@ -6,6 +6,7 @@ of the user's; to anything else it is neither, said once."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import time
@@ -105,8 +106,6 @@ class History:
 
     def _lock(self):
         """An exclusive lock shared by every app using this history (appends and compaction)."""
-        import fcntl
-
         paths.ensure_private_dir(self.path.parent)
         fd = paths.open_regular(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT)
         fcntl.flock(fd, fcntl.LOCK_EX)

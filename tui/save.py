@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +73,6 @@ LIVE_NAME = re.compile(r"\blive\b")
 def _uses_live(source: str) -> bool:
     """Whether a cell's code names live (calls it, or live.export); a cell Python cannot parse
     (IPython's own syntax, say) is searched as text."""
-    import ast
-
     try:
         tree = ast.parse(source)
     except SyntaxError:

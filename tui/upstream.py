@@ -29,6 +29,8 @@ from typing import Any
 from textual import events
 from textual.dom import DOMNode
 
+from tui.i18n import t
+
 
 def forward_key(target: DOMNode, event: events.Key | events.Paste) -> None:
     """Give a held key (or paste) to `target` as Textual gives a key to the focused widget."""
@@ -101,7 +103,6 @@ class _TolerantDecoder(codecs.IncrementalDecoder):
         app = getattr(_input, "app", None)
         if _input.dropped and app is not None and time.monotonic() - _said_at[0] > STRAY_NOTICE_S:
             _said_at[0] = time.monotonic()
-            from tui.i18n import t
 
             app.call_later(app.notify, t("guard.stray_bytes"), severity="warning")  # (thread-safe)
         return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tui.i18n import t
+
 SUMMARY_MIME = "application/vnd.torchtui.summary+json"  # the same name as engine.kernel.extension's
 
 HINTS = (  # (what the error says, the catalog key of what to do about it)
@@ -15,8 +17,6 @@ HINTS = (  # (what the error says, the catalog key of what to do about it)
 
 def hint_for(ename: str, evalue: str) -> str:
     """A sentence in the reader's language that says what to do about an error, or ''."""
-    from tui.i18n import t
-
     if ename == "RecursionError":
         return t("hint.recursion")
     text = f"{ename} {evalue}".lower()
@@ -31,7 +31,6 @@ def text_of(data: dict) -> str:
     if "text/plain" in data:
         return str(data["text/plain"])
     kinds = ", ".join(k for k in data if k != SUMMARY_MIME)
-    from tui.i18n import t
 
     return t("pg.not_shown", kinds=kinds or "empty")
 
@@ -48,8 +47,6 @@ def bounded_error(traceback: tuple[str, ...], evalue: str, limit: int = ERROR_CH
     """An error's traceback and message within `limit` characters each, for a kernel that does not
     bound them itself (someone else's, attached to): the traceback's first part and its last ones
     (where the exception is), and a line saying how much was left out between them."""
-    from tui.i18n import t
-
     if len(evalue) > limit:
         evalue = evalue[:limit] + "…"
     if sum(map(len, traceback)) <= limit:

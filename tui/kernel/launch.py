@@ -9,13 +9,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from engine import paths
+
 MAX_SOCKET_PATH = 100  # a Unix socket path is limited to ~107 bytes
 
 
 def runtime_dir() -> Path:
     """$XDG_RUNTIME_DIR/torchtui, else the state folder; private (0700)."""
-    from engine import paths
-
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = Path(base) / paths.APP if base and os.path.isabs(base) else paths.state_dir(create=False) / "runtime"
     try:
@@ -26,8 +26,6 @@ def runtime_dir() -> Path:
 
 def sweep_stale(folder: Path) -> None:
     """Remove the files of kernels whose app is gone (killed, so it could not clean up)."""
-    from engine import paths
-
     for path in folder.glob("kernel-*"):
         try:
             pid = int(path.name.split("-")[1])
@@ -101,8 +99,6 @@ def kernel_spec_manager():
 
 def open_log():
     """The kernel's log file (0600), appended to; /dev/null if the state folder is not writable."""
-    from engine import paths
-
     try:
         folder = paths.state_dir()
         path = folder / "kernel.log"

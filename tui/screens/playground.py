@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,9 @@ from textual.widgets import Static
 from engine.protocol import DescribeVariable, DisplayWidth, Event, LiveSeries, Variables
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
+from tui.kernel import events as ev
+from tui.kernel.attach import short_name
+from tui.kernel.display import hint_for, text_of
 from tui.save import ANSI, SaveError, SessionCell, save, save_figure
 from tui.screens.base import BaseScreen
 
@@ -44,8 +49,6 @@ NAME_CELLS, SHAPE_CELLS, TYPE_CELLS = 12, 12, 9  # the variables pane: longer on
 
 def elide(text: str, cells: int) -> str:
     """`text` if it fits in `cells`, else its start and end around `…` (the whole is in the details)."""
-    from rich.cells import cell_len
-
     if cell_len(text) <= cells:
         return text
     head, tail = text[:(cells - 1) - (cells - 1) // 2], text[len(text) - (cells - 1) // 2:]
@@ -223,8 +226,6 @@ class PlaygroundScreen(BaseScreen):
 
     def handle_kernel_event(self, event) -> None:
         """Show one event of the kernel session (tui.kernel.events); the app hands them over."""
-        from tui.kernel import events as ev
-
         out = self.output
         self._keep(event)
         if isinstance(event, ev.CellStarted):
@@ -249,8 +250,6 @@ class PlaygroundScreen(BaseScreen):
             else:
                 out.write_value(event.number, event.data)
         elif isinstance(event, ev.CellError):
-            from tui.kernel.display import hint_for
-
             out.finish_output(event.cell)
             out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
         elif isinstance(event, ev.InputRequested):
@@ -302,8 +301,6 @@ class PlaygroundScreen(BaseScreen):
 
     # --- the session as cells: %save, copy ------------------------------------------------
     def _keep(self, event) -> None:
-        from tui.kernel import events as ev
-
         if isinstance(event, ev.CellStarted):
             self.session_cells[event.cell] = SessionCell(event.number, event.source)
             while len(self.session_cells) > KEPT_CELLS:
@@ -340,8 +337,6 @@ class PlaygroundScreen(BaseScreen):
         self.app.push_screen(FigureView(list(self.output.figures)), back)
 
     def _save(self, path: str) -> None:
-        from pathlib import Path
-
         if path.lower().endswith(".png"):
             if not self.output.figures:
                 self.output.write_note(t("pg.no_figure"), "bold red")
@@ -377,9 +372,7 @@ class PlaygroundScreen(BaseScreen):
     def action_copy(self) -> None:
         """f7: copy the text selected with the mouse in the output log, or else the input, output or
         value of the current cell (OSC 52: works over SSH, and in tmux with set-clipboard on)."""
-        from tui.kernel.display import text_of
         from tui.screens.pickers import CopyPicker
-
         if self.output in self.selections and (selected := self.get_selected_text()):
             # text picked with the mouse in the output log
             self.app.copy_to_clipboard(selected)
@@ -469,8 +462,6 @@ class PlaygroundScreen(BaseScreen):
             return
         existing = self.app.kernel.existing
         if existing is not None:
-            from tui.kernel.attach import short_name
-
             name = short_name(existing)
         if event.restarted:
             self._show_variables(())
