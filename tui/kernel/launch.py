@@ -43,15 +43,22 @@ def own_temp_prefix() -> str:
 
 
 def sweep_stale_temp_folders() -> None:
+    """Remove the temporary kernel folders of apps that are gone (each is named after its app's pid)."""
     for folder in Path(tempfile.gettempdir()).glob("torchtui-*"):
         if folder.name.startswith(own_temp_prefix()):
             continue  # this app's own, maybe still empty
-        if folder.is_dir() and folder.owner() == Path.home().owner():
-            sweep_stale(folder)
-            try:
-                folder.rmdir()  # only once it is empty: another app's kernel may still live there
-            except OSError:
-                pass
+        try:
+            app = int(folder.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        # A living app's folder stays even when empty: its kernel's files may be about to be written.
+        if paths.process_alive(app) or not folder.is_dir() or folder.owner() != Path.home().owner():
+            continue
+        sweep_stale(folder)
+        try:
+            folder.rmdir()  # only once it is empty
+        except OSError:
+            pass
 
 
 def connection_paths() -> tuple[Path, Path, str]:
