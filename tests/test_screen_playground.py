@@ -631,7 +631,7 @@ async def test_the_kill_offer_shows_whole_at_80_columns(lang):
     app = make_app(lang=lang, kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-        await type_cell(pilot, source)
+        app.screen.run_source(source)  # (as Enter sends it: typing is tested elsewhere, at 0.1 s a key)
         assert await wait_for(pilot, lambda: app.kernel.running is not None)
         await pilot.press("ctrl+c")
         offer = t("pg.kill_offer")
@@ -652,9 +652,10 @@ async def test_the_variables_pane_shows_whole_names_and_types_at_120_columns():
     app = make_app(kernel=kernel)
     async with running(app, size=(120, 40)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-        await type_cell(pilot, "train_x = torch.randn(100, 3)")
-        await type_cell(pilot, "model = nn.Sequential(nn.Linear(3, 1))")
-        await type_cell(pilot, "a_really_long_variable_name = torch.zeros(2, 3, 4, 5, dtype=torch.float64)")
+        screen = app.screen  # cells sent as Enter sends them: typing is tested elsewhere, at 0.1 s a key
+        screen.run_source("train_x = torch.randn(100, 3)")
+        screen.run_source("model = nn.Sequential(nn.Linear(3, 1))")
+        screen.run_source("a_really_long_variable_name = torch.zeros(2, 3, 4, 5, dtype=torch.float64)")
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: table.row_count == 3, 30)
         await pilot.pause()
