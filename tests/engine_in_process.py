@@ -79,3 +79,43 @@ def serve_engine(kernel: FakeKernel) -> Bridge:
     for kind, handler in bridge.handlers.items():
         kernel.answers[kind] = answerer(handler)
     return bridge
+
+
+def _wired(event):
+    """An event as the app gets it from a kernel process: through the codec and JSON."""
+    return decode_event(json.loads(json.dumps(encode_event(event))))
+
+
+def send_variables(kernel: FakeKernel) -> None:
+    """After each cell the fake sends the variables pane's rows, as the extension's post_run_cell
+    hook does (engine.kernel.extension)."""
+    from engine.protocol import Variables
+    from engine.repl.variables import collect
+
+    kernel.post_run_cell.append(lambda _cell: kernel.send(_wired(Variables(tuple(collect(kernel.namespace))))))
+
+
+def engine_live(kernel: FakeKernel, monkeypatch):
+    """The engine's own live() in the fake's namespace: its thread reads the queued values and
+    sends LiveSeries to the app, each cell a run numbered as its In [n]; serve_engine's LiveExport
+    writes its CSV. (The kernel's one Live is process-wide: monkeypatch puts it back.)"""
+    from engine.kernel import live as live_module
+
+    loop = asyncio.get_running_loop()
+
+    def emit(event) -> None:  # (from live()'s thread)
+        wired = _wired(event)
+        try:
+            loop.call_soon_threadsafe(kernel.send, wired)
+        except RuntimeError:  # the test is over and its loop closed; the thread runs on unheard
+            pass
+
+    live = live_module.Live(emit)
+
+    def before(cell) -> None:
+        live.run_now = cell.number
+
+    kernel.pre_run_cell.append(before)
+    kernel.namespace["live"] = live
+    monkeypatch.setattr(live_module, "_LIVE", [live])
+    return live

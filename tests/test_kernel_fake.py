@@ -122,3 +122,80 @@ async def test_the_training_screen_trains_on_the_engine_run_in_this_process():
         assert "Done: 30 epochs" in status and "optimum" in status
         assert len(screen.loss_history) == 30
         assert type(kernel.namespace["trained_model"]).__name__ == "Linear"  # left for the Playground
+
+
+async def test_a_scripted_cell_asks_for_input_prints_and_returns_its_value():
+    from tui.kernel.fake import CellRun
+
+    kernel = FakeKernel()
+    said = await started(kernel)
+
+    async def asks(run: CellRun) -> str:
+        name = await run.input("name? ")
+        run.print(f"hello {name}\n")
+        await run.input("pw: ", password=True)  # ends of file: EOFError, as input() raises
+        return "never"
+
+    kernel.scripts["ask"] = asks
+    ask = kernel.execute("ask")
+    await until(lambda: any(isinstance(e, ev.InputRequested) for e in said))
+    assert [e for e in said if isinstance(e, ev.InputRequested)] == [ev.InputRequested(ask, "name? ")]
+    kernel.answer("Ada")
+    await until(lambda: len([e for e in said if isinstance(e, ev.InputRequested)]) == 2)
+    assert [e.text for e in said if isinstance(e, ev.CellStream)] == ["hello Ada\n"]
+    assert [e.password for e in said if isinstance(e, ev.InputRequested)] == [False, True]
+    kernel.answer("\x04")
+    await until(lambda: kernel.status is Status.IDLE)
+    assert [e.ename for e in said if isinstance(e, ev.CellError)] == ["EOFError"]
+    assert kernel.sent_input == ["Ada", "\x04"]
+    kernel.scripts["value"] = lambda run: asyncio.sleep(0, 42)
+    kernel.execute("value")
+    await until(lambda: kernel.status is Status.IDLE)
+    assert [e.data["text/plain"] for e in said if isinstance(e, ev.CellDisplay)] == ["42"]
+
+
+async def test_a_scripted_cell_runs_on_until_interrupted_or_ignores_it_until_a_restart():
+    from tui.kernel.fake import CellRun
+
+    kernel = FakeKernel()
+    said = await started(kernel)
+
+    async def long(run: CellRun) -> None:
+        await run.wait()
+
+    async def deaf(run: CellRun) -> None:
+        run.ignore_interrupts()
+        await run.wait()
+
+    kernel.scripts.update(long=long, deaf=deaf)
+    kernel.execute("long")
+    kernel.execute("x = 1")
+    await until(lambda: kernel.running is not None)
+    await kernel.interrupt()
+    await until(lambda: kernel.status is Status.IDLE)  # the cell behind it ran
+    assert [e.ename for e in said if isinstance(e, ev.CellError)] == ["KeyboardInterrupt"]
+    assert kernel.namespace["x"] == 1
+    kernel.execute("deaf")
+    await until(lambda: kernel.running is not None)
+    await kernel.interrupt()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert kernel.running is not None and kernel.interrupts == 2  # still running
+    await kernel.restart()
+    assert kernel.ready and kernel.running is None
+    assert [e.status for e in said if isinstance(e, ev.CellDone)][-1] == "restarted"
+
+
+async def test_hooks_run_before_and_after_each_cell_as_ipythons_do():
+    kernel = FakeKernel()
+    said = await started(kernel)
+    seen: list = []
+    kernel.pre_run_cell.append(lambda cell: seen.append(("pre", cell.number)))
+    kernel.post_run_cell.append(lambda cell: (seen.append(("post", cell.number)), kernel.send(("news", cell.number))))
+    kernel.execute("1")
+    kernel.execute("1 / 0")
+    await until(lambda: kernel.status is Status.IDLE)
+    assert seen == [("pre", 1), ("post", 1), ("pre", 2), ("post", 2)]  # an error's cell too
+    # the hook's news comes before the cell's end, as the extension's comes before the reply
+    kinds = [e if isinstance(e, tuple) else type(e).__name__ for e in said if isinstance(e, (tuple, ev.CellDone))]
+    assert kinds == [("news", 1), "CellDone", ("news", 2), "CellDone"]

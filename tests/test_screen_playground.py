@@ -1,4 +1,9 @@
-"""F2 Playground: cells, values, errors, history, completion, interrupt, input(), pdb, output, figures and live plots."""
+"""F2 Playground: cells, values, errors, history, completion, interrupt, input(), pdb, output, figures and live plots.
+
+What the screen does with what a kernel sends runs on a fake kernel in this process (the engine's
+summary line, variables, live() and request handlers behind it where the screen shows them); what
+only a kernel process does (pdb, a real interrupt or kill, %run, %load, figures, the shell reader
+under hundreds of replies) is marked slow and runs on one."""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from engine.protocol import LiveSeries
+from tests.engine_in_process import engine_kernel, engine_live, send_variables, serve_engine
 from tests.helpers import log_text, running, static_text, type_cell, wait_for
 from tui.app import make_app
+from tui.i18n import t
+from tui.kernel.fake import CellRun, FakeKernel
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+SLOW = pytest.mark.slow  # a kernel process
 
 
 async def asked(pilot, app) -> bool:
@@ -32,7 +40,9 @@ SEED_PROGRAM = (Path(__file__).parent / "programs" / "seed_linear_regression_plo
 
 
 async def test_playground_runs_cells_and_shows_values_errors_and_variables():
-    app = make_app()
+    kernel = engine_kernel()
+    send_variables(kernel)
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         await type_cell(pilot, "x = torch.arange(6.).reshape(2, 3)")
         await type_cell(pilot, "x.sum()")
@@ -49,7 +59,9 @@ async def test_playground_runs_cells_and_shows_values_errors_and_variables():
 
 
 async def test_playground_multiline_history_and_completion():
-    app = make_app()
+    kernel = engine_kernel()
+    serve_engine(kernel)  # the signature hint is the engine's answer
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         editor = app.screen.editor
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
@@ -89,7 +101,9 @@ async def test_playground_multiline_history_and_completion():
 
 
 async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
-    app = make_app()
+    kernel = FakeKernel()
+    kernel.scripts["import time; time.sleep(30)"] = lambda run: run.wait()  # runs on until ctrl+c
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         await type_cell(pilot, "keep = 5")
@@ -102,6 +116,7 @@ async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
         assert await wait_for(pilot, lambda: "Out[3]: 6" in log_text(app), 10), log_text(app)
 
 
+@SLOW  # ipykernel's own SIGINT handler, put back for each cell, and a kernel process killed
 async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
@@ -125,7 +140,14 @@ async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
 
 
 async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
-    app = make_app()
+    kernel = FakeKernel()
+
+    async def exits(run: CellRun) -> None:  # the process ends; the app words why as it would
+        kernel.die(t("kernel.exited", code=3))
+        await run.wait()
+
+    kernel.scripts["import os; os._exit(3)"] = exits
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         await type_cell(pilot, "import os; os._exit(3)")
@@ -145,7 +167,20 @@ async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
 
 
 async def test_input_and_getpass_are_answered_and_ctrl_c_cancels():
-    app = make_app()
+    kernel = FakeKernel()
+    names = kernel.namespace
+
+    async def name(run: CellRun) -> None:
+        names["name"] = await run.input("name? ")
+
+    async def password(run: CellRun) -> None:
+        names["pw"] = await run.input("pw: ", password=True)
+
+    kernel.scripts.update({"name = input('name? ')": name,
+                           "import getpass; pw = getpass.getpass('pw: ')": password,
+                           "input('wait: ')": lambda run: run.input("wait: "),
+                           "input('more? ')": lambda run: run.input("more? ")})
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
@@ -190,6 +225,7 @@ async def test_input_and_getpass_are_answered_and_ctrl_c_cancels():
         assert await wait_for(pilot, lambda: "EOFError" in log_text(app), 20)
 
 
+@SLOW  # pdb's own prompts and stepping, in the kernel
 async def test_a_pdb_session_steps_through_a_loop():
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
@@ -213,7 +249,7 @@ async def test_a_pdb_session_steps_through_a_loop():
 
 
 async def test_typed_indentation_replaces_the_auto_indent_and_backspace_removes_a_level():
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         editor = app.screen.editor
@@ -231,7 +267,7 @@ async def test_typed_indentation_replaces_the_auto_indent_and_backspace_removes_
 
 
 async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies(tmp_path):
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # what OSC 52 would carry to the terminal
     async with running(app, size=(80, 24)) as pilot:
@@ -264,7 +300,7 @@ async def test_output_pages_and_jumps_while_the_editor_keeps_focus_and_f7_copies
 
 
 async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f7_copies_it():
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     copied: list[str] = []
     app.copy_to_clipboard = copied.append
     async with running(app, size=(80, 24)) as pilot:
@@ -295,10 +331,14 @@ async def test_text_dragged_over_with_the_mouse_in_the_output_log_is_shown_and_f
         assert app.focused is screen.editor and not screen.selections
 
 
-async def test_tensors_are_printed_to_the_width_of_the_output_log():
+async def test_tensors_are_printed_to_the_width_of_the_output_log(monkeypatch, print_options):
+    from engine.kernel.state import OWN_KERNEL_ENV
     from tui.kernel.display import text_of
 
-    app = make_app()
+    monkeypatch.setenv(OWN_KERNEL_ENV, "1")  # the app's own kernel prints to the width it is told
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen, output = app.screen, app.screen.output
@@ -326,10 +366,11 @@ async def test_tensors_are_printed_to_the_width_of_the_output_log():
         assert len(wide) == 2, wide  # each row of 12 on one line
 
 
-async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_the_editor(tmp_path):
+async def test_save_writes_a_script_and_a_notebook_jupyter_reads(tmp_path):
+    """(%save is the app's, from what the log showed; %load, the kernel's, is tested with %run.)"""
     import nbformat
 
-    app = make_app()
+    app = make_app(kernel=engine_kernel())
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen = app.screen
@@ -349,15 +390,16 @@ async def test_save_writes_a_script_and_a_notebook_jupyter_reads_and_load_fills_
         script = (tmp_path / "s.py").read_text()
         compile(script, "s.py", "exec")
         assert "x * 2" in script
-        (tmp_path / "snippet.py").write_text("y = 5\n")
-        screen.run_source(f"%load {tmp_path}/snippet.py")
-        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40), (log_text(app)[-800:], screen.editor.text)
 
 
-async def test_run_runs_a_script_in_the_namespace_with_its_output_live(tmp_path):
+@SLOW  # IPython's %run and %load
+async def test_run_runs_a_script_in_the_namespace_with_its_output_live_and_live_calls_and_load_fills_the_editor(
+        tmp_path):
     script = tmp_path / "train step.py"  # a space in the name, as people's files have
+    # the script calls live() too: it is the kernel's builtin, seen by a script run with %run
     script.write_text("import time\nimport torch\nw = torch.ones(2) * 3\nprint('first line', flush=True)\n"
-                      "time.sleep(1.5)\nprint('second line')\n")
+                      "time.sleep(1.5)\nfor i in range(200):\n    live(acc=torch.tensor(i / 200))\n"
+                      "print('second line')\n")
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
@@ -367,8 +409,14 @@ async def test_run_runs_a_script_in_the_namespace_with_its_output_live(tmp_path)
         # shown while the script still runs
         assert app.kernel.running is not None and "second line" not in log_text(app)
         assert await wait_for(pilot, lambda: "second line" in log_text(app), 30), log_text(app)
+        assert await wait_for(pilot, lambda: screen.live is not None and "acc" in screen.live.series
+                              and screen.live.series["acc"].count == 200, 30), log_text(app)[-800:]
+        assert abs(screen.live.series["acc"].last - 199 / 200) < 1e-6  # a float32 tensor
         screen.run_source("w.sum().item()")  # the script's names are in the namespace
         assert await wait_for(pilot, lambda: "6.0" in log_text(app), 30), log_text(app)
+        (tmp_path / "snippet.py").write_text("y = 5\n")
+        screen.run_source(f"%load {tmp_path}/snippet.py")
+        assert await wait_for(pilot, lambda: "y = 5" in screen.editor.text, 40), (log_text(app)[-800:], screen.editor.text)
 
 
 async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says_so():
@@ -379,7 +427,7 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
     from tests.helpers import static_text
     from tui.kernel.base import Cell
 
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen = app.screen
@@ -401,6 +449,7 @@ async def test_a_cell_sent_first_in_line_reads_as_running_before_the_kernel_says
             app.kernel.cells.pop("just sent")
 
 
+@SLOW  # the Jupyter shell channel's reader
 async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():
     """The app's shell reader never loses a reply: a send on the same socket could take its
     wake-up, and it stopped for good after some dozens of quick cells."""
@@ -415,10 +464,13 @@ async def test_hundreds_of_cells_sent_at_once_are_all_answered_in_order():
         assert await wait_for(pilot, lambda: f"Out[400]: {399 * 3}" in log_text(app), 30)
 
 
-async def test_the_footer_drops_ctrl_c_once_the_cells_are_done():
+async def test_the_footer_drops_ctrl_c_once_the_cells_are_done(monkeypatch):
     """A long cell shows ctrl+c in the footer, and it goes when the cell is done; a footer rebuilt
     for another reason while a quick cell runs must not keep it either."""
-    app = make_app()
+    from tui.screens import playground
+
+    kernel = FakeKernel()
+    app = make_app(kernel=kernel)
     async with running(app, size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen = app.screen
@@ -427,17 +479,24 @@ async def test_the_footer_drops_ctrl_c_once_the_cells_are_done():
             footer = screen.query_one("FittingFooter")
             return [w.key for w in footer.children if hasattr(w, "key_display")]
 
+        kernel.hold()  # a long cell: it runs until released
         screen.run_source("import time; time.sleep(0.8)")
         assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 10)
+        kernel.release()
         assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 10), footer_keys()
-        screen.run_source("time.sleep(0.25); 1 + 1")  # too quick to be shown as long-running itself
-        await pilot.pause(0.05)
+        # too quick to be shown as long-running itself, however long it is held here
+        monkeypatch.setattr(playground, "FOOTER_INTERRUPT_AFTER_S", 3600)
+        kernel.hold()
+        screen.run_source("1 + 1")
+        assert await wait_for(pilot, lambda: kernel.running is not None)
         screen.refresh_bindings()  # rebuilt meanwhile, as a focus change or a dialog does
         assert await wait_for(pilot, lambda: "ctrl+c" in footer_keys(), 5)
+        kernel.release()
         assert await wait_for(pilot, lambda: "Out[2]: 2" in log_text(app), 30)
         assert await wait_for(pilot, lambda: "ctrl+c" not in footer_keys(), 5), footer_keys()
 
 
+@SLOW  # the kernel's matplotlib backend and fonts
 async def test_the_seed_program_as_one_cell_draws_its_figure_in_the_log(tmp_path):
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
@@ -467,8 +526,11 @@ async def test_the_seed_program_as_one_cell_draws_its_figure_in_the_log(tmp_path
         assert await wait_for(pilot, lambda: saved.exists() and saved.read_bytes() == output.figures[0], 30)
 
 
-async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_the_log(tmp_path):
-    app = make_app()
+async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_the_log(tmp_path, monkeypatch):
+    kernel = engine_kernel()
+    engine_live(kernel, monkeypatch)
+    serve_engine(kernel)  # the CSV export
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen = app.screen
@@ -505,6 +567,7 @@ async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_t
         assert not panel.shown and app.focused is screen.editor
 
 
+@SLOW  # the kernel's own words for live()'s errors
 def test_live_says_what_it_takes(kernel):
     for source, needle in [("live(loss=torch.ones(3))", "pass loss.mean() or loss.item()"),
                            ("live(name='text')", "not str")]:
@@ -512,19 +575,7 @@ def test_live_says_what_it_takes(kernel):
         assert needle in cell.error_text, cell.text()
 
 
-async def test_a_script_run_with_percent_run_can_call_live(tmp_path):
-    script = tmp_path / "loop.py"
-    script.write_text("import torch\nfor i in range(200):\n    live(acc=torch.tensor(i / 200))\n")
-    app = make_app()
-    async with running(app, size=(80, 24)) as pilot:
-        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-        screen = app.screen
-        screen.run_source(f"%run {script}")
-        assert await wait_for(pilot, lambda: screen.live is not None and "acc" in screen.live.series
-                              and screen.live.series["acc"].count == 200, 30), log_text(app)[-800:]
-        assert abs(screen.live.series["acc"].last - 199 / 200) < 1e-6  # a float32 tensor
-
-
+@SLOW  # IPython's execution count as live() reads it
 def test_the_live_run_is_named_after_the_cell_that_called_live(kernel):
     from tui.kernel import events as ev
 
@@ -540,8 +591,10 @@ def test_the_live_run_is_named_after_the_cell_that_called_live(kernel):
     assert news.run == started[0].number == cell.done.number
 
 
-async def test_the_log_keeps_its_end_in_sight_when_the_live_panel_opens_under_a_long_output():
-    app = make_app()
+async def test_the_log_keeps_its_end_in_sight_when_the_live_panel_opens_under_a_long_output(monkeypatch):
+    kernel = engine_kernel()
+    engine_live(kernel, monkeypatch)
+    app = make_app(kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         screen, output = app.screen, app.screen.output
@@ -567,10 +620,18 @@ async def test_the_kill_offer_shows_whole_at_80_columns(lang):
     from tests.helpers import shown_lines
     from tui.i18n import t
 
-    app = make_app(lang=lang)
+    kernel = FakeKernel()
+    source = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); exec('while True: pass')"
+
+    async def deaf(run: CellRun) -> None:  # only a restart stops it
+        run.ignore_interrupts()
+        await run.wait()
+
+    kernel.scripts[source] = deaf
+    app = make_app(lang=lang, kernel=kernel)
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-        await type_cell(pilot, "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); exec('while True: pass')")
+        app.screen.run_source(source)  # (as Enter sends it: typing is tested elsewhere, at 0.1 s a key)
         assert await wait_for(pilot, lambda: app.kernel.running is not None)
         await pilot.press("ctrl+c")
         offer = t("pg.kill_offer")
@@ -585,12 +646,16 @@ async def test_the_kill_offer_shows_whole_at_80_columns(lang):
 async def test_the_variables_pane_shows_whole_names_and_types_at_120_columns():
     from tests.helpers import shown_lines
 
-    app = make_app()
+    kernel = engine_kernel()
+    send_variables(kernel)
+    serve_engine(kernel)  # the details of a variable
+    app = make_app(kernel=kernel)
     async with running(app, size=(120, 40)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-        await type_cell(pilot, "train_x = torch.randn(100, 3)")
-        await type_cell(pilot, "model = nn.Sequential(nn.Linear(3, 1))")
-        await type_cell(pilot, "a_really_long_variable_name = torch.zeros(2, 3, 4, 5, dtype=torch.float64)")
+        screen = app.screen  # cells sent as Enter sends them: typing is tested elsewhere, at 0.1 s a key
+        screen.run_source("train_x = torch.randn(100, 3)")
+        screen.run_source("model = nn.Sequential(nn.Linear(3, 1))")
+        screen.run_source("a_really_long_variable_name = torch.zeros(2, 3, 4, 5, dtype=torch.float64)")
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: table.row_count == 3, 30)
         await pilot.pause()
@@ -601,3 +666,16 @@ async def test_the_variables_pane_shows_whole_names_and_types_at_120_columns():
         table.move_cursor(row=2)  # the elided name: whole in the details
         details = app.screen.query_one("#var-details")
         assert await wait_for(pilot, lambda: "a_really_long_variable_name:" in static_text(details), 30)
+
+
+@pytest.fixture
+def print_options():
+    """The test's torch and numpy print options, put back: the engine's handler sets them for the
+    kernel's process, here the test's own."""
+    import numpy as np
+    import torch
+
+    linewidth, numpy = torch._tensor_str.PRINT_OPTS.linewidth, np.get_printoptions()
+    yield
+    torch.set_printoptions(linewidth=linewidth)
+    np.set_printoptions(**numpy)

@@ -1,5 +1,8 @@
 """F2 Playground: the session's record of cells across restarts and deaths, cells that wait for a
-kernel, output that comes after its cell, and typing that reaches the editor."""
+kernel, output that comes after its cell, and typing that reaches the editor.
+
+Cells numbered again by a restart are the screen's to tell apart: that runs on the fake kernel.
+Killed and dead kernels' sockets, and a thread's print after its cell, are a kernel process's."""
 
 from __future__ import annotations
 
@@ -12,13 +15,15 @@ import pytest
 from tests.helpers import log_text, running, static_text, type_cell, wait_for
 from tui.app import make_app
 from tui.kernel import events as ev
+from tui.kernel.fake import FakeKernel
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+SLOW = pytest.mark.slow  # a kernel process
 
 SLEEP_IGNORING_CTRL_C = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
 DIES = "import os, time; time.sleep(2); os._exit(9)"
 
 
+@SLOW  # the sockets of kernel processes restarted, killed and dead
 async def test_save_keeps_every_cell_in_order_across_f9_a_kill_restart_and_a_death(tmp_path, monkeypatch):
     import nbformat
 
@@ -75,6 +80,7 @@ async def test_save_keeps_every_cell_in_order_across_f9_a_kill_restart_and_a_dea
         script.index(f"\n{source}\n") for source in expected)
 
 
+@SLOW  # a thread in the kernel printing after its cell was answered
 async def test_output_of_a_thread_after_its_cell_is_shown_and_kept_and_escape_keeps_typing(tmp_path):
     import nbformat
 
@@ -112,7 +118,7 @@ async def test_output_of_a_thread_after_its_cell_is_shown_and_kept_and_escape_ke
 
 
 async def test_f7_copies_the_cell_on_show_when_a_restart_numbered_another_cell_the_same():
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # what OSC 52 would carry to the terminal
     async with running(app, size=(80, 24)) as pilot:

@@ -7,7 +7,13 @@ whatever kernel events the test gives it, and can be held, interrupted, restarte
     app = make_app(kernel=kernel)
     ... kernel.send(TrainProgress(run, progress)); kernel.die("killed")
 
-A cell's input() is not run here: a test sends InputRequested itself and reads `sent_input`.
+A cell's input() is not run here: a test sends InputRequested itself and reads `sent_input`, or
+scripts the cell (`scripts`): a coroutine that runs in its place and can ask for input, print at a
+chosen moment, run on until interrupted, or ignore ctrl+c, as a cell in a kernel process would:
+
+    async def asks(run: CellRun):
+        kernel.namespace["name"] = await run.input("name? ")
+    kernel.scripts["name = input('name? ')"] = asks
 
 Everything reaches the app as it would from a real kernel: through `on_event`, on the event loop,
 in order, one event per loop turn where a kernel's would come as separate messages.
@@ -22,7 +28,7 @@ import io
 import rlcompleter
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from engine.protocol import Event, Reply, Request, op_name
@@ -31,6 +37,40 @@ from tui.kernel.base import Cell, Kernel, KernelGone, Refused, Status
 
 A = TypeVar("A")
 FAKE_TORCH = "0.0-fake"
+
+
+class CellRun:
+    """A scripted cell while it runs (FakeKernel.scripts): what a cell in a kernel can do."""
+
+    def __init__(self, kernel: FakeKernel, cell: Cell) -> None:
+        self.kernel, self.cell = kernel, cell
+        self.ignores_interrupts = False
+
+    def print(self, text: str, name: str = "stdout") -> None:
+        """Output now, while the cell runs on."""
+        self.kernel._emit(ev.CellStream(self.cell.id, name, text))
+
+    async def input(self, prompt: str = "", password: bool = False) -> str:
+        """input() (getpass with `password`, a debugger's prompt): the app is asked and the cell
+        waits for its answer; end of file ("\\x04", ctrl+d) raises EOFError, as in the kernel."""
+        answer = self.kernel._input = asyncio.get_running_loop().create_future()
+        self.kernel._emit(ev.InputRequested(self.cell.id, prompt, password))
+        try:
+            value = await answer
+        finally:
+            self.kernel._input = None
+        if value == "\x04":
+            raise EOFError("EOF when reading a line")
+        return value
+
+    async def wait(self) -> None:
+        """Run on (a sleep, a long loop) until interrupted, restarted or killed."""
+        await asyncio.get_running_loop().create_future()
+
+    def ignore_interrupts(self) -> None:
+        """From now on ctrl+c does not reach this cell (C code that ignores SIGINT): only a restart
+        stops it."""
+        self.ignores_interrupts = True
 
 
 class FakeKernel(Kernel):
@@ -58,6 +98,16 @@ class FakeKernel(Kernel):
         self._queue: asyncio.Queue[Cell] | None = None
         self.shut_down = False
         self._initial: dict[str, Any] = {}
+        # a cell whose source is a key runs this in place of Python: what it returns is the cell's
+        # value (Out[n]), what it raises the cell's error
+        self.scripts: dict[str, Callable[[CellRun], Awaitable[Any]]] = {}
+        # called with each cell before and after it runs (after an error too), as IPython's
+        # pre_run_cell and post_run_cell hooks are: the kernel's extension sends Variables after
+        # each cell, and numbers live() runs before it (tests/engine_in_process.py)
+        self.pre_run_cell: list[Callable[[Cell], object]] = []
+        self.post_run_cell: list[Callable[[Cell], object]] = []
+        self._scripted: CellRun | None = None  # the scripted cell running now
+        self._input: asyncio.Future[str] | None = None  # its input() waiting for the app's answer
 
     # --- what a test does --------------------------------------------------------------------
     def hold(self) -> None:
@@ -119,9 +169,13 @@ class FakeKernel(Kernel):
 
     def answer(self, value: str) -> None:
         self.sent_input.append(value)
+        if self._input is not None and not self._input.done():
+            self._input.set_result(value)
 
     async def interrupt(self) -> None:
         self.interrupts += 1
+        if self._scripted is not None and self._scripted.ignores_interrupts:
+            return
         if self._runner is not None and self.running is not None:
             self._runner.cancel()  # the cell ends with KeyboardInterrupt (see _run_cells)
 
@@ -178,15 +232,24 @@ class FakeKernel(Kernel):
             await asyncio.sleep(0)
             try:
                 await self._held.wait()
+                for hook in self.pre_run_cell:
+                    hook(cell)
                 status = await self._run(cell)
             except asyncio.CancelledError:
+                self._scripted = None
                 if self._status is not Status.IDLE or self._closing:
                     raise  # restarted, dead or shut down: the kernel's own event says what happened
                 self._emit(ev.CellError(cell.id, "KeyboardInterrupt", "", ("KeyboardInterrupt",)))
+                self._post_run(cell)
                 self._done(cell, "error")
                 self._runner = asyncio.get_running_loop().create_task(self._run_cells(queue))
                 return
+            self._post_run(cell)
             self._done(cell, status)
+
+    def _post_run(self, cell: Cell) -> None:
+        for hook in self.post_run_cell:
+            hook(cell)
 
     def _done(self, cell: Cell, status: str) -> None:
         self._answered(cell.id)
@@ -195,6 +258,9 @@ class FakeKernel(Kernel):
 
     async def _run(self, cell: Cell) -> str:
         """Run the cell as IPython would: all statements, then the value of a last expression."""
+        script = self.scripts.get(cell.source)
+        if script is not None:
+            return await self._run_script(cell, script)
         out = io.StringIO()
         try:
             tree = ast.parse(cell.source, "<cell>", "exec")
@@ -209,6 +275,20 @@ class FakeKernel(Kernel):
             self._emit(ev.CellError(cell.id, type(exc).__name__, str(exc), tuple(line.rstrip("\n") for line in lines)))
             return "error"
         self._flush(cell, out)
+        if value is not None:
+            self._emit(ev.CellDisplay(cell.id, self.display(value), number=cell.number))
+        return "ok"
+
+    async def _run_script(self, cell: Cell, script: Callable[[CellRun], Awaitable[Any]]) -> str:
+        self._scripted = CellRun(self, cell)
+        try:
+            value = await script(self._scripted)
+        except Exception as exc:  # noqa: BLE001 - the cell's error, shown as the kernel would
+            lines = traceback.format_exception_only(type(exc), exc)
+            self._emit(ev.CellError(cell.id, type(exc).__name__, str(exc), tuple(line.rstrip("\n") for line in lines)))
+            return "error"
+        finally:
+            self._scripted = None
         if value is not None:
             self._emit(ev.CellDisplay(cell.id, self.display(value), number=cell.number))
         return "ok"
