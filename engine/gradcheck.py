@@ -247,7 +247,8 @@ def random_states(generators=()) -> dict:
     return state
 
 
-def _set_random_states(state: dict) -> None:
+def set_random_states(state: dict) -> None:
+    """Put back what random_states() read."""
     import torch
 
     torch.set_rng_state(state["torch"])
@@ -381,7 +382,7 @@ def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: 
         if state is None:
             _reseed(seed, fixed)
         else:
-            _set_random_states(state)
+            set_random_states(state)
         replay = Replay({id(work[k][0]): (work[k][0], v) for k, v in values.items()})
         last_replay[:] = [replay]
         versions = {k: v._version for k, v in values.items()}
@@ -419,7 +420,7 @@ def gradient_check(forward, leaves: dict, recorded: dict, passes: int = 1, eps: 
             _check(run, work, skipped, notes, said_lines, verdicts, errors, counts, tolerances, passes, eps,
                    max_elements, names or {}, Rounding, last_replay, recorded)
     finally:
-        _set_random_states(learner)
+        set_random_states(learner)
         _restore_modules(module_states)
     if passes > 1:
         notes.append(said("check.passes", n=passes))
