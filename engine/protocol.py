@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # (the engine's result types: imported when a message is firs
     from engine.autograd import ForwardRow, Recording
     from engine.distributed import DistributedResult
     from engine.gradcheck import GradCheck  # noqa: F401 - named in a quoted base class below
+    from engine.model_view import ModelSummary
     from engine.repl.variables import Variable, VariableDetails  # noqa: F401 - (the same)
     from engine.tour import CheckResult  # noqa: F401 - (the same)
     from engine.training import Progress, Result
@@ -194,6 +195,23 @@ class TrainExport(Request[str]):
     path: str
 
 
+@dataclass(frozen=True)
+class DescribeModel(Request["ModelSummary"]):
+    """A module of the namespace (`name`: a name, or a dotted path to a submodule) as the Model view
+    shows it; `input`: a sample input as typed (a tensor's name, a shape such as `(32, 4)`; "": none)."""
+
+    name: str
+    input: str = ""
+    timeout: ClassVar[float] = 120.0  # the forward of a big model on a busy device
+
+
+@dataclass(frozen=True)
+class ModelNames(Request[tuple[tuple[str, str], ...]]):
+    """(name, class) of each nn.Module in the namespace, for the Model view's picker."""
+
+    timeout: ClassVar[float] = 10.0
+
+
 # --- events ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Variables(Event):
@@ -207,6 +225,13 @@ class AutogradShown(Event):
     """A cell ran %autograd: its recording, for the inspector."""
 
     inspection: Inspected
+
+
+@dataclass(frozen=True)
+class ModelShown(Event):
+    """A cell ran %model: its summary, for the Model view."""
+
+    summary: ModelSummary
 
 
 @dataclass(frozen=True)

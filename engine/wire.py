@@ -20,6 +20,7 @@ def known_classes() -> dict[str, type]:
     from engine.distributed import DistributedResult, RankReport
     from engine.gradcheck import GradCheck
     from engine.i18n import Said
+    from engine.model_view import LayerNode, LayerParameter, ModelSummary
     from engine.repl.variables import Variable, VariableDetails
     from engine.tensors import TensorStats, TensorSummary
     from engine.tour import CheckResult
@@ -27,7 +28,8 @@ def known_classes() -> dict[str, type]:
 
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
-                                    RunConfig, Said, DistributedResult, RankReport)}
+                                    RunConfig, Said, DistributedResult, RankReport, LayerNode, LayerParameter,
+                                    ModelSummary)}
 
 
 def _is_live(value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""torchtui's % commands in the kernel: %autograd, %plot, %who, %reset, %timeit and %help.
+"""torchtui's % commands in the kernel: %autograd, %model, %plot, %who, %reset, %timeit and %help.
 
 IPython's own magics (%time, %run, %debug, %history, …) stay; %who, %reset and %timeit/%%timeit are
 replaced by versions that speak about tensors, never ask for confirmation and, for %timeit (IPython's
@@ -23,7 +23,8 @@ from engine.i18n import counted, say, spoken
 from engine.kernel import inspections
 from engine.kernel.bridge import bridge
 from engine.kernel.state import display, fill_namespace, own_kernel
-from engine.protocol import AutogradShown, Variables
+from engine.model_view import ModelViewError, describe_in, tree_lines
+from engine.protocol import AutogradShown, ModelShown, Variables
 from engine.repl.variables import collect
 from engine.tensorplot import PlotError, plot_text
 
@@ -154,6 +155,24 @@ def autograd_magic(line: str) -> None:
         print("\n".join(walk_lines(rec, spoken())))
 
 
+def model_magic(line: str) -> None:
+    """%model NAME[, INPUT]: the module as a tree; the app that sent the cell shows it in its Model
+    view, a notebook or IPython gets the tree as text."""
+    arg = line.strip()
+    if not arg:
+        raise _usage(say("model.usage"))
+    try:
+        summary = describe_in(get_ipython().user_ns, arg)
+    except ModelViewError as exc:
+        raise _usage(str(exc)) from None
+    app = bridge.comm_of_current_cell()
+    if app is not None:
+        print(say(counted("model.opened", summary.modules), name=summary.name, n=f"{summary.modules:,}"))
+        bridge.emit(ModelShown(summary), comm=app)
+    else:
+        print("\n".join(tree_lines(summary, spoken())))
+
+
 def plot_magic(line: str) -> None:
     hist = bool(re.search(r"(?:^|\s)--hist(?=\s|$)", line))
     source = re.sub(r"(?:^|\s)--hist(?=\s|$)", " ", line)
@@ -183,7 +202,8 @@ def plot_magic(line: str) -> None:
 
 
 def register(ip) -> None:
-    magics = [("help", help_magic), ("who", who_magic), ("autograd", autograd_magic), ("plot", plot_magic)]
+    magics = [("help", help_magic), ("who", who_magic), ("autograd", autograd_magic), ("model", model_magic),
+              ("plot", plot_magic)]
     if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
         magics.append(("reset", reset_magic))
     for name, func in magics:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from engine import devices, tour
+from engine import devices, model_view, tour
 from engine.i18n import speak
 from engine.kernel import inspections
 from engine.kernel.bridge import RequestError
@@ -14,6 +14,7 @@ from engine.kernel.state import display, own_kernel, ready_names
 from engine.kernel.training_run import TrainingRun
 from engine.protocol import (
     CheckGradients,
+    DescribeModel,
     DescribeVariable,
     DeviceStatus,
     DisplayWidth,
@@ -21,6 +22,7 @@ from engine.protocol import (
     GradValues,
     Hello,
     LiveExport,
+    ModelNames,
     Signature,
     TourCheck,
     TrainExport,
@@ -97,6 +99,8 @@ def register(bridge, ip) -> None:
         LiveExport: live_export,
         CheckGradients: lambda request: inspections.check(request.token),
         GradValues: lambda request: inspections.values(request.token, request.index),
+        DescribeModel: lambda request: model_view.describe_named(ip.user_ns, request.name, request.input),
+        ModelNames: lambda _request: model_view.module_names(ip.user_ns),
         TrainStart: lambda request: training.start(request.config, request.tag),
         TrainPause: lambda _request: training.pause(),
         TrainResume: lambda _request: training.resume(),
