@@ -436,7 +436,7 @@ def size_text(n: int) -> str:
 def node_line(node: LayerNode, summary: ModelSummary, lang: str = "en") -> str:
     """One module as the tree's line says it: name, class, own parameter shapes, count, bytes,
     output, gradient norm (the device only where it is not the model's)."""
-    parts = [f"{node.name} {node.class_name}" if node.path else node.class_name]
+    parts = [f"{node.name} {node.class_name}"]
     if node.shared_with:
         parts.append(text("model.shared", lang, path=node.shared_with or summary.name))
     own = [p.shape for p in node.parameters]

@@ -253,6 +253,7 @@ def test_the_text_tree_for_a_notebook():
     lines = tree_lines(describe_in({"net": mlp()}, "net, (32, 4)"))
     assert lines[0] == "net · Sequential · 67 parameters (67 trainable, 0 frozen) · 268 B · cpu"
     assert lines[1] == "input (32, 4) float32 → output (32, 3) float32"
+    assert lines[2] == "net Sequential  67  268 B  → (32, 3)"
     assert lines[3] == "  0 Linear  (8, 4) (8,)  40  160 B  → (32, 8)"
     assert lines[4] == "  1 ReLU  → (32, 8)"
 

@@ -39,6 +39,11 @@ DRIVE_EVERY_SCREEN = textwrap.dedent("""
             await pilot.press("f2")
             assert await wait_for(pilot, lambda: app.current_mode == "playground", 30)
             await screen_ready(pilot)
+            await pilot.press(*"%model trained_model", "enter")  # the Model view, on the run's model
+            assert await wait_for(pilot, lambda: app.current_mode == "model", 60)
+            assert await wait_for(pilot, lambda: app.screen.summary is not None, 60)
+            await pilot.press("f2")
+            assert await wait_for(pilot, lambda: app.current_mode == "playground", 30)
             pid = app.kernel.km.provisioner.process.pid
         print("torch" in sys.modules, pid)
 

@@ -20,7 +20,15 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from engine.i18n import Said, catalog, said
-from engine.protocol import AutogradShown, DeviceStatus, TrainData, TrainFinished, TrainProgress, TrainRate
+from engine.protocol import (
+    AutogradShown,
+    DeviceStatus,
+    ModelShown,
+    TrainData,
+    TrainFinished,
+    TrainProgress,
+    TrainRate,
+)
 from engine.textwrap_cjk import fill
 from tui import i18n
 from tui.asking import Answer, ask
@@ -49,7 +57,7 @@ TOAST_WIDTH, TOAST_RACK_BAR, TOAST_FRAME = 60, 2, 3
 
 
 class TorchTUI(App):
-    """torchtui: Playground, Autograd, Training and Learn as modes, switched by F2–F5."""
+    """torchtui: Playground, Autograd, Training and Learn as modes, switched by F2–F5; Model by F10."""
 
     TITLE = "torchtui"
     MODES = {mode: factory(mode) for mode in SCREENS}
@@ -245,6 +253,10 @@ class TorchTUI(App):
         elif isinstance(event, AutogradShown):  # %autograd in a cell: the recording goes to the inspector
             inspection = event.inspection
             self.navigate("autograd", lambda screen: screen.show_inspection(inspection))
+            return
+        elif isinstance(event, ModelShown):  # %model in a cell: the Model view shows the summary
+            summary = event.summary
+            self.navigate("model", lambda screen: screen.show_summary(summary))
             return
         elif isinstance(event, TRAINING_EVENTS):
             screen = self._mode_screen("train")

@@ -10,6 +10,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "autograd": ("tui.screens.autograd", "AutogradScreen", "f3"),
     "train": ("tui.screens.training", "TrainingScreen", "f4"),
     "learn": ("tui.screens.learn", "LearnScreen", "f5"),
+    "model": ("tui.screens.model", "ModelScreen", "f10"),  # (F6–F9 are screens' own keys)
 }
 
 
