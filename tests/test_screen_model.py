@@ -90,14 +90,14 @@ async def test_a_bad_input_is_one_sentence_over_the_tree_and_gradients_show_afte
         assert await wait_for(pilot, lambda: "rejected" in totals(screen), 30)
         words = totals(screen)
         assert "net rejected the input (32, 5) float32 at 0 (Linear)" in words and "Traceback" not in words
-        assert screen.query_one("#mv-totals").has_class("-error")
+        assert screen.query_one("#mv-totals").has_class("-input-error")
         assert len(tree_lines(screen)) == 4  # the layers stay in view while the input is fixed
         net = kernel.namespace["net"]
         net(torch.randn(8, 4)).pow(2).sum().backward()
         await give_input(pilot, screen, "(2, 4)")
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: "‖grad‖" in " ".join(tree_lines(screen)), 30)
-        assert not screen.query_one("#mv-totals").has_class("-error")
+        assert not screen.query_one("#mv-totals").has_class("-input-error")
         whole = float(torch.cat([p.grad.flatten() for p in net.parameters()]).norm())
         assert f"‖grad‖ {whole:.3g}" in tree_lines(screen)[0]
 

@@ -3,6 +3,7 @@ parameters, output shape for a sample input, and gradient norm after a backward.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -162,10 +163,11 @@ class ModelScreen(BaseScreen):
         return self.summary.name if self.summary is not None else ""
 
     # --- drawing ----------------------------------------------------------------------------
-    def _say(self, words: str, error: bool = False) -> None:
+    def _say(self, words: str | Text, error: bool = False, input_error: bool = False) -> None:
         totals = self.query_one("#mv-totals", Static)
         totals.update(Wrapped(words))
         totals.set_class(error, "-error")
+        totals.set_class(input_error, "-input-error")
 
     def _say_error(self, words: str) -> None:
         self.error = words
@@ -177,7 +179,13 @@ class ModelScreen(BaseScreen):
         if summary is None:
             return
         lang = language()
-        self._say(totals_line(summary, lang), error=summary.input_error is not None)
+        error = summary.input_error
+        # the sentence alone in the error's colour, under the totals, which stand
+        plain = summary if error is None else dataclasses.replace(summary, input_error=None, input_text="")
+        words = Text(totals_line(plain, lang))
+        if error is not None:
+            words.append("\n" + error.words(lang), style="bold red")
+        self._say(words, input_error=error is not None)
         self.query_one("#mv-input", Input).value = summary.input_text
         self._fill_picker()
         tree: Tree[int] = self.query_one("#mv-tree", Tree)
