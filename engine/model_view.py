@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.i18n import Said, SaidError, text
+from engine.i18n import Said, SaidError, counted, text
 from engine.tensors import dtype_name, shape_text
 
 if TYPE_CHECKING:
@@ -462,7 +462,8 @@ def node_line(node: LayerNode, summary: ModelSummary, lang: str = "en") -> str:
 
 def totals_line(summary: ModelSummary, lang: str = "en") -> str:
     """The whole model: its parameters (trainable, frozen), bytes, device, input and output."""
-    line = text("model.totals", lang, name=summary.name, cls=summary.class_name, n=f"{summary.total:,}",
+    line = text(counted("model.totals", summary.total), lang, name=summary.name, cls=summary.class_name,
+                n=f"{summary.total:,}",
                 trainable=f"{summary.trainable:,}", frozen=f"{summary.frozen:,}", size=size_text(summary.nbytes),
                 device=summary.device or "-")
     if summary.input_error is not None:
@@ -471,7 +472,8 @@ def totals_line(summary: ModelSummary, lang: str = "en") -> str:
         line += "\n" + text("model.io", lang, input=summary.input_shape, output=summary.output_shape,
                             dtype=summary.output_dtype)
     if summary.left_out:
-        line += "\n" + text("model.left_out", lang, shown=len(summary.nodes), n=f"{summary.left_out:,}")
+        line += "\n" + text(counted("model.left_out", summary.left_out), lang, shown=len(summary.nodes),
+                            n=f"{summary.left_out:,}")
     return line
 
 

@@ -256,6 +256,8 @@ def test_the_text_tree_for_a_notebook():
     assert lines[2] == "net Sequential  67  268 B  → (32, 3)"
     assert lines[3] == "  0 Linear  (8, 4) (8,)  40  160 B  → (32, 8)"
     assert lines[4] == "  1 ReLU  → (32, 8)"
+    one = nn.Linear(1, 1, bias=False)
+    assert tree_lines(describe(one, "one"))[0] == "one · Linear · 1 parameter (1 trainable, 0 frozen) · 4 B · cpu"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

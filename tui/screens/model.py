@@ -16,7 +16,7 @@ from textual.widgets import Input, Select, Static, Tree
 from engine.model_view import count_text, node_line, size_text, totals_line
 from engine.protocol import DescribeModel, ModelNames
 from tui.asking import Answer, ask, stale
-from tui.i18n import language, t
+from tui.i18n import counted, language, t
 from tui.screens.base import BaseScreen
 from tui.widgets.wrapped import Wrapped
 
@@ -206,7 +206,8 @@ class ModelScreen(BaseScreen):
             else:
                 parent.add_leaf(label, data=index)
         if summary.left_out:
-            tree.root.add_leaf(Text(t("mv.left_out", n=f"{summary.left_out:,}"), style="dim"))
+            more = t(counted("mv.left_out", summary.left_out), n=f"{summary.left_out:,}")
+            tree.root.add_leaf(Text(more, style="dim"))
         tree.move_cursor(tree.root)
         self._show_detail(summary.nodes[0])
 
