@@ -9,6 +9,7 @@ Tests only: this imports torch, which the app's process never does (tests/test_u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from types import SimpleNamespace
 
@@ -51,22 +52,27 @@ def engine_kernel(**options) -> FakeKernel:
 
 def serve_engine(kernel: FakeKernel) -> Bridge:
     """Answer every request type the kernel's extension answers, with its own handlers; their
-    events go to the app through the fake. Call it on the test's event loop. The handlers see
-    the fake's namespace as the user's."""
+    events go to the app through the fake. Call it on the test's event loop, or before the app
+    starts (a snapshot test's app runs on a loop of its own): the loop is then the one the first
+    request comes on. The handlers see the fake's namespace as the user's."""
     from engine.i18n import SaidError
 
-    loop = asyncio.get_running_loop()
+    loops: list[asyncio.AbstractEventLoop] = []
+    with contextlib.suppress(RuntimeError):
+        loops.append(asyncio.get_running_loop())
     bridge = Bridge()
 
     def emit(event, comm=None) -> None:  # (from the training thread too)
         wired = decode_event(json.loads(json.dumps(encode_event(event))))
-        loop.call_soon_threadsafe(kernel.send, wired)
+        loops[-1].call_soon_threadsafe(kernel.send, wired)
 
     bridge.emit = emit  # type: ignore[method-assign]
     requests.register(bridge, SimpleNamespace(user_ns=kernel.namespace))
 
     def answerer(handler):
         async def answer(request):
+            if not loops or loops[-1] is not asyncio.get_running_loop():
+                loops.append(asyncio.get_running_loop())
             _rid, wired = decode_request(json.loads(json.dumps(encode_request(request, 1))))
             try:
                 result = await asyncio.to_thread(handler, wired)

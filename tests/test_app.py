@@ -10,12 +10,16 @@ from textual import events
 
 from tests.helpers import log_text, running, screen_ready, wait_for
 from tui.app import make_app
+from tui.kernel.fake import FakeKernel
 
-pytestmark = pytest.mark.slow  # each test starts the app and its kernel
+
+def fake_app(**options):
+    """The app on an in-process kernel: what these tests check is the app's, not the kernel's."""
+    return make_app(kernel=FakeKernel(), **options)
 
 
 async def test_starts_loading_then_shows_torch_and_device():
-    app = make_app()
+    app = fake_app()
     async with running(app, size=(80, 24)) as pilot:
         assert app.current_mode == "playground"
         assert "starting the kernel" in app.status_text
@@ -24,7 +28,7 @@ async def test_starts_loading_then_shows_torch_and_device():
 
 
 async def test_function_keys_switch_screens():
-    app = make_app()
+    app = fake_app()
     async with running(app, size=(80, 24)) as pilot:
         for key, mode in (("f3", "autograd"), ("f4", "train"), ("f5", "learn"), ("f2", "playground")):
             await pilot.press(key)
@@ -32,7 +36,7 @@ async def test_function_keys_switch_screens():
 
 
 async def test_palette_offers_screens_and_their_actions():
-    app = make_app()
+    app = fake_app()
     async with running(app, size=(80, 24)) as pilot:
         assert await screen_ready(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -44,7 +48,7 @@ async def test_palette_offers_screens_and_their_actions():
 
 
 async def test_too_small_terminal_shows_a_message_and_recovers():
-    app = make_app()
+    app = fake_app()
     async with running(app, size=(80, 24)) as pilot:
         await pilot.resize_terminal(60, 20)
         assert await wait_for(pilot, lambda: app.screen.has_class("-too-small"), 10)
@@ -54,12 +58,13 @@ async def test_too_small_terminal_shows_a_message_and_recovers():
 
 
 async def test_chinese_ui_text():
-    app = make_app(lang="zh")
+    app = fake_app(lang="zh")
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.screen.query("#status-line")
                               and app.screen.query_one("#status-line").title == "练习场", 10)
 
 
+@pytest.mark.slow  # a Python process per module
 def test_engine_imports_without_textual():
     modules = ["engine", "engine.devices", "engine.tensors", "engine.autograd", "engine.grad_examples",
                "engine.training", "engine.exports", "engine.repl", "engine.kernel", "engine.wire", "engine.tour",
@@ -71,7 +76,7 @@ def test_engine_imports_without_textual():
 
 
 async def test_focus_comes_back_after_the_terminal_was_too_small():
-    app = make_app()
+    app = fake_app()
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         editor = app.screen.editor
@@ -87,7 +92,7 @@ async def test_focus_comes_back_after_the_terminal_was_too_small():
 
 
 async def test_a_burst_of_keys_acts_on_the_widget_focused_after_the_keys_before_it():
-    app = make_app(screen="train")
+    app = fake_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.keys_ready, 60)  # focus is where the screen put it
@@ -110,7 +115,7 @@ async def test_footers_show_whole_keys_only_in_both_languages():
 
     for lang in ("en", "zh"):
         for mode in SCREENS:
-            app = make_app(screen=mode, lang=lang)
+            app = fake_app(screen=mode, lang=lang)
             async with running(app, size=(80, 24)) as pilot:
                 assert await wait_for(pilot, lambda app=app: app.screen.ready, 60)
 
@@ -135,6 +140,7 @@ async def test_footers_show_whole_keys_only_in_both_languages():
                     assert w.region.width >= cell_len(label), (lang, mode, label)
 
 
+@pytest.mark.slow  # the kernel process itself
 async def test_the_kernel_and_its_threads_go_with_the_app():
     import threading
 
@@ -151,7 +157,7 @@ async def test_the_kernel_and_its_threads_go_with_the_app():
 
 
 async def test_a_failing_worker_of_the_app_is_said_not_swallowed():
-    app = make_app()
+    app = fake_app()
     told: list[str] = []
     notify = app.notify
     app.notify = lambda message, **kw: (told.append(message), notify(message, **kw))  # type: ignore[method-assign]

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-import pytest
-
 from engine.protocol import GradExample
+from tests.engine_in_process import engine_kernel, serve_engine
 from tests.helpers import running, static_text, type_cell, wait_for
 from tui.app import make_app
+from tui.kernel.fake import FakeKernel
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+
+def engine_app(**options):
+    """The app on an in-process kernel with the engine's answers: the examples' recordings, the
+    gradient checks and the values are the kernel's own, with no kernel process."""
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    return make_app(kernel=kernel, **options), kernel
+
+
+def percent_autograd(kernel: FakeKernel, expression: str) -> None:
+    """What `%autograd EXPR` does in the kernel (engine.kernel.magics, tested through a kernel in
+    test_kernel.py): record EXPR's backward pass on the user's tensors and send the recording to
+    the app, across the wire codec."""
+    import json
+
+    from engine.kernel import inspections
+    from engine.protocol import AutogradShown, decode_event, encode_event
+
+    inspection = inspections.from_expression(expression, kernel.namespace)
+    kernel.send(decode_event(json.loads(json.dumps(encode_event(AutogradShown(inspection.payload()))))))
 
 
 async def test_autograd_steps_through_the_scalar_example():
-    app = make_app(screen="autograd")
+    app, _kernel = engine_app(screen="autograd")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
@@ -36,7 +55,7 @@ async def test_autograd_steps_through_the_scalar_example():
 
 
 async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
-    app = make_app(screen="autograd")
+    app, _kernel = engine_app(screen="autograd")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
@@ -66,10 +85,11 @@ async def test_autograd_graph_follows_the_step_and_keys_reach_every_step():
 
 
 async def test_percent_autograd_opens_the_inspector_on_user_tensors():
-    app = make_app()
+    app, kernel = engine_app()
     async with running(app, size=(80, 24)) as pilot:
         await type_cell(pilot, "w = torch.tensor(2., requires_grad=True)")
-        await type_cell(pilot, "%autograd (3 * w - 1) ** 2")
+        assert await wait_for(pilot, lambda: "w" in kernel.namespace, 10)
+        percent_autograd(kernel, "(3 * w - 1) ** 2")
         assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None)
@@ -79,7 +99,7 @@ async def test_percent_autograd_opens_the_inspector_on_user_tensors():
 
 
 async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half():
-    app = make_app(screen="autograd")
+    app, _kernel = engine_app(screen="autograd")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
@@ -93,7 +113,7 @@ async def test_the_autograd_graph_pane_takes_the_rows_its_graph_needs_up_to_half
 
 
 async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():
-    app = make_app(screen="autograd")
+    app, _kernel = engine_app(screen="autograd")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None, 60)
@@ -113,11 +133,12 @@ async def test_an_example_that_cannot_be_built_says_why_where_the_graph_goes():
 
 
 async def test_the_check_of_a_shared_layer_and_a_nan_says_what_it_found():
-    app = make_app()
+    app, kernel = engine_app()
     async with running(app, size=(100, 30)) as pilot:
         await type_cell(pilot, "torch.manual_seed(0); shared = nn.Linear(8, 8); X = torch.randn(5, 4); "
                                "net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared)")
-        await type_cell(pilot, "%autograd net(X).sum()")
+        assert await wait_for(pilot, lambda: "net" in kernel.namespace, 10)
+        percent_autograd(kernel, "net(X).sum()")
         assert await wait_for(pilot, lambda: app.current_mode == "autograd", 60)
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.recording is not None and "net(X)" in screen.title_text, 60)
@@ -126,7 +147,8 @@ async def test_the_check_of_a_shared_layer_and_a_nan_says_what_it_found():
         assert "shared.weight: 64 elements compared" in screen.check_text and "DIFFERS" not in screen.check_text
         app.switch_mode("playground")
         await type_cell(pilot, "xs = torch.tensor([1., -2., 3., 4.], requires_grad=True)")
-        await type_cell(pilot, "%autograd torch.sqrt(xs).nan_to_num().sum()")
+        assert await wait_for(pilot, lambda: "xs" in kernel.namespace, 10)
+        percent_autograd(kernel, "torch.sqrt(xs).nan_to_num().sum()")
         assert await wait_for(pilot, lambda: app.current_mode == "autograd" and "sqrt" in app.screen.title_text, 60)
         await pilot.press("g")
         assert await wait_for(pilot, lambda: "Some gradients differ" in app.screen.check_text, 60)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.helpers import running, wait_for
 from tui.app import make_app
-
-pytestmark = pytest.mark.slow  # the app and its kernel
+from tui.kernel.fake import FakeKernel
 
 
 def tiny_png() -> bytes:
@@ -40,7 +37,7 @@ async def test_the_figure_view_draws_with_textual_image_when_the_terminal_draws_
 
     monkeypatch.setattr(graphics, "_WIDGET", [UnicodeImage])  # what prepare() finds in a pixel terminal
     png = tiny_png()
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
         app.screen.output.figures.append(png)

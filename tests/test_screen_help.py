@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.helpers import running, static_text, wait_for
 from tui.app import TorchTUI, make_app
+from tui.kernel.fake import FakeKernel
 from tui.screens.help import HelpScreen
-
-pytestmark = pytest.mark.slow  # the app and its kernel
 
 
 async def test_help_lists_every_screens_keys_from_bindings():
-    app = make_app()
+    app = make_app(kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         await pilot.press("f1")
         assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 10), app.screen
@@ -27,7 +24,8 @@ async def test_user_keymap_moves_keys_and_f1_shows_them_with_their_ids():
     from tui.keymap import unknown_ids
 
     assert [w.code for w in unknown_ids({"app.help": "f10", "pg.nope": "x"}, TorchTUI)] == ["warn.keys.unknown"]
-    app = make_app(keys={"app.help": "f10", "app.autograd": "f11", "pg.nope": "ctrl+k"})
+    app = make_app(keys={"app.help": "f10", "app.autograd": "f11", "pg.nope": "ctrl+k"},
+                   kernel=FakeKernel())
     told: list[str] = []
     notify = app.notify
     app.notify = lambda message, **kw: (told.append(message), notify(message, **kw))  # type: ignore[method-assign]
@@ -61,7 +59,7 @@ async def test_f1_in_chinese_breaks_lines_as_chinese_at_80_columns():
     from tests.helpers import badly_broken, shown_lines
     from tui.bindings import rows
 
-    app = make_app(lang="zh")
+    app = make_app(lang="zh", kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         await pilot.press("f1")
         assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))

@@ -4,15 +4,23 @@ import json
 
 import pytest
 
+from tests.engine_in_process import engine_kernel, serve_engine
 from tests.helpers import log_text, running, screen_ready, static_text, type_cell, wait_for
 from tui.app import make_app
+from tui.kernel.fake import FakeKernel
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+
+def engine_app(**options):
+    """The app on an in-process kernel that answers as the kernel does: the tour's checks, the
+    inspector's examples and the training runs are the engine's own, with no kernel process."""
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    return make_app(kernel=kernel, **options), kernel
 
 
 @pytest.mark.parametrize("lang,passed", [("en", "Exercise passed!"), ("zh", "练习通过!")])
 async def test_learn_walks_a_chapter_by_keyboard(lang, passed):
-    app = make_app(screen="learn", lang=lang)
+    app, kernel = engine_app(screen="learn", lang=lang)
     async with running(app, size=(80, 24)) as pilot:
         await pilot.press("n")  # chapter 2: creating tensors
         assert app.screen.chapters[app.screen.index].id == "create"
@@ -20,6 +28,12 @@ async def test_learn_walks_a_chapter_by_keyboard(lang, passed):
         assert await wait_for(pilot, lambda: app.current_mode == "playground")
         assert await wait_for(pilot, lambda: "Out[1]" in log_text(app), 60)
         await type_cell(pilot, "t = torch.full((3, 4), 7)")
+        # the kernel's extension sends the variables after each cell; the fake leaves that to us
+        from engine.protocol import Variables
+        from engine.repl.variables import collect
+
+        assert await wait_for(pilot, lambda: "t" in kernel.namespace and kernel.running is None)
+        kernel.send(Variables(tuple(collect({"t": kernel.namespace["t"]}))))
         table = app.screen.query_one("#vars")
         assert await wait_for(pilot, lambda: "t" in [str(table.get_row_at(i)[0]) for i in range(table.row_count)])
         await pilot.press("f5")
@@ -33,11 +47,11 @@ async def test_learn_walks_a_chapter_by_keyboard(lang, passed):
 
 
 async def test_learn_resumes_where_you_left_off():
-    app = make_app(screen="learn")
+    app = make_app(screen="learn", kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         await pilot.press("n", "n", "n")
         assert app.screen.chapters[app.screen.index].id == "numpy"
-    again = make_app(screen="learn")
+    again = make_app(screen="learn", kernel=FakeKernel())
     async with running(again, size=(80, 24)) as pilot:
         assert await screen_ready(pilot)
         screen = again.screen
@@ -47,7 +61,7 @@ async def test_learn_resumes_where_you_left_off():
 
 
 async def test_learn_opens_the_inspector_and_the_training_run():
-    app = make_app(screen="learn")
+    app, _kernel = engine_app(screen="learn")
     async with running(app, size=(80, 24)) as pilot:
         await screen_ready(pilot)
         for _ in range(7):
@@ -64,12 +78,24 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         train = app.screen
         assert await wait_for(pilot, lambda: train.result is not None, 120)
         assert train.result.epochs == 100 and 112 < train.result.final_loss < 117
-        await pilot.press("f5")  # chapter 12, classification: o trains the moons
+
+
+@pytest.mark.slow  # a kernel process: see the docstring
+async def test_learn_opens_the_moons_and_the_data_parallel_runs():
+    """On a real kernel: the data-parallel run starts its worker processes from the kernel's (from
+    the test process it did not finish in 180 s), and the moons run, in the app's own process,
+    shares the GIL with the drawing of its decision boundary: 30-40 s of a quick suite."""
+    app = make_app(screen="learn")
+    async with running(app, size=(80, 24)) as pilot:
         await screen_ready(pilot)
-        await pilot.press("n", "n", "n")
-        assert app.screen.chapters[app.screen.index].id == "classify"
+        screen = app.screen
+        screen.query_one("#ln-chapters").highlighted = [c.id for c in screen.chapters].index("classify")
+        # chapter 12, classification: o trains the moons
+        assert await wait_for(pilot, lambda: screen.chapters[screen.index].id == "classify")
         await pilot.press("o")
-        assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.task == "moons")
+        assert await wait_for(pilot, lambda: app.current_mode == "train"
+                              and getattr(app.screen.config, "task", "") == "moons")
+        train = app.screen
         assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
         assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
         assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
@@ -88,7 +114,7 @@ async def test_chinese_chapters_are_broken_into_lines_as_chinese_at_80_columns()
     two (`Lon` / `gTensor(int64)`, `Distribut` / `edSampler`), whatever Rich would do at spaces."""
     from tests.helpers import badly_broken, shown_lines
 
-    app = make_app(screen="learn", lang="zh")
+    app = make_app(screen="learn", lang="zh", kernel=FakeKernel())
     async with running(app, size=(80, 24)) as pilot:
         assert await screen_ready(pilot)
         screen = app.screen

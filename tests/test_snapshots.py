@@ -1,12 +1,19 @@
 """Pictures of each screen at 80x24 (the size over SSH) and 120x40, in English and Chinese
-(pytest-textual-snapshot). Refresh with --snapshot-update."""
+(pytest-textual-snapshot). Refresh with --snapshot-update. The app runs on an in-process kernel
+with the engine's own answers (its examples' recordings, its training run) and values shown as
+the kernel shows them: the same pictures as with a kernel process."""
 
 import pytest
 
+from tests.engine_in_process import engine_kernel, serve_engine
 from tests.helpers import log_text, screen_ready, wait_for
 from tui.app import make_app
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+
+def engine_app(**options):
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    return make_app(kernel=kernel, **options)
 
 SIZE = (80, 24)
 EVERY = pytest.mark.parametrize("size,lang", [((80, 24), "en"), ((80, 24), "zh"), ((120, 40), "en"),
@@ -17,8 +24,8 @@ async def settle(pilot) -> None:
     """Wait for torch, then pin the version-dependent part of the status line."""
     app = pilot.app
     await screen_ready(pilot)
-    await wait_for(pilot, lambda: app.kernel.ready, 60)
-    await wait_for(pilot, lambda: app.kernel.ready, 60)
+    # the kernel's news handled: the status line says its torch (which it would say after ours)
+    await wait_for(pilot, lambda: app.kernel.ready and app.status_text.startswith("torch "), 60)
     app.status_text = "torch · cpu"
     from textual.widgets import Input, TextArea
 
@@ -39,7 +46,7 @@ def test_playground(snap_compare, size, lang):
         await wait_for(pilot, lambda: "Out[1]" in log_text(pilot.app))
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=run_before)
+    assert snap_compare(engine_app(lang=lang), terminal_size=size, run_before=run_before)
 
 
 @EVERY
@@ -50,17 +57,17 @@ def test_autograd_scalar(snap_compare, size, lang):
         await pilot.press("n", "n", "n")
         await pilot.pause(0.2)
 
-    assert snap_compare(make_app(screen="autograd", lang=lang), terminal_size=size, run_before=run_before)
+    assert snap_compare(engine_app(screen="autograd", lang=lang), terminal_size=size, run_before=run_before)
 
 
 @EVERY
 def test_training_form(snap_compare, size, lang):
-    assert snap_compare(make_app(screen="train", lang=lang), terminal_size=size, run_before=settle)
+    assert snap_compare(engine_app(screen="train", lang=lang), terminal_size=size, run_before=settle)
 
 
 @EVERY
 def test_learn_chapter_list(snap_compare, size, lang):
-    assert snap_compare(make_app(screen="learn", lang=lang), terminal_size=size, run_before=settle)
+    assert snap_compare(engine_app(screen="learn", lang=lang), terminal_size=size, run_before=settle)
 
 
 def test_help(snap_compare):
@@ -69,7 +76,7 @@ def test_help(snap_compare):
         await pilot.press("f1")
         await pilot.pause(0.2)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(engine_app(), terminal_size=SIZE, run_before=run_before)
 
 
 async def picture(pilot) -> str:
@@ -91,7 +98,7 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
     from tests.helpers import running, start_long_run
 
     svg = snapshot.use_extension(SVGImageExtension)
-    app = make_app(screen="train", lang=lang)
+    app = engine_app(screen="train", lang=lang)
     async with running(app, size=size) as pilot:
         await settle(pilot)
         screen = await start_long_run(pilot)
@@ -118,6 +125,7 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
         assert await picture(pilot) == svg(name="after")
 
 
+@pytest.mark.slow  # a kernel process: the variables it sends after each cell, and live()
 @EVERY
 async def test_playground_with_every_panel_open(snapshot, size, lang):
     """The Playground with a few tensors in the namespace, the variables pane shown (F6 brings it

@@ -1,7 +1,7 @@
 """Wholly Chinese off the main road: with --lang zh, the command palette and its commands, F1 on
 each screen, Training's export dialog after a run, and the error paths (a cell that raises, a bad
 value in the Training form, a failed %autograd, a warning notification) show no English prose
-(the detector and the screen reader are test_zh.py's). One app start for all of them."""
+(the detector and the screen reader are test_zh.py's)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ def _named(app, name: str) -> bool:
     return type(app.screen).__name__ == name
 
 
-@pytest.mark.slow
-async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose():
+def chinese_app(kernel=None):
     code = code_lines()
-    app = make_app(lang="zh", device="cpu")
+    app = make_app(lang="zh", device="cpu", kernel=kernel)
     found: dict[str, list[str]] = {}
 
     def look(where: str) -> None:
@@ -34,6 +33,17 @@ async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose()
         bad = [sentence for sentence in prose_in(app, code) if sentence not in raised]
         if bad:
             found[where] = bad
+
+    return app, found, look
+
+
+async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose():
+    """On an in-process kernel with the engine's answers (the training run, its refusals)."""
+    from tests.engine_in_process import engine_kernel, serve_engine
+
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    app, found, look = chinese_app(kernel)
 
     async def notified(before: int) -> bool:
         return await wait_for(pilot, lambda: len(app._notifications) > before, 10)
@@ -51,16 +61,6 @@ async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose()
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: not _named(app, "CommandPalette"), 10)
 
-        for cell in ("undefined_name", "1 / 0", "torch.zeros(2)[5]", "%autograd torch.ones(2)", "%autograd nope"):
-            before = len(log_text(app))
-            await type_cell(pilot, cell)
-            assert await wait_for(pilot, lambda before=before: len(log_text(app)) > before + 20
-                                  and app.kernel.running is None and not app.kernel.queued, 30), cell
-            if not _named(app, "PlaygroundScreen"):  # a %autograd that worked opened the inspector
-                await pilot.press("f2")
-                assert await wait_for(pilot, lambda: _named(app, "PlaygroundScreen"), 10)
-            await pilot.pause()
-            look(f"playground: {cell}")
         before = len(app._notifications)
         await pilot.press("f8")  # no figure yet: a warning
         assert await notified(before)
@@ -105,4 +105,25 @@ async def test_palette_help_export_and_errors_in_chinese_show_no_english_prose()
         await pilot.pause()
         look("training/export dialog")
         await pilot.press("escape")
+    assert not found, "\n".join(f"{where}: {bad}" for where, bad in found.items())
+
+
+@pytest.mark.slow  # a kernel process: see the docstring
+async def test_the_kernels_errors_in_chinese_show_no_english_prose():
+    """On a real kernel: a cell's error is shown as the kernel's extension formats it, and
+    %autograd (its refusals too) is the kernel's magic; a fake does neither."""
+    app, found, look = chinese_app()
+    async with running(app, size=(160, 60)) as pilot:
+        assert await screen_ready(pilot)
+        assert await wait_for(pilot, lambda: app.kernel.ready, 120)
+        for cell in ("undefined_name", "1 / 0", "torch.zeros(2)[5]", "%autograd torch.ones(2)", "%autograd nope"):
+            before = len(log_text(app))
+            await type_cell(pilot, cell)
+            assert await wait_for(pilot, lambda before=before: len(log_text(app)) > before + 20
+                                  and app.kernel.running is None and not app.kernel.queued, 30), cell
+            if not _named(app, "PlaygroundScreen"):  # a %autograd that worked opened the inspector
+                await pilot.press("f2")
+                assert await wait_for(pilot, lambda: _named(app, "PlaygroundScreen"), 10)
+            await pilot.pause()
+            look(f"playground: {cell}")
     assert not found, "\n".join(f"{where}: {bad}" for where, bad in found.items())
