@@ -21,13 +21,14 @@ def known_classes() -> dict[str, type]:
     from engine.gradcheck import GradCheck
     from engine.i18n import Said
     from engine.repl.variables import Variable, VariableDetails
+    from engine.tasks import wire_classes
     from engine.tensors import TensorStats, TensorSummary
     from engine.tour import CheckResult
     from engine.training import Progress, Result, RunConfig
 
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
-                                    RunConfig, Said, DistributedResult, RankReport)}
+                                    RunConfig, Said, DistributedResult, RankReport, *wire_classes())}
 
 
 def _is_live(value: Any) -> bool:

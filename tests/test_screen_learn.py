@@ -71,7 +71,8 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         await pilot.press("o")
         assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.task == "moons")
         assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
-        assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
+        assert (train.result.metrics.accuracy >= 0.95
+                and train.curve_history[-1] == train.result.metrics.accuracy_history[-1])
         assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
         await pilot.press("f5")  # chapter 14, data parallel: o trains on two processes
         await screen_ready(pilot)
