@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from engine.distributed import RankFailed, check_world, train_distributed
-from engine.protocol import TrainStart
+from engine.protocol import TrainProgress, TrainStart
 from engine.training import ConfigError, build_model, make_config, make_data
 
 pytestmark = pytest.mark.slow  # rank processes
@@ -180,7 +180,7 @@ def test_the_ranks_die_with_the_kernel_that_started_them():
     try:
         kernel_pid = int(driver.run("import os; os.getpid()").value)
         driver.request(TrainStart(asdict(make_config(epochs=100000, samples=200, processes=2)), 1))
-        assert driver.wait_for(lambda e: getattr(e, "name", "") == "train_progress", 120) is not None
+        assert driver.wait_for(lambda e: isinstance(e, TrainProgress), 120) is not None
 
         def ranks() -> list[int]:
             found = []
