@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from engine.i18n import SaidError, said
+from engine.tasks import task
 from engine.training import MAX_PROCESSES, ConfigError, Progress, Result, RunConfig
 
 if TYPE_CHECKING:
@@ -369,7 +370,7 @@ def big_batch_equivalent(cfg: RunConfig, world_size: int, data=None) -> list[flo
     data = data or make_data(cfg)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg)
-    criterion = torch.nn.CrossEntropyLoss() if cfg.task == "moons" else torch.nn.MSELoss()
+    criterion = task(cfg.task).loss()
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     dataset = TensorDataset(data.x, data.y)
     samplers: list[DistributedSampler] = [DistributedSampler(dataset, num_replicas=world_size, rank=r, shuffle=cfg.shuffle, seed=cfg.seed)

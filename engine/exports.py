@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from engine import paths
+from engine.tasks import DEFAULT_TASK, task
 from engine.training import Result, RunConfig
 
 
@@ -15,19 +16,21 @@ def default_dir() -> Path:
 
 
 def loss_csv(result: Result, path: Path | None = None) -> Path:
-    path = Path(path) if path else default_dir() / "loss_history.csv"
-    if result.accuracy_history:  # the moons task: its accuracy per epoch too
-        lines = ["epoch,loss,accuracy"] + [f"{i},{loss!r},{acc!r}" for i, (loss, acc) in
-                                           enumerate(zip(result.loss_history, result.accuracy_history, strict=True), 1)]
+    kind = task(result.task)
+    path = Path(path) if path else default_dir() / kind.files["csv"]
+    second = kind.curve_history(result.metrics)
+    if second:  # the task's other curve per epoch too (the moons' accuracy)
+        lines = [f"epoch,loss,{kind.curve_name}"] + [f"{i},{loss!r},{value!r}" for i, (loss, value) in
+                                                      enumerate(zip(result.loss_history, second, strict=True), 1)]
     else:
         lines = ["epoch,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(result.loss_history, 1)]
     return paths.write_private(path, "\n".join(lines) + "\n")
 
 
-def state_dict(model, path: Path | None = None) -> Path:
+def state_dict(model, path: Path | None = None, task_name: str = DEFAULT_TASK) -> Path:
     import torch
 
-    path = Path(path) if path else default_dir() / "linear_regression.pt"
+    path = Path(path) if path else default_dir() / task(task_name).files["state_dict"]
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
     return paths.write_private(path, buffer.getvalue())
@@ -46,52 +49,6 @@ OPTIMIZER_LINES = {
     "adam": "optim.Adam(model.parameters(), lr=LR)",
 }
 
-SCRIPT = '''"""Linear regression with PyTorch, exported from torchtui: this reproduces one run exactly.
-
-Data: scikit-learn's make_regression; model: nn.Linear; loss: MSELoss; optimizer: {optimizer}.{stopped}
-
-Run it with: python {filename}
-"""
-import torch
-from sklearn.datasets import make_regression
-from torch import nn, optim
-
-SAMPLES, FEATURES, NOISE, BIAS, DATA_SEED = {samples}, {features}, {noise!r}, {bias!r}, {data_seed}
-BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
-DEVICE = {device!r}
-
-# 1. Data: the same numbers every time, thanks to random_state.
-x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,
-                             bias=BIAS, random_state=DATA_SEED)
-x = torch.tensor(x, dtype=torch.float32)
-y = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
-
-# 2. Model, loss and optimizer. The seed fixes the model's starting weights and the shuffling.
-torch.manual_seed(SEED)
-model = nn.Linear(FEATURES, 1).to(DEVICE)
-criterion = nn.MSELoss()
-optimizer = {optimizer_line}
-generator = torch.Generator().manual_seed(SEED)
-{loader_setup}
-# 3. Training: forward, loss, zero_grad, backward, step; the epoch's loss is weighted by batch size.
-for epoch in range(1, EPOCHS + 1):
-    total = torch.zeros((), device=DEVICE)
-    seen = 0
-{loader_loop}        loss = criterion(model(batch_x), batch_y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total.add_(loss.detach(), alpha=batch_x.shape[0])
-        seen += batch_x.shape[0]
-    avg_loss = total.item() / seen
-    if epoch % max(1, EPOCHS // 10) == 0 or epoch == EPOCHS:
-        print(f"Epoch [{{epoch}}/{{EPOCHS}}], Loss: {{avg_loss:.4f}}")
-
-print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "true:", list(map(float, [coef] if FEATURES == 1 else coef)))
-print("learned bias:", model.bias.item(), "true:", BIAS)
-print(f"final loss: {{avg_loss:.6f}}")
-'''
-
 DATALOADER_SETUP = '''from torch.utils.data import DataLoader, TensorDataset
 
 loader = DataLoader(TensorDataset(x, y), batch_size=BATCH_SIZE, shuffle=SHUFFLE, generator=generator)
@@ -108,59 +65,6 @@ TENSOR_LOOP = '''    order = torch.randperm(x.shape[0], generator=generator).to(
         else:
             idx = order[start:start + BATCH_SIZE]
             batch_x, batch_y = x[idx], y[idx]
-'''
-
-
-MOONS_SCRIPT = '''"""Classifying scikit-learn's two moons with PyTorch, exported from torchtui: this reproduces one
-run exactly.
-
-Data: make_moons; model: an MLP (2 -> {hidden} -> 2, ReLU); loss: CrossEntropyLoss (softmax inside);
-optimizer: {optimizer}.{stopped}
-
-Run it with: python {filename}
-"""
-import torch
-from sklearn.datasets import make_moons
-from torch import nn, optim
-
-SAMPLES, NOISE, DATA_SEED, HIDDEN = {samples}, {noise!r}, {data_seed}, {hidden}
-BATCH_SIZE, SHUFFLE, EPOCHS, LR, SEED = {batch_size}, {shuffle}, {epochs}, {lr!r}, {seed}
-DEVICE = {device!r}
-
-# 1. Data: two interleaved half circles, labels 0 and 1; random_state makes them the same every time.
-x, y = make_moons(n_samples=SAMPLES, noise=NOISE, random_state=DATA_SEED)
-x = torch.tensor(x, dtype=torch.float32)
-y = torch.tensor(y, dtype=torch.long)
-
-# 2. Model, loss and optimizer. The model gives two scores (logits) per point, one per class.
-torch.manual_seed(SEED)
-model = nn.Sequential(nn.Linear(2, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 2)).to(DEVICE)
-criterion = nn.CrossEntropyLoss()
-optimizer = {optimizer_line}
-generator = torch.Generator().manual_seed(SEED)
-{loader_setup}
-# 3. Training: the epoch's loss is weighted by batch size; accuracy counts the right guesses.
-for epoch in range(1, EPOCHS + 1):
-    total = torch.zeros((), device=DEVICE)
-    correct = torch.zeros((), device=DEVICE, dtype=torch.long)
-    seen = 0
-{loader_loop}        scores = model(batch_x)
-        loss = criterion(scores, batch_y)
-        correct += (scores.detach().argmax(dim=1) == batch_y).sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total.add_(loss.detach(), alpha=batch_x.shape[0])
-        seen += batch_x.shape[0]
-    avg_loss = total.item() / seen
-    if epoch % max(1, EPOCHS // 10) == 0 or epoch == EPOCHS:
-        print(f"Epoch [{{epoch}}/{{EPOCHS}}], Loss: {{avg_loss:.4f}}, accuracy: {{correct.item() / seen:.3f}}")
-
-# 4. The final model on all the data: the class with the higher score is the guess.
-with torch.no_grad():
-    accuracy = (model(x.to(DEVICE)).argmax(dim=1).cpu() == y.cpu()).float().mean().item()
-print(f"final loss: {{avg_loss:.6f}}")
-print(f"accuracy: {{accuracy:.4f}}")
 '''
 
 
@@ -261,31 +165,6 @@ dist.destroy_process_group()
 '''
 
 
-DDP_TASKS = {  # what differs between the tasks in DDP_SCRIPT
-    "regression": {
-        "what": "linear regression", "maker": "make_regression",
-        "data_lines": "x, y, coef = make_regression(n_samples=SAMPLES, n_features=FEATURES, noise=NOISE, coef=True,\n"
-                      "                             bias=BIAS, random_state=DATA_SEED)\n"
-                      "dataset = TensorDataset(torch.tensor(x, dtype=torch.float32),\n"
-                      "                        torch.tensor(y, dtype=torch.float32).reshape(-1, 1))",
-        "model_line": "nn.Linear(FEATURES, 1)", "criterion_line": "nn.MSELoss()",
-        "report_lines": '    print("learned weight:", model.weight.detach().cpu().reshape(-1).tolist(), "bias:", '
-                        'model.bias.item())',
-    },
-    "moons": {
-        "what": "classification of the two moons", "maker": "make_moons",
-        "data_lines": "x, y = make_moons(n_samples=SAMPLES, noise=NOISE, random_state=DATA_SEED)\n"
-                      "dataset = TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long))",
-        "model_line": "nn.Sequential(nn.Linear(2, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 2))",
-        "criterion_line": "nn.CrossEntropyLoss()",
-        "report_lines": "    with torch.no_grad():\n"
-                        "        all_x, all_y = dataset.tensors\n"
-                        "        accuracy = (model(all_x.to(device)).argmax(dim=1).cpu() == all_y).float().mean().item()\n"
-                        '    print(f"accuracy: {accuracy:.4f}")',
-    },
-}
-
-
 def shown_name(filename: str) -> str:
     """`filename` as the script's docstring shows it, ready to paste into a shell (shlex-quoted),
     escaped so that it can only ever be text there: backslashes and double quotes, and every
@@ -317,8 +196,9 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
         stopped = (f"\nThe run was stopped after {epochs_run} of its {cfg.epochs} epochs: EPOCHS is the "
                    f"{epochs_run} it completed.")
         epochs = epochs_run
-    template = DDP_SCRIPT if cfg.processes > 1 else MOONS_SCRIPT if cfg.task == "moons" else SCRIPT
-    return template.format(hidden=int(cfg.hidden), processes=int(cfg.processes), **DDP_TASKS[cfg.task],
+    parts = task(cfg.task).script()
+    template = DDP_SCRIPT if cfg.processes > 1 else parts.single
+    return template.format(hidden=int(cfg.hidden), processes=int(cfg.processes), **parts.ddp,
         optimizer=cfg.optimizer, filename=shown_name(filename), stopped=stopped,
         samples=int(cfg.samples), features=int(cfg.features),
         noise=float(cfg.noise), bias=float(cfg.bias), data_seed=int(cfg.data_seed), batch_size=int(cfg.batch_size),
@@ -329,8 +209,8 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
 
 
 def default_name(cfg: RunConfig) -> str:
-    name = "train_moons" if cfg.task == "moons" else "train_linear"
-    return name + ("_ddp.py" if cfg.processes > 1 else ".py")
+    name = task(cfg.task).files["script"]
+    return name.removesuffix(".py") + ("_ddp.py" if cfg.processes > 1 else ".py")
 
 
 def script(cfg: RunConfig, device: str, path: Path | None = None, epochs_run: int | None = None) -> Path:

@@ -1,7 +1,6 @@
-"""Training without a UI, for two tasks: the linear regression (nn.Linear, MSELoss) compared with
-the closed-form least-squares optimum, and classification of scikit-learn's two moons (a small
-MLP, cross-entropy, accuracy, the decision boundary). Config and its checks, data, and a pausable
-trainer that yields events."""
+"""Training without a UI, for any task of engine.tasks (which makes the data, the model, the loss
+and the measures of a run): config and its checks, data, and a pausable trainer that yields
+events."""
 
 from __future__ import annotations
 
@@ -10,21 +9,30 @@ import os
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.i18n import Said, SaidError, said
+from engine.tasks import DEFAULT_TASK, TASKS, task
+from engine.tasks.base import (
+    FIELD_TYPES,
+    LOADERS,
+    MAX_HIDDEN,
+    MAX_LR,
+    MAX_PROCESSES,
+    OPTIMIZERS,
+    Dataset,
+    Meter,
+    RunConfig,
+)
 
 if TYPE_CHECKING:
-    from torch import Tensor, nn
+    from torch import nn
 
-TASKS = ("regression", "moons")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-LOADERS = ("dataloader", "tensor")
+__all__ = ["FIELD_TYPES", "LOADERS", "MAX_HIDDEN", "MAX_LR", "MAX_PROCESSES", "OPTIMIZERS", "TASKS", "Dataset",
+           "RunConfig"]  # (the config's parts live with the tasks; these are their names here)
+
 EVENTS_PER_SECOND = 20
-BOUNDARY_GRID = (48, 24)  # columns, rows of the decision boundary the moons task reports
-MAX_HIDDEN = 4096
-MAX_PROCESSES = 64
 
 
 class ConfigError(SaidError, ValueError):
@@ -43,41 +51,9 @@ class Diverged(SaidError, RuntimeError):
         self.epoch, self.step = epoch, step
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """One training run; the defaults are the classic tutorial's (the moons task's: TASK_DEFAULTS)."""
-
-    task: str = "regression"
-    samples: int = 100
-    features: int = 1
-    noise: float = 10.0
-    bias: float = 1.5
-    data_seed: int = 0
-    batch_size: int = 16
-    shuffle: bool = True
-    epochs: int = 100
-    lr: float = 0.01
-    optimizer: str = "sgd"
-    loader: str = "dataloader"
-    device: str = "auto"
-    seed: int = 0
-    hidden: int = 16  # the moons MLP's hidden units
-    processes: int = 1  # data-parallel ranks (engine.distributed); 1 trains in this process
-
-
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "regression": {},
-    # reaches 0.96 training accuracy in 100 epochs of 16 batches (about 0.3 s on one CPU core)
-    "moons": {"samples": 500, "features": 2, "noise": 0.2, "batch_size": 32, "lr": 0.05, "optimizer": "momentum"},
-}
-
-
-def defaults(task: str = "regression") -> RunConfig:
+def defaults(name: str = DEFAULT_TASK) -> RunConfig:
     """The starting config of a task."""
-    return replace(RunConfig(), task=task, **TASK_DEFAULTS.get(task, {}))
-
-
-FIELD_TYPES = {f.name: f.type for f in fields(RunConfig)}
+    return task(name).config()
 
 
 def _parse(name: str, value):
@@ -109,9 +85,6 @@ def _parse(name: str, value):
     return str(value).strip().lower()
 
 
-MAX_LR = 1e6
-
-
 def make_config(**raw) -> RunConfig:
     """Build a RunConfig from strings or numbers, checking every field; raises ConfigError. Fields
     not given take the task's defaults."""
@@ -119,14 +92,14 @@ def make_config(**raw) -> RunConfig:
     if unknown:
         raise ConfigError(sorted(unknown)[0], said("err.config.unknown"))
     values = {name: _parse(name, value) for name, value in raw.items()}
-    task = values.pop("task", "regression")
-    if task not in TASKS:
+    name = values.pop("task", DEFAULT_TASK)
+    if name not in TASKS:
         raise ConfigError("task", said("err.config.choose", choices=", ".join(TASKS)))
-    cfg = replace(defaults(task), **values)
+    cfg = replace(defaults(name), **values)
     checks = [
         ("samples", cfg.samples >= 2, said("err.config.samples")),
         ("features", cfg.features >= 1, said("err.config.features")),
-        ("features", cfg.task != "moons" or cfg.features == 2, said("err.config.moons_features")),
+        *task(name).checks(cfg),
         ("noise", cfg.noise >= 0, said("err.config.noise")),
         ("batch_size", cfg.batch_size >= 1, said("err.config.batch_size")),
         ("epochs", cfg.epochs >= 1, said("err.config.epochs")),
@@ -152,9 +125,8 @@ def make_config(**raw) -> RunConfig:
 
 
 def dataset_bytes(cfg: RunConfig) -> int:
-    """Memory the dataset takes at its peak: scikit-learn's float64 arrays plus torch's float32 copy."""
-    values = cfg.samples * (cfg.features + 1)
-    return values * (8 + 4) + cfg.samples * 8
+    """Memory the run's dataset takes at its peak."""
+    return task(cfg.task).data_bytes(cfg)
 
 
 def available_bytes() -> int | None:
@@ -164,47 +136,18 @@ def available_bytes() -> int | None:
         return None
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """The regression data as float32 tensors on the CPU, with the coefficients that made it."""
-
-    x: Tensor
-    y: Tensor
-    true_weight: tuple[float, ...]
-    true_bias: float
-
-
 def make_data(cfg: RunConfig) -> Dataset:
-    """make_regression(...) as the tutorial calls it, or make_moons(...) for the moons task;
-    refuses sizes that would not fit in memory."""
+    """The task's data; refuses sizes that would not fit in memory."""
     need = dataset_bytes(cfg)
     free = available_bytes()
     if free is not None and need > free * 0.8:
         raise ConfigError("samples", said("err.config.memory", need=f"{need / 2**30:.1f}", free=f"{free / 2**30:.1f}"))
-    import numpy as np
-    import torch
-
-    if cfg.task == "moons":
-        from sklearn.datasets import make_moons
-
-        x, y = make_moons(n_samples=cfg.samples, noise=cfg.noise, random_state=cfg.data_seed)
-        return Dataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long), (), math.nan)
-    from sklearn.datasets import make_regression
-
-    x, y, coef = make_regression(n_samples=cfg.samples, n_features=cfg.features, noise=cfg.noise,
-                                 coef=True, bias=cfg.bias, random_state=cfg.data_seed)
-    coef = np.atleast_1d(coef)
-    return Dataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).reshape(-1, 1),
-                   tuple(float(c) for c in coef), float(cfg.bias))
+    return task(cfg.task).make_data(cfg)
 
 
-def build_model(cfg: RunConfig):
-    """nn.Linear(features, 1) for the regression; for the moons an MLP: 2 → hidden → 2 classes."""
-    from torch import nn
-
-    if cfg.task == "moons":
-        return nn.Sequential(nn.Linear(2, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 2))
-    return nn.Linear(cfg.features, 1)
+def build_model(cfg: RunConfig) -> nn.Module:
+    """A fresh model of the run's task."""
+    return task(cfg.task).model(cfg)
 
 
 def shard_indices(sampler):
@@ -227,32 +170,6 @@ def shard_indices(sampler):
     return order[sampler.rank:sampler.total_size:sampler.num_replicas]
 
 
-def boundary_grid(x, columns: int = BOUNDARY_GRID[0], rows: int = BOUNDARY_GRID[1]):
-    """The points where the decision boundary is drawn: a rows × columns grid over the data with a
-    margin, row 0 at the top. Returns (points as a (rows·columns, 2) tensor, (x0, x1, y0, y1))."""
-    import torch
-
-    lo, hi = x.min(dim=0).values, x.max(dim=0).values
-    pad = (hi - lo) * 0.1
-    lo, hi = lo - pad, hi + pad
-    xs = torch.linspace(float(lo[0]), float(hi[0]), columns)
-    ys = torch.linspace(float(hi[1]), float(lo[1]), rows)
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-
-
-def least_squares(data: Dataset) -> tuple[tuple[float, ...], float, float]:
-    """The closed-form optimum on the data (float64): weights, bias, and its mean squared error."""
-    import numpy as np
-
-    x = data.x.double().numpy()
-    y = data.y.double().numpy().reshape(-1)
-    design = np.hstack([x, np.ones((x.shape[0], 1))])
-    solution, *_ = np.linalg.lstsq(design, y, rcond=None)
-    mse = float(np.mean((design @ solution - y) ** 2))
-    return tuple(float(v) for v in solution[:-1]), float(solution[-1]), mse
-
-
 @dataclass(frozen=True)
 class Progress:
     """Where a run is: sent at the end of each epoch (`epoch_done`) and, in long epochs, within it."""
@@ -261,27 +178,18 @@ class Progress:
     epochs: int
     step: int
     loss: float  # the epoch's mean loss so far (weighted by batch size)
-    weight: tuple[float, ...]
-    bias: float
     samples_per_s: float
     elapsed: float
     epoch_done: bool
-    accuracy: float | None = None  # moons: the share of the epoch's samples so far classified right
-    boundary: str = ""  # moons: the class the model gives each boundary_grid point, one digit each
+    metrics: Any = None  # the task's own (its Meter's progress): the line so far, the accuracy, ...
 
 
 @dataclass(frozen=True)
 class Result:
-    """A finished (or stopped) run, with the least-squares optimum as the floor to compare with."""
+    """A finished (or stopped) run; what the task measured is its own `metrics` (the learned line
+    and the least-squares floor, or the accuracy, ...)."""
 
     final_loss: float
-    weight: tuple[float, ...]
-    bias: float
-    true_weight: tuple[float, ...]
-    true_bias: float
-    optimal_weight: tuple[float, ...]
-    optimal_bias: float
-    optimal_loss: float
     epochs: int
     steps: int
     seconds: float
@@ -289,20 +197,16 @@ class Result:
     device: str
     loss_history: tuple[float, ...] = field(default=(), repr=False)
     stopped: bool = False
-    task: str = "regression"
-    accuracy: float | None = None  # moons: the final model on all the data
-    accuracy_history: tuple[float, ...] = field(default=(), repr=False)
-    hidden: int | None = None
+    task: str = DEFAULT_TASK
+    metrics: Any = None
 
     def as_json(self) -> dict:
-        if self.task == "moons":
-            keys: tuple[str, ...] = ("task", "final_loss", "accuracy", "hidden", "epochs", "steps", "seconds",
-                                     "samples_per_s", "device")
-        else:
-            keys = ("task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
-                    "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device")
-        data = asdict(self)
-        return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in keys}
+        data: dict[str, Any] = {"task": self.task, "final_loss": self.final_loss}
+        if self.metrics is not None:
+            data.update(self.metrics.as_json())
+        data.update(epochs=self.epochs, steps=self.steps, seconds=self.seconds, samples_per_s=self.samples_per_s,
+                    device=self.device)
+        return data
 
 
 def build_optimizer(name: str, params, lr: float):
@@ -362,8 +266,7 @@ class Trainer(RunControl):
         self.device = device
         self.model: nn.Module | None = None
         self.loss_history: list[float] = []
-        self.accuracy_history: list[float] = []
-        self._grid = None
+        self.meter: Meter | None = None  # the task's measures of this run (made when it starts)
 
     def _batches(self, x, y, device, generator, loader, sampler=None):
         """Yields (inputs, targets) on `device` for one epoch: from `loader` (a DataLoader) if
@@ -393,11 +296,11 @@ class Trainer(RunControl):
         """Train, yielding Progress; the generator's return value (StopIteration.value) is the
         Result. `drive` runs it to the end."""
         import torch
-        from torch import nn
 
         from engine.devices import resolve
 
         cfg = self.cfg
+        kind = task(cfg.task)
         device = self.device or resolve(cfg.device)
         data = self.data or make_data(cfg)
         self.data = data
@@ -408,13 +311,13 @@ class Trainer(RunControl):
         if distributed:  # every rank starts from the same weights (the seed); DDP averages the gradients
             from torch.nn.parallel import DistributedDataParallel
 
-            trained = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None)
+            trained: nn.Module = DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda")
+                                                         else None)
         else:
             trained = model
-        moons = cfg.task == "moons"
-        criterion = nn.CrossEntropyLoss() if moons else nn.MSELoss()
-        if moons:
-            self._grid = boundary_grid(data.x)[0].to(device)
+        criterion = kind.loss()
+        meter = self.meter = kind.meter(cfg, data, device)
+        counting = meter.counting()
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
         from torch.utils.data import DataLoader, TensorDataset
@@ -446,7 +349,7 @@ class Trainer(RunControl):
             if sampler is not None:
                 sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
             total = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long) if moons else None
+            meter.new_epoch(device)
             seen = 0
             for bx, by in self._batches(x, y, device, generator, loader, sampler):
                 if not self.go.is_set():
@@ -458,8 +361,8 @@ class Trainer(RunControl):
                     break
                 out = trained(bx)
                 loss = criterion(out, by)
-                if correct is not None:
-                    correct.add_((out.detach().argmax(dim=1) == by).sum())
+                if counting:
+                    meter.count(out, by)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -471,83 +374,38 @@ class Trainer(RunControl):
                 now = time.perf_counter()
                 if now - last_event >= min_gap and seen < n:
                     last_event = now
-                    yield self._progress(epoch, steps, total, seen, samples_done, now - start, False, correct)
+                    yield self._progress(epoch, steps, total, seen, samples_done, now - start, False)
             if stopped:
                 break
-            if distributed:  # the epoch's loss (and accuracy) over every rank's samples
+            if distributed:  # the epoch's loss (and the task's counts) over every rank's samples
                 import torch.distributed as dist
 
                 counts = torch.tensor([float(seen)], device=device)
                 dist.all_reduce(total)
                 dist.all_reduce(counts)
-                if correct is not None:
-                    dist.all_reduce(correct)
+                for counted in meter.totals():
+                    dist.all_reduce(counted)
                 seen = int(counts.item())
-            event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True,
-                                   correct)
+            event = self._progress(epoch, steps, total, seen, samples_done, time.perf_counter() - start, True)
             self.loss_history.append(event.loss)
-            if event.accuracy is not None:
-                self.accuracy_history.append(event.accuracy)
             last_event = time.perf_counter()
             yield event
         active = time.perf_counter() - start
         if device.startswith("cuda"):
             torch.cuda.synchronize()
-        if moons:
-            return self._moons_result(data, device, steps, active, samples_done, stopped)
-        ow, ob, omse = least_squares(data)
-        weight, bias = self._params()
         return Result(
-            final_loss=self.loss_history[-1] if self.loss_history else float("nan"),
-            weight=weight, bias=bias, true_weight=data.true_weight, true_bias=data.true_bias,
-            optimal_weight=ow, optimal_bias=ob, optimal_loss=omse, epochs=len(self.loss_history),
+            final_loss=self.loss_history[-1] if self.loss_history else math.nan, epochs=len(self.loss_history),
             steps=steps, seconds=active, samples_per_s=samples_done / active if active > 0 else 0.0,
-            device=device, loss_history=tuple(self.loss_history), stopped=stopped)
+            device=device, loss_history=tuple(self.loss_history), stopped=stopped, task=cfg.task,
+            metrics=meter.result(model, data, device))
 
-    def _moons_result(self, data, device, steps, active, samples_done, stopped) -> Result:
-        import torch
-
-        assert self.model is not None  # (built when the run starts)
-        with torch.no_grad():
-            accuracy = float((self.model(data.x.to(device)).argmax(dim=1).cpu() == data.y).float().mean())
-        nan = math.nan
-        return Result(
-            final_loss=self.loss_history[-1] if self.loss_history else nan, weight=(), bias=nan,
-            true_weight=(), true_bias=nan, optimal_weight=(), optimal_bias=nan, optimal_loss=nan,
-            epochs=len(self.loss_history), steps=steps, seconds=active,
-            samples_per_s=samples_done / active if active > 0 else 0.0, device=device,
-            loss_history=tuple(self.loss_history), stopped=stopped, task="moons", accuracy=accuracy,
-            accuracy_history=tuple(self.accuracy_history), hidden=self.cfg.hidden)
-
-    def _params(self) -> tuple[tuple[float, ...], float]:
-        if self.cfg.task == "moons":
-            return (), math.nan
-        from torch import nn
-
-        linear = self.model
-        assert isinstance(linear, nn.Linear)  # (the regression's model)
-        w = linear.weight.detach().reshape(-1).cpu().tolist()
-        return tuple(w), float(linear.bias.detach().cpu().item())
-
-    def boundary(self) -> str:
-        """The class the model gives each point of the boundary grid, as digits (moons only)."""
-        import torch
-
-        if self._grid is None or self.model is None:
-            return ""
-        with torch.no_grad():
-            classes = self.model(self._grid).argmax(dim=1).cpu().tolist()
-        return "".join(str(c) for c in classes)
-
-    def _progress(self, epoch, step, total, seen, samples_done, elapsed, done, correct=None) -> Progress:
+    def _progress(self, epoch, step, total, seen, samples_done, elapsed, done) -> Progress:
         loss = total.item() / max(seen, 1)  # the one sync per event
         if not math.isfinite(loss):
             raise Diverged(epoch, step, self.cfg.lr)
-        weight, bias = self._params()
-        accuracy = correct.item() / max(seen, 1) if correct is not None else None
-        return Progress(epoch, self.cfg.epochs, step, loss, weight, bias,
-                        samples_done / elapsed if elapsed > 0 else 0.0, elapsed, done, accuracy,
-                        self.boundary() if correct is not None else "")
+        assert self.meter is not None and self.model is not None  # (made when the run starts)
+        return Progress(epoch, self.cfg.epochs, step, loss, samples_done / elapsed if elapsed > 0 else 0.0, elapsed,
+                        done, self.meter.progress(self.model, seen, done))
 
 
 def train(cfg: RunConfig, on_progress=None) -> Result:

@@ -16,12 +16,14 @@ TAG = "@"
 
 
 def known_classes() -> dict[str, type]:
+    # (imported on the first message: the app's first frame waits for none of these modules)
     from engine.autograd import ForwardRow, Graph, GraphNode, Recording, Step, TensorView
     from engine.distributed import DistributedResult, RankReport
     from engine.gradcheck import GradCheck
     from engine.i18n import Said
     from engine.model_view import LayerNode, LayerParameter, ModelSummary
     from engine.repl.variables import Variable, VariableDetails
+    from engine.tasks import wire_classes
     from engine.tensors import TensorStats, TensorSummary
     from engine.tour import CheckResult
     from engine.training import Progress, Result, RunConfig
@@ -29,7 +31,7 @@ def known_classes() -> dict[str, type]:
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
                                     RunConfig, Said, DistributedResult, RankReport, LayerNode, LayerParameter,
-                                    ModelSummary)}
+                                    ModelSummary, *wire_classes())}
 
 
 def _is_live(value: Any) -> bool:

@@ -49,7 +49,7 @@ def test_ddp_with_n_ranks_equals_one_process_with_n_times_the_batch():
             loss.backward()
             opt.step()
     single = model.weight.detach().reshape(-1).tolist() + [float(model.bias.detach())]
-    together = list(ddp.result.weight) + [ddp.result.bias]
+    together = list(ddp.result.metrics.weight) + [ddp.result.metrics.bias]
     assert max(abs(a - b) for a, b in zip(single, together, strict=True)) < 1e-5
     # the engine's own replay (what the Training screen shows after a run) agrees with this one
     from engine.distributed import big_batch_equivalent

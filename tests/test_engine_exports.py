@@ -37,7 +37,7 @@ def test_exports_csv_and_state_dict(tmp_path):
     assert float(csv[-1].split(",")[1]) == result.final_loss
     path = exports.state_dict(trainer.model, tmp_path / "m.pt")
     state = exports.load_state_dict(path)
-    assert state["weight"].reshape(-1).tolist() == pytest.approx(list(result.weight))
+    assert state["weight"].reshape(-1).tolist() == pytest.approx(list(result.metrics.weight))
 
 
 def test_moons_exports_keep_accuracy_and_load_into_the_mlp(tmp_path):
@@ -48,7 +48,7 @@ def test_moons_exports_keep_accuracy_and_load_into_the_mlp(tmp_path):
     result = drive(trainer)
     csv = exports.loss_csv(result, tmp_path / "moons.csv").read_text().splitlines()
     assert csv[0] == "epoch,loss,accuracy" and len(csv) == 4
-    assert float(csv[-1].split(",")[2]) == result.accuracy_history[-1]
+    assert float(csv[-1].split(",")[2]) == result.metrics.accuracy_history[-1]
     fresh = build_model(cfg)
     fresh.load_state_dict(exports.load_state_dict(exports.state_dict(trainer.model, tmp_path / "m.pt")))
     points = torch.randn(5, 2)

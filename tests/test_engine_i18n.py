@@ -52,8 +52,7 @@ BUILT = (
     ("tip.", 'f"tip.{mode}"'),  # tui/app.py: a screen's tip (tooltips are literals, so checked apart)
     ("screen.", 'f"screen.{mode}"'),
     ("ex.", 'f"ex.{k}"'),  # tui/screens/export.py
-    ("tr.f.", 'f"tr.f.{name}"'),  # tui/screens/training.py
-    ("tr.task.", 'f"tr.task.{task}"'),
+    ("tr.f.", 'f"tr.f.{s.name}"'),  # tui/screens/training.py
     ("snippet.", 'f"snippet.{key}"'),  # tui/screens/pickers.py
     ("pg.copy_", 'f"pg.copy_{kind}"'),  # tui/screens/playground.py
     ("cli.train.", '"cli.train." + name'),  # engine/headless/train.py

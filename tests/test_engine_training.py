@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from engine.tasks.regression import least_squares
 from engine.training import (
     ConfigError,
     Diverged,
     Trainer,
-    least_squares,
     make_config,
     make_data,
     train,
@@ -26,9 +26,9 @@ def test_defaults_match_the_tutorial():
     assert (cfg.batch_size, cfg.epochs, cfg.lr, cfg.optimizer, cfg.loader) == (16, 100, 0.01, "sgd", "dataloader")
     result = train(cfg)
     assert 112 < result.final_loss < 117
-    assert result.true_weight[0] == pytest.approx(42.3855, abs=1e-4)
-    assert abs(result.weight[0] - result.true_weight[0]) < 1.0
-    assert result.optimal_loss <= result.final_loss
+    assert result.metrics.true_weight[0] == pytest.approx(42.3855, abs=1e-4)
+    assert abs(result.metrics.weight[0] - result.metrics.true_weight[0]) < 1.0
+    assert result.metrics.optimal_loss <= result.final_loss
     assert result.epochs == 100 and result.steps == 700
 
 
@@ -53,7 +53,7 @@ def test_tensor_loader_and_other_optimizers_learn():
         result = train(make_config(loader="tensor", optimizer=optimizer, epochs=60, lr=0.5 if optimizer == "adam" else 0.01))
         assert result.final_loss < 130, optimizer
     multi = train(make_config(features=3, loader="tensor", epochs=50))
-    assert len(multi.weight) == 3 and len(multi.true_weight) == 3
+    assert len(multi.metrics.weight) == 3 and len(multi.metrics.true_weight) == 3
 
 
 @pytest.mark.parametrize("field,value", [
@@ -149,15 +149,15 @@ def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path):
 
 
 def test_moons_trainer_reports_accuracy_and_a_boundary_that_splits_the_moons():
-    from engine.training import BOUNDARY_GRID
+    from engine.tasks.moons import BOUNDARY_GRID
 
     events = []
     result = train(make_config(task="moons", epochs=30, loader="tensor"), events.append)
     last = events[-1]
-    assert 0.5 < last.accuracy <= 1 and result.accuracy_history[-1] == last.accuracy
+    assert 0.5 < last.metrics.accuracy <= 1 and result.metrics.accuracy_history[-1] == last.metrics.accuracy
     columns, rows = BOUNDARY_GRID
-    assert len(last.boundary) == columns * rows and set(last.boundary) == {"0", "1"}
-    assert result.task == "moons" and result.accuracy > 0.85
+    assert len(last.metrics.boundary) == columns * rows and set(last.metrics.boundary) == {"0", "1"}
+    assert result.task == "moons" and result.metrics.accuracy > 0.85
     assert make_config(task="moons").optimizer == "momentum"  # the task's defaults, unless given
     assert make_config(task="moons", optimizer="adam").optimizer == "adam"
 

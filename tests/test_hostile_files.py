@@ -92,7 +92,7 @@ def _writers():
     from engine.training import make_config
     from tui.save import SessionCell, save, save_figure
 
-    result = SimpleNamespace(loss_history=(1.0, 0.5), accuracy_history=())  # what loss_csv reads
+    result = SimpleNamespace(loss_history=(1.0, 0.5), task="regression", metrics=None)  # what loss_csv reads
     cells = [SessionCell(1, "x = 1")]
 
     def live_export(path):

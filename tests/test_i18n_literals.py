@@ -16,7 +16,8 @@ from engine.i18n import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 # Code generators: their literals are the Python they write (comments included), not the app's words.
-CODE_FILES = {"engine/exports.py", "tui/snippets.py"}
+CODE_FILES = {"engine/exports.py", "tui/snippets.py", *(f"engine/tasks/scripts/{p.name}"
+                                                       for p in (ROOT / "engine/tasks/scripts").glob("*.py"))}
 # A kernel for tests (make_app(kernel=FakeKernel())): what it says, a test reads, never a learner.
 TEST_ONLY_FILES = {"tui/kernel/fake.py"}
 # Calls whose text argument a person reads.

@@ -31,6 +31,8 @@ from engine.protocol import (
     encode_request,
 )
 from engine.repl.variables import Variable
+from engine.tasks.moons import MoonsProgress
+from engine.tasks.regression import RegressionResult
 from engine.training import Progress, Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,13 +92,14 @@ def test_answers_and_refusals_come_back_typed():
 def test_events_cross_the_wire_typed_with_the_engines_results_inside():
     rows = (Variable("x", "tensor", "(2,)", "float32", "cpu", 8, False),)
     assert decode_event(through_json(encode_event(Variables(rows)))) == Variables(rows)
-    result = Result(0.5, (2.0,), 1.0, (2.1,), 1.1, (2.05,), 1.05, 0.4, 2, 10, 0.1, 1000.0, "cpu", (1.0, 0.5))
+    result = Result(0.5, 2, 10, 0.1, 1000.0, "cpu", (1.0, 0.5),
+                    metrics=RegressionResult((2.0,), 1.0, (2.1,), 1.1, (2.05,), 1.05, 0.4))
     finished = TrainFinished(3, result, model_name="trained_model")
     back = decode_event(through_json(encode_event(finished)))
     assert isinstance(back, TrainFinished) and back.result == result and back.error is None
     failed = decode_event(through_json(encode_event(TrainFinished(3, error=said("err.ddp.stopped")))))
     assert isinstance(failed, TrainFinished) and failed.error == said("err.ddp.stopped")
-    progress = protocol.TrainProgress(1, Progress(1, 10, 2, 0.5, (0.5,), 0.1, 10.0, 1.0, True, 0.75, "0110"))
+    progress = protocol.TrainProgress(1, Progress(1, 10, 2, 0.5, 10.0, 1.0, True, MoonsProgress(0.75, "0110")))
     assert decode_event(through_json(encode_event(progress))) == progress
     graph = Graph((GraphNode(0, "AccumulateGrad", "x", True, (), (2,), "float32"),), 0)
     inspected = protocol.Inspected(2, Recording(graph, ()), ())

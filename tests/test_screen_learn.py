@@ -97,7 +97,8 @@ async def test_learn_opens_the_moons_and_the_data_parallel_runs():
                               and getattr(app.screen.config, "task", "") == "moons")
         train = app.screen
         assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
-        assert train.result.accuracy >= 0.95 and train.accuracy_history[-1] == train.result.accuracy_history[-1]
+        assert (train.result.metrics.accuracy >= 0.95
+                and train.curve_history[-1] == train.result.metrics.accuracy_history[-1])
         assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
         await pilot.press("f5")  # chapter 14, data parallel: o trains on two processes
         await screen_ready(pilot)

@@ -91,6 +91,7 @@ async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
 
 async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_the_time_left():
     from engine.protocol import TrainProgress
+    from engine.tasks.regression import RegressionProgress
     from engine.training import Progress
     from tests.helpers import static_text
 
@@ -104,7 +105,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
         for plot in ("#loss-plot", "#fit-plot"):
             assert screen.query_one(plot).size.height >= 8, plot
         # a run past 5 s says how long it has left
-        screen.handle_kernel_news(TrainProgress(screen.run_id, Progress(10, 100, 50, 1.0, (1.0,), 0.0, 100.0, 12.0, True)))
+        screen.handle_kernel_news(TrainProgress(screen.run_id, Progress(10, 100, 50, 1.0, 100.0, 12.0, True, RegressionProgress((1.0,), 0.0))))
         screen._redraw()
         assert "about 108 s left" in static_text(screen.query_one("#tr-status"))
         await pilot.press("ctrl+b")

@@ -94,6 +94,7 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
 
     from pytest_textual_snapshot import SVGImageExtension
 
+    from engine.tasks.regression import RegressionProgress
     from engine.training import Progress
     from tests.helpers import running, start_long_run
 
@@ -105,7 +106,7 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
         await pilot.press("f6")
         assert await wait_for(pilot, lambda: screen.paused, 30)
         screen.handle_kernel_news = lambda news: None  # nothing the paused run still sends moves the picture
-        screen.latest = Progress(40, 100000, 50000, 114.5, (42.1,), 0.9, 25000.0, 4.0, True)
+        screen.latest = Progress(40, 100000, 50000, 114.5, 25000.0, 4.0, True, RegressionProgress((42.1,), 0.9))
         screen.loss_history = [2000.0 / (1 + i) + 114 for i in range(40)]
         screen._plotted_at = screen._key_at = 0.0
         screen.dirty = True
@@ -119,7 +120,7 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
         await pilot.press("f7")
         assert await wait_for(pilot, lambda: screen.result is not None, 60)
         frozen = replace(screen.result, seconds=1.5, samples_per_s=25000.0, epochs=40, steps=50000,
-                         final_loss=114.5, weight=(42.1,), bias=0.9, stopped=True,
+                         final_loss=114.5, metrics=replace(screen.result.metrics, weight=(42.1,), bias=0.9), stopped=True,
                          loss_history=tuple(2000.0 / (1 + i) + 114 for i in range(40)))
         screen._finished(screen.run_id, frozen)
         assert await picture(pilot) == svg(name="after")

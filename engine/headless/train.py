@@ -10,13 +10,8 @@ import math
 import sys
 
 from engine.i18n import Said, SaidError, counted, say, spoken
+from engine.tasks import DEFAULT_TASK, SETTINGS, TASKS, task
 from engine.training import (
-    LOADERS,
-    MAX_HIDDEN,
-    MAX_LR,
-    MAX_PROCESSES,
-    OPTIMIZERS,
-    TASKS,
     ConfigError,
     Diverged,
     RunConfig,
@@ -72,30 +67,38 @@ def number(low: float, high: float, above_low: bool = False):
 
 
 def ranges() -> dict[str, object]:
-    """The type (and range) of each numeric flag. Sized to what a laptop trains in minutes to hours
-    and the engine's own limits; past them a run would not end (--epochs 10**20) or not start
-    (--batch-size 10**23, more than a slice can take)."""
-    return {
-        "--hidden": whole(1, MAX_HIDDEN), "--nproc": whole(1, MAX_PROCESSES),
-        "--samples": whole(2, 100_000_000), "--features": whole(1, 10_000),
-        "--noise": number(0.0, 1e6), "--bias": number(-1e6, 1e6),
-        "--data-seed": whole(0, 2**32 - 1), "--batch-size": whole(1, 100_000_000),
-        "--epochs": whole(1, 100_000), "--lr": number(0.0, MAX_LR, above_low=True),
-        "--seed": whole(0, 2**63 - 1, "2**63 - 1"),
-    }
+    """The type (and range) of each numeric flag, from the settings' schema."""
+    flag_of = {name: flag for flag, name in FLAGS.items()}
+    types: dict[str, object] = {}
+    for s in SETTINGS:
+        if s.name in flag_of and s.kind in ("int", "float"):
+            assert s.low is not None and s.high is not None  # (every number of the schema has its range)
+            types[flag_of[s.name]] = (whole(int(s.low), int(s.high), s.high_words) if s.kind == "int" else
+                                      number(s.low, s.high, above_low=s.above_low))
+    return types
+
+
+def default_words(name: str) -> str:
+    """The default of a setting, and each task's own where it differs."""
+    value = getattr(defaults(DEFAULT_TASK), name)
+    words = say("cli.default", value=value)
+    if name == "task":
+        return words
+    for other in TASKS.values():
+        own = getattr(other.config(), name)
+        if own != value:
+            words = say("cli.default_task", default=words, task=other.name, value=own)
+    return words
 
 
 def add_train_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help=say("cli.train"))
     p.add_argument("--headless", action="store_true", help=say("cli.train.headless"))
     types = ranges()
-    choices = {"task": TASKS, "optimizer": OPTIMIZERS, "loader": LOADERS}
-    regression, moons = defaults("regression"), defaults("moons")
+    choices = {"task": tuple(TASKS), **{s.name: s.choices for s in SETTINGS if s.choices}}
     for flag, name in FLAGS.items():
         # the default is the task's (the config decides it after parsing, so argparse's stays None)
-        value, moons_value = getattr(regression, name), getattr(moons, name)
-        default = (say("cli.default", value=value) if value == moons_value or name == "task" else
-                   say("cli.default_moons", value=value, moons=moons_value))
+        default = default_words(name)
         metavar = "{" + ",".join(choices[name]) + "}" if name in choices else name.upper()
         p.add_argument(flag, dest=f"cfg_{name}", default=None, metavar=metavar, type=types.get(flag),
                        help=say("cli.with_default", help=say("cli.train." + name), default=default))
@@ -135,13 +138,11 @@ def run_headless(args, cfg: RunConfig, warnings: tuple[Said, ...]) -> int:
     def tell(line: str) -> None:
         print(line, file=human, flush=True)
 
+    kind = task(cfg.task)
+
     def show(event) -> None:
         if event.epoch_done and (event.epoch % every == 0 or event.epoch == cfg.epochs):
-            if event.accuracy is not None:
-                tell(say("cli.train.epoch_moons", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}",
-                         accuracy=f"{event.accuracy:.3f}"))
-            else:
-                tell(say("cli.train.epoch", epoch=event.epoch, epochs=cfg.epochs, loss=f"{event.loss:.4f}"))
+            tell(kind.epoch_line(event.epoch, cfg.epochs, event.loss, event.metrics).words(spoken()))
 
     distributed = None
     try:
@@ -167,16 +168,8 @@ def run_headless(args, cfg: RunConfig, warnings: tuple[Said, ...]) -> int:
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(say("cli.train.failed", error=f"{type(exc).__name__}: {first}") + "\n")
         return 1
-    if result.task == "moons":
-        tell(say("cli.train.moons_result", loss=f"{result.final_loss:.4f}", accuracy=f"{result.accuracy:.4f}",
-                 samples=cfg.samples, hidden=cfg.hidden))
-    else:
-        w = ", ".join(f"{v:.4f}" for v in result.weight)
-        tw = ", ".join(f"{v:.4f}" for v in result.true_weight)
-        ow = ", ".join(f"{v:.4f}" for v in result.optimal_weight)
-        tell(say("cli.train.learned", w=w, b=f"{result.bias:.4f}", loss=f"{result.final_loss:.4f}"))
-        tell(say("cli.train.true", w=tw, b=f"{result.true_bias:.4f}"))
-        tell(say("cli.train.optimum", w=ow, b=f"{result.optimal_bias:.4f}", loss=f"{result.optimal_loss:.4f}"))
+    for line in kind.result_lines(result, cfg, cli=True):
+        tell(line.words(spoken()))
     if distributed is not None:
         rates = " + ".join(say("cli.train.rank_rate", rank=r.rank, rate=f"{r.samples_per_s:,.0f}")
                            for r in distributed.ranks)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
 from engine.protocol import TrainData, TrainFinished, TrainProgress, TrainRate
+from engine.tasks import task
 
 if TYPE_CHECKING:
     from torch import nn
@@ -139,23 +140,13 @@ class TrainingRun:
         self.bridge.emit(TrainFinished(run_id, result, model_name=MODEL_NAME, distributed=distributed, replay=replay))
 
     def _emit_data(self, cfg, run_id: int, data=None):
-        """Send the points the fit or boundary plot draws (a sample of them); the data."""
+        """Send the points the task's plot draws under the loss curve (a sample of them); the data."""
         from engine.plotdata import subsample_indices
         from engine.training import make_data
 
         data = data or make_data(cfg)
         idx = subsample_indices(data.x.shape[0], SCATTER_POINTS)
-        if cfg.task == "moons":
-            from engine.training import BOUNDARY_GRID, boundary_grid
-
-            self.bridge.emit(TrainData(run_id, "moons", {
-                "xs": data.x[idx].tolist(), "ys": data.y[idx].tolist(), "extent": list(boundary_grid(data.x)[1]),
-                "grid": list(BOUNDARY_GRID)}))
-        else:
-            xs = data.x[idx, 0].tolist() if cfg.features == 1 else data.x[idx].tolist()
-            self.bridge.emit(TrainData(run_id, "regression", {
-                "xs": xs, "ys": data.y[idx, 0].tolist(), "features": cfg.features, "true_w": data.true_weight[0],
-                "true_b": data.true_bias}))
+        self.bridge.emit(TrainData(run_id, cfg.task, task(cfg.task).plot_points(cfg, data, idx)))
         return data
 
     def pause(self) -> bool | None:
@@ -187,7 +178,7 @@ class TrainingRun:
             if kind == "csv":
                 written = exports.loss_csv(self.result, Path(path))
             elif kind == "state_dict":
-                written = exports.state_dict(self.model, Path(path))
+                written = exports.state_dict(self.model, Path(path), self.config.task)
             elif kind == "script":
                 epochs_run = self.result.epochs if self.result.stopped else None
                 written = exports.script(self.config, self.result.device, Path(path), epochs_run)

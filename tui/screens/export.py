@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from engine.protocol import TrainExport
+from engine.tasks import DEFAULT_TASK, task
 from tui.asking import Answer, ask
 from tui.i18n import t
 
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from tui.app import TorchTUI
 
 KINDS = ("csv", "state_dict", "script")
-FILENAMES = {  # per task
-    "regression": {"csv": "loss_history.csv", "state_dict": "linear_regression.pt", "script": "train_linear.py"},
-    "moons": {"csv": "moons_history.csv", "state_dict": "moons_mlp.pt", "script": "train_moons.py"},
-}
 
 
 class ExportScreen(ModalScreen):
@@ -44,9 +41,9 @@ class ExportScreen(ModalScreen):
     """
     BINDINGS = [Binding("escape", "close", "key.close", id="export.close")]
 
-    def __init__(self, task: str = "regression", script: str | None = None) -> None:
+    def __init__(self, task_name: str = DEFAULT_TASK, script: str | None = None) -> None:
         super().__init__()
-        self.filenames = dict(FILENAMES.get(task, FILENAMES["regression"]))
+        self.filenames = dict(task(task_name).files)
         if script:  # a data-parallel run's script has a name of its own
             self.filenames["script"] = script
 

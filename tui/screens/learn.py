@@ -13,6 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.protocol import TourCheck
+from engine.tasks import DEFAULT_TASK
 from tui import i18n
 from tui.asking import Answer, ask, stale
 from tui.i18n import said_text, t
@@ -184,9 +185,9 @@ class LearnScreen(BaseScreen):
         if screen == "autograd":
             self.app.navigate("autograd", lambda screen: screen.load_example(arg or "scalar"))
         elif screen == "train" and arg == "ddp":  # (several ranks: gloo, so the CPU on any machine)
-            self.app.navigate("train", lambda screen: screen.start_defaults("regression", "cpu", processes=2))
+            self.app.navigate("train", lambda screen: screen.start_defaults(DEFAULT_TASK, "cpu", processes=2))
         elif screen == "train":
             device = self.app.device_spec
-            self.app.navigate("train", lambda screen: screen.start_defaults(arg or "regression", device))
+            self.app.navigate("train", lambda screen: screen.start_defaults(arg or DEFAULT_TASK, device))
         else:
             self.notify(t("ln.nothing_to_open"), severity="warning")

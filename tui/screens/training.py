@@ -23,6 +23,7 @@ from engine.protocol import (
     TrainStart,
     TrainStop,
 )
+from engine.tasks import TASKS, Setting, form_settings, task
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
@@ -32,8 +33,7 @@ from tui.widgets.wrapped import Wrapped
 if TYPE_CHECKING:
     from engine.training import Progress, Result, RunConfig
 
-FIELDS = ("samples", "features", "noise", "bias", "data_seed", "batch_size", "epochs", "lr", "seed", "hidden",
-          "processes")
+TYPED = ("int", "float", "text")  # the kinds of setting typed into an Input
 REDRAW_HZ = 10  # the status line and progress bar (the kernel sends the trainer's events as often)
 PLOT_HZ = 2  # the plots while a run goes: each redraw takes the CPU and the GIL from training
 TYPING_PAUSE_S = 0.5  # live plots wait this long after a key press
@@ -74,16 +74,15 @@ class TrainingScreen(BaseScreen):
     #tr-curves { height: 1fr; min-height: 11; }
     #loss-plot { height: 1fr; min-height: 11; }
     #acc-plot { height: 1fr; min-height: 11; display: none; }
-    #fit-plot { height: 1fr; min-height: 11; }
+    #fit-plot { height: 1fr; min-height: 11; display: none; }
     #boundary-plot { height: 1fr; min-height: 11; display: none; }
     TrainingScreen.-short #tr-plots { layout: horizontal; }
     TrainingScreen.-short #tr-plots > * { width: 1fr; }
-    TrainingScreen.-short.-moons #tr-curves { width: 2fr; }
-    TrainingScreen.-moons #acc-plot { display: block; }
-    TrainingScreen.-moons #boundary-plot { display: block; }
-    TrainingScreen.-moons #fit-plot { display: none; }
-    TrainingScreen.-regression .moons-only { display: none; }
-    TrainingScreen.-moons .regression-only { display: none; }
+    TrainingScreen.-short.-second-curve #tr-curves { width: 2fr; }
+    TrainingScreen.-second-curve #acc-plot { display: block; }
+    TrainingScreen.-plot-boundary #boundary-plot { display: block; }
+    TrainingScreen.-plot-fit #fit-plot { display: block; }
+    #tr-form .-not-this-task { display: none; }
     """
 
     class Started(Answer):
@@ -113,7 +112,7 @@ class TrainingScreen(BaseScreen):
         self.loss_history: list[float] = []
         self.previous_history: list[float] = []  # the loss of the run before this one of the same task
         self.last_history: dict[str, list[float]] = {}  # each task's latest run's loss
-        self.accuracy_history: list[float] = []
+        self.curve_history: list[float] = []  # the task's second curve (the moons' accuracy), per epoch
         self.boundary = ""
         self.rank_rates: dict[int, float] = {}  # a data-parallel run: each rank's samples/s
         self.latest: Progress | None = None
@@ -127,37 +126,34 @@ class TrainingScreen(BaseScreen):
         self._plotted_fit: tuple | None = ()
 
     def compose_body(self) -> ComposeResult:
-        from engine.training import LOADERS, OPTIMIZERS, TASKS, RunConfig
+        from dataclasses import replace
 
-        initial = self.app.train_config or RunConfig()
+        from engine.training import defaults
+
+        initial = self.app.train_config or replace(defaults(), device=self.app.device_spec)
         self.form_task = initial.task
-        self.set_class(initial.task == "moons", "-moons")
-        self.set_class(initial.task != "moons", "-regression")
+        self._mark_task(task(initial.task))  # (the rows are marked as they are made)
+        schema = {s.name: s for s in task(initial.task).schema()}
         with Horizontal(id="tr-main"):
             with VerticalScroll(id="tr-form", can_focus=False):  # (Tab: the fields, not the form)
                 with Horizontal(classes="field"):
                     yield Label(t("tr.f.task"), classes="field-label")
-                    yield Select([(t(f"tr.task.{task}"), task) for task in TASKS], value=initial.task,
+                    yield Select([(t(kind.words), name) for name, kind in TASKS.items()], value=initial.task,
                                  allow_blank=False, id="f-task", compact=True)
-                for name in FIELDS:
-                    only = {"hidden": "moons-only", "bias": "regression-only", "features": "regression-only"}
-                    with Horizontal(classes=f"field {only.get(name, '')}"):
-                        yield Label(t(f"tr.f.{name}"), classes="field-label")
-                        yield Input(str(getattr(initial, name)), id=f"f-{name}", classes="field-input",
-                                    select_on_focus=False)
-                with Horizontal(classes="field"):
-                    yield Label(t("tr.f.optimizer"), classes="field-label")
-                    yield Select([(o, o) for o in OPTIMIZERS], value=initial.optimizer, allow_blank=False,
-                                 id="f-optimizer", compact=True)
-                with Horizontal(classes="field"):
-                    yield Label(t("tr.f.loader"), classes="field-label")
-                    yield Select([(o, o) for o in LOADERS], value=initial.loader, allow_blank=False,
-                                 id="f-loader", compact=True)
-                with Horizontal(classes="field"):
-                    yield Label(t("tr.f.device"), classes="field-label")
-                    yield Input(initial.device if self.app.train_config else self.app.device_spec,
-                                id="f-device", classes="field-input", select_on_focus=False)
-                yield Checkbox(t("tr.f.shuffle"), value=initial.shuffle, id="f-shuffle", compact=True)
+                for s in self._settings:
+                    value = getattr(initial, s.name)
+                    hidden = "-not-this-task" if s.name not in schema else ""
+                    if s.kind == "bool":
+                        yield Checkbox(t(f"tr.f.{s.name}"), value=value, id=f"f-{s.name}", compact=True,
+                                       classes=hidden)
+                        continue
+                    with Horizontal(classes=f"field {hidden}", id=f"row-{s.name}"):
+                        yield Label(t(f"tr.f.{s.name}"), classes="field-label")
+                        if s.kind == "choice":
+                            yield Select([(o, o) for o in s.choices], value=value, allow_blank=False,
+                                         id=f"f-{s.name}", compact=True)
+                        else:
+                            yield Input(str(value), id=f"f-{s.name}", classes="field-input", select_on_focus=False)
                 yield Static("", id="tr-form-error")
                 with Horizontal(id="tr-buttons"):
                     # Tab goes through the fields only: the buttons are for the mouse, and their keys
@@ -169,7 +165,7 @@ class TrainingScreen(BaseScreen):
                         yield button
             with Vertical(id="tr-right"):
                 yield Static("", id="tr-summary")
-                yield Static(Wrapped(t("tr.idle_moons" if initial.task == "moons" else "tr.idle")), id="tr-status")
+                yield Static(Wrapped(t(task(initial.task).idle)), id="tr-status")
                 yield ProgressBar(total=100, show_eta=False, id="tr-progress")
                 # stacked on a tall terminal; side by side on a short one, where stacked plots
                 # would each keep a row or two of curve (a plot needs 5 rows for its frame and words)
@@ -185,7 +181,7 @@ class TrainingScreen(BaseScreen):
         self.query_one("#loss-plot", LossPlot).title = t("tr.plot.loss")
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(BoundaryPlot).title = t("tr.plot.boundary")
-        self.query_one("#acc-plot", LossPlot).title = t("tr.plot.accuracy")
+        self._curve_title(task(self.form_task))
         self.query_one("#loss-plot", LossPlot).redraw()
         self.query_one("#acc-plot", LossPlot).redraw()
         self.query_one(BoundaryPlot).draw()
@@ -193,35 +189,60 @@ class TrainingScreen(BaseScreen):
         self.query_one("#f-samples", Input).focus()
 
     # --- the form ---------------------------------------------------------------------------
+    @property
+    def _settings(self) -> tuple[Setting, ...]:
+        """Every task's settings, in the form's order: a row each (those of other tasks hidden)."""
+        return form_settings()
+
     def set_config(self, cfg) -> None:
         """Fill the form from a RunConfig."""
         self.form_task = cfg.task  # the task changing here is not the user choosing another task
         self.query_one("#f-task", Select).value = cfg.task
         self._show_task(cfg.task)
-        for name in FIELDS:
-            self.query_one(f"#f-{name}", Input).value = str(getattr(cfg, name))
-        self.query_one("#f-optimizer", Select).value = cfg.optimizer
-        self.query_one("#f-loader", Select).value = cfg.loader
-        self.query_one("#f-device", Input).value = cfg.device
-        self.query_one("#f-shuffle", Checkbox).value = cfg.shuffle
+        for s in self._settings:
+            value = getattr(cfg, s.name)
+            if s.kind == "bool":
+                self.query_one(f"#f-{s.name}", Checkbox).value = value
+            elif s.kind == "choice":
+                self.query_one(f"#f-{s.name}", Select).value = value
+            else:
+                self.query_one(f"#f-{s.name}", Input).value = str(value)
 
     def read_form(self):
         """The form as a RunConfig, or raise ConfigError naming the bad field."""
         from engine.training import make_config
 
-        raw = {name: self.query_one(f"#f-{name}", Input).value for name in FIELDS}
-        raw["task"] = self.query_one("#f-task", Select).value
-        raw["optimizer"] = self.query_one("#f-optimizer", Select).value
-        raw["loader"] = self.query_one("#f-loader", Select).value
-        raw["device"] = self.query_one("#f-device", Input).value or "auto"
-        raw["shuffle"] = self.query_one("#f-shuffle", Checkbox).value
+        raw: dict[str, Any] = {"task": self.query_one("#f-task", Select).value}
+        for s in self._settings:
+            if s.kind == "bool":
+                raw[s.name] = self.query_one(f"#f-{s.name}", Checkbox).value
+            elif s.kind == "choice":
+                raw[s.name] = self.query_one(f"#f-{s.name}", Select).value
+            else:  # (a text left empty takes its default: the device "auto")
+                raw[s.name] = self.query_one(f"#f-{s.name}", Input).value or (s.default if s.kind == "text" else "")
         return make_config(**raw)
 
-    def _show_task(self, task: str) -> None:
-        self.set_class(task == "moons", "-moons")
-        self.set_class(task != "moons", "-regression")
-        if not self.running and self.result is None and self.latest is None and self.is_mounted:
-            self.query_one("#tr-status", Static).update(Wrapped(t("tr.idle_moons" if task == "moons" else "tr.idle")))
+    def _show_task(self, name: str) -> None:
+        """The form's rows, the plots and the idle words of the task `name`."""
+        kind = task(name)
+        self._mark_task(kind)
+        self._curve_title(kind)
+        shown = {s.name for s in kind.schema()}
+        for s in self._settings:
+            widget = self.query_one(f"#f-{s.name}") if s.kind == "bool" else self.query_one(f"#row-{s.name}")
+            widget.set_class(s.name not in shown, "-not-this-task")
+        if not self.running and self.result is None and self.latest is None:
+            self.query_one("#tr-status", Static).update(Wrapped(t(kind.idle)))
+
+    def _mark_task(self, kind) -> None:
+        """The plots a task shows: its plot under the loss curve, and its second curve if it has one."""
+        for plot in {k.plot for k in TASKS.values()}:
+            self.set_class(plot == kind.plot, f"-plot-{plot}")
+        self.set_class(kind.curve is not None, "-second-curve")
+
+    def _curve_title(self, kind) -> None:
+        if kind.curve is not None:
+            self.query_one("#acc-plot", LossPlot).title = t(kind.curve)
 
     @on(Select.Changed, "#f-task")
     def _task_chosen(self, event: Select.Changed) -> None:
@@ -243,8 +264,9 @@ class TrainingScreen(BaseScreen):
     def _validate(self, event: Input.Changed | None = None) -> bool:
         from engine.training import ConfigError
 
-        for name in (*FIELDS, "device"):
-            self.query_one(f"#f-{name}", Input).remove_class("-bad")
+        for s in self._settings:
+            if s.kind in TYPED:
+                self.query_one(f"#f-{s.name}", Input).remove_class("-bad")
         error = self.query_one("#tr-form-error", Static)
         try:
             self.read_form()
@@ -282,7 +304,7 @@ class TrainingScreen(BaseScreen):
         # against this task's previous run: a regression's loss of 114 means nothing on the moons
         self.previous_history = self.last_history.get(cfg.task, [])
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
-        self.accuracy_history, self.boundary, self.rank_rates = [], "", {}
+        self.curve_history, self.boundary, self.rank_rates = [], "", {}
         self._plotted_loss, self._plotted_fit = (), ()
         self.run_id += 1
         self._show_task(cfg.task)
@@ -310,23 +332,19 @@ class TrainingScreen(BaseScreen):
         """Events of the kernel's training thread: plot data, progress, the end of the run."""
         if news.run != self.run_id:
             return  # from a run this screen has since replaced
-        if isinstance(news, TrainData) and news.task == "moons":
-            data = news.points
-            self.query_one(BoundaryPlot).set_points([list(p) for p in data["xs"]], list(data["ys"]),
-                                                    data["extent"], data["grid"])
-        elif isinstance(news, TrainData):
-            data = news.points
-            self.query_one(FitPlot).set_points(list(data["xs"]), list(data["ys"]), data["features"],
-                                               data["true_w"], data["true_b"])
+        if isinstance(news, TrainData):
+            self._plot(task(news.task).plot).take_points(news.points)
         elif isinstance(news, TrainProgress):
             p = news.progress
+            kind = task(self.config.task) if self.config is not None else None
             self.latest = p  # (whether the run is paused comes from the kernel's answer to F6, not from here)
             if p.epoch_done and len(self.loss_history) < p.epoch:
                 self.loss_history.append(p.loss)
-                if p.accuracy is not None:
-                    self.accuracy_history.append(p.accuracy)
-            if p.boundary:
-                self.boundary = p.boundary
+                point = kind.curve_point(p.metrics) if kind is not None else None
+                if point is not None:
+                    self.curve_history.append(point)
+            if kind is not None and kind.plot == "boundary" and p.metrics.boundary:
+                self.boundary = p.metrics.boundary
         elif isinstance(news, TrainRate):
             self.rank_rates[int(news.rank)] = float(news.rate)
         elif isinstance(news, TrainFinished):
@@ -356,9 +374,6 @@ class TrainingScreen(BaseScreen):
         self.dirty = True
         self._redraw()
 
-        def weights(ws) -> str:
-            return " ".join(f"{w:.4f}" for w in ws[:2]) + (" …" if len(ws) > 2 else "")
-
         summary = Text()
         rate = distributed.samples_per_s if distributed is not None else r.samples_per_s
         summary.append(t(counted("tr.done" if not r.stopped else "tr.stopped", r.epochs), epochs=r.epochs, seconds=f"{r.seconds:.2f}",
@@ -374,18 +389,13 @@ class TrainingScreen(BaseScreen):
             key = "tr.ddp_replay" if replay is not None else "tr.ddp_fact"
             summary.append(t(key, n=d.world_size, batch=self.config.batch_size, global_batch=d.global_batch,
                              difference=f"{replay:.1e}" if replay is not None else "") + "\n", style="cyan")
-        if r.task == "moons":
-            self.accuracy_history = list(r.accuracy_history)
-            summary.append(t("tr.moons_result", loss=f"{r.final_loss:.4f}", accuracy=f"{r.accuracy:.3f}",
-                             samples=self.config.samples, hidden=r.hidden) + "\n")
-            summary.append(t("tr.moons_floor", device=r.device), style="dim")
-            status.update(Wrapped(summary))
-            return
-        summary.append(t("tr.learned", w=weights(r.weight), b=f"{r.bias:.4f}", loss=f"{r.final_loss:.4f}") + "\n")
-        summary.append(t("tr.true", w=weights(r.true_weight), b=f"{r.true_bias:.4f}") + "\n")
-        summary.append(t("tr.optimum", w=weights(r.optimal_weight), b=f"{r.optimal_bias:.4f}",
-                         loss=f"{r.optimal_loss:.4f}") + "\n")
-        summary.append(t("tr.floor", device=r.device), style="dim")
+        kind = task(r.task)
+        if kind.curve is not None:
+            self.curve_history = list(kind.curve_history(r.metrics))
+        *lines, floor = kind.result_lines(r, self.config)
+        for line in lines:
+            summary.append(said_text(line) + "\n")
+        summary.append(said_text(floor), style="dim")
         status.update(Wrapped(summary))
 
     def on_resize(self, event) -> None:  # (BaseScreen's on_resize runs as well: Textual calls both)
@@ -405,15 +415,10 @@ class TrainingScreen(BaseScreen):
         p = self.latest
         if p is not None and self.running:  # once a run ends, its result or error stays on show
             paused = self.running and self.paused
-            w = ", ".join(f"{v:.3f}" for v in p.weight[:3])
-            if p.accuracy is not None:
-                text = t("tr.status_moons", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}",
-                         accuracy=f"{p.accuracy:.3f}", rate=f"{p.samples_per_s:,.0f}",
-                         elapsed=f"{p.elapsed:.1f}", device=self.config.device if self.config else "")
-            else:
-                text = t("tr.status", epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}", w=w,
-                         b=f"{p.bias:.3f}", rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
-                         device=self.config.device if self.config else "")
+            key, own = task(self.config.task if self.config else self.form_task).status(p.metrics)
+            text = t(key, epoch=p.epoch, epochs=p.epochs, step=p.step, loss=f"{p.loss:.4f}",
+                     rate=f"{p.samples_per_s:,.0f}", elapsed=f"{p.elapsed:.1f}",
+                     device=self.config.device if self.config else "", **own)
             if self.config is not None and self.config.processes > 1:
                 rates = " + ".join(f"{self.rank_rates[k]:,.0f}" for k in sorted(self.rank_rates)) or "…"
                 text += "\n" + t("tr.ddp_status", n=self.config.processes, global_batch=self.config.processes *
@@ -433,19 +438,20 @@ class TrainingScreen(BaseScreen):
             return
         self._plotted_at = now
         epochs = self._epochs_shown()
-        shown = (len(self.loss_history), len(self.previous_history), len(self.accuracy_history), epochs)
+        shown = (len(self.loss_history), len(self.previous_history), len(self.curve_history), epochs)
         if shown != self._plotted_loss:
             self._plotted_loss = shown
             self.query_one("#loss-plot", LossPlot).set_data(self.loss_history, self.previous_history, x_range=epochs)
-            self.query_one("#acc-plot", LossPlot).set_data(self.accuracy_history, [], x_range=epochs)
-        if self.config is not None and self.config.task == "moons":
+            self.query_one("#acc-plot", LossPlot).set_data(self.curve_history, [], x_range=epochs)
+        if self.config is not None and task(self.config.task).plot == "boundary":
             boundary = self.query_one(BoundaryPlot)
             if (self.boundary, boundary.points is not None) != self._plotted_fit:
                 self._plotted_fit = (self.boundary, boundary.points is not None)
                 boundary.draw(self.boundary)
             return
         fit = self.query_one(FitPlot)
-        source = self.result or p
+        run = self.result or p
+        source = run.metrics if run is not None else None  # (the line: learned, or so far)
         params = (tuple(source.weight), source.bias, fit.points is not None) if source is not None else None
         if params == self._plotted_fit:
             return
@@ -458,6 +464,10 @@ class TrainingScreen(BaseScreen):
             fit.draw(list(source.weight), source.bias, predicted)
         else:
             fit.draw([0.0], 0.0)
+
+    def _plot(self, kind: str) -> FitPlot | BoundaryPlot:
+        """The plot under the loss curve that a task names (Task.plot)."""
+        return self.query_one(FitPlot) if kind == "fit" else self.query_one(BoundaryPlot)
 
     def _epochs_shown(self) -> tuple[float, float] | None:
         """The x axis of the curves: this run's epochs (those it ran, once a stopped run ends)."""

@@ -137,6 +137,10 @@ class FitPlot(Plot):
         self.true_line: tuple[float, float] | None = None
         self.title = "fit"
 
+    def take_points(self, points: dict) -> None:
+        """The points of a TrainData event (the regression's sample of the data)."""
+        self.set_points(list(points["xs"]), list(points["ys"]), points["features"], points["true_w"], points["true_b"])
+
     def set_points(self, xs: list[float], ys: list[float], features: int, true_w: float, true_b: float) -> None:
         self.points, self.features, self.true_line = (xs, ys), features, (true_w, true_b)
 
@@ -180,7 +184,7 @@ class FitPlot(Plot):
 
 
 class BoundaryPlot(Plot):
-    """The moons task: the points coloured by class, over the model's decision regions (one dot
+    """A two-class task (the moons): the points coloured by class, over the model's decision regions (one dot
     per point of the kernel's boundary grid, in the colour of the class it is given)."""
 
     COLORS = (("blue", "cyan"), ("red", "orange"))  # (region, points) per class
@@ -191,6 +195,10 @@ class BoundaryPlot(Plot):
         self.extent: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
         self.grid: tuple[int, int] = (1, 1)
         self.title = t("tr.plot.boundary")
+
+    def take_points(self, points: dict) -> None:
+        """The points of a TrainData event: a sample of the data with its classes."""
+        self.set_points([list(p) for p in points["xs"]], list(points["ys"]), points["extent"], points["grid"])
 
     def set_points(self, xs: list[list[float]], labels: list[int], extent, grid) -> None:
         self.points, self.extent, self.grid = (xs, labels), tuple(extent), tuple(grid)
