@@ -34,3 +34,10 @@ def kernel(tmp_path_factory):
             os.environ["XDG_STATE_HOME"] = old
     yield driver
     driver.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tests (kernel processes, the app in a terminal, training ranks) first, each
+    group in its files' order: on several workers (`-n auto`) the long ones then start at once
+    and the quick ones fill in at the end, instead of one long test starting last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
