@@ -42,9 +42,13 @@ def engine_display(value) -> dict:
 
 def engine_kernel(**options) -> FakeKernel:
     """A fake kernel whose namespace starts as the kernel's does (torch, np, nn, optim, F) and
-    whose values are shown as the kernel shows them; serve_engine() gives it the handlers."""
+    whose values are shown as the kernel shows them, its torch this process's; serve_engine()
+    gives it the handlers."""
+    import torch
+
     from engine.kernel.state import starting_names
 
+    options.setdefault("torch_version", torch.__version__)
     kernel = FakeKernel(display=engine_display, **options)
     kernel.namespace.update(starting_names())
     return kernel

@@ -5,7 +5,7 @@ the kernel shows them: the same pictures as with a kernel process."""
 
 import pytest
 
-from tests.engine_in_process import engine_kernel, serve_engine
+from tests.engine_in_process import engine_kernel, engine_live, send_variables, serve_engine
 from tests.helpers import log_text, screen_ready, wait_for
 from tui.app import make_app
 
@@ -126,9 +126,8 @@ async def test_training_during_and_after_a_run(snapshot, size, lang):
         assert await picture(pilot) == svg(name="after")
 
 
-@pytest.mark.slow  # a kernel process: the variables it sends after each cell, and live()
 @EVERY
-async def test_playground_with_every_panel_open(snapshot, size, lang):
+async def test_playground_with_every_panel_open(snapshot, size, lang, monkeypatch):
     """The Playground with a few tensors in the namespace, the variables pane shown (F6 brings it
     back at 80 columns, where it starts folded) and the live panel open after a short live() loop.
     Every value is fixed (no random data), and the cell is quick: no time is shown."""
@@ -138,7 +137,12 @@ async def test_playground_with_every_panel_open(snapshot, size, lang):
     from tests.test_zh import screen_lines
 
     svg = snapshot.use_extension(SVGImageExtension)
-    app = make_app(lang=lang)
+    # the variables the extension sends after each cell, and the engine's own live()
+    kernel = engine_kernel()
+    serve_engine(kernel)  # the details of the highlighted variable
+    send_variables(kernel)
+    engine_live(kernel, monkeypatch)
+    app = make_app(lang=lang, kernel=kernel)
     async with running(app, size=size) as pilot:
         await settle(pilot)
         screen = app.screen
