@@ -96,7 +96,7 @@ async def test_learn_opens_the_moons_and_the_data_parallel_runs():
         assert await wait_for(pilot, lambda: app.current_mode == "train"
                               and getattr(app.screen.config, "task", "") == "moons")
         train = app.screen
-        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 120)
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "moons", 300)
         assert (train.result.metrics.accuracy >= 0.95
                 and train.curve_history[-1] == train.result.metrics.accuracy_history[-1])
         assert train.query_one("#boundary-plot").display and not train.query_one("#fit-plot").display
@@ -106,7 +106,7 @@ async def test_learn_opens_the_moons_and_the_data_parallel_runs():
         assert app.screen.chapters[app.screen.index].id == "ddp"
         await pilot.press("o")
         assert await wait_for(pilot, lambda: app.current_mode == "train" and train.config.processes == 2)
-        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "regression", 180)
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "regression", 300)
         assert len(train.rank_rates) == 2
 
 

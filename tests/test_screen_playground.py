@@ -545,7 +545,7 @@ async def test_live_from_a_10000_step_loop_delivers_every_step_and_draws_under_t
         assert panel.series["loss"].last == 9.0  # the last value, read from the tensor
         assert panel.shown and app.focused is screen.editor  # shown without taking the keys
         assert await wait_for(pilot, lambda: [str(plot.title) for plot in panel.query("LossPlot")] == ["loss", "half"],
-                              10)
+                              60)
         titles = [str(plot.title) for plot in panel.query("LossPlot")]
         assert titles == ["loss", "half"]  # two plots side by side at 80 columns
         # a new cell is a new run; the one before stays as the faint curve
