@@ -251,6 +251,8 @@ class TrainingScreen(BaseScreen):
         task = str(event.value)
         if task == self.form_task:  # the form was filled with this task (at mount, or set_config)
             return
+        if event.value != event.select.value:  # a change overtaken by a later one (set_config's)
+            return
         from dataclasses import replace
 
         from engine.training import defaults
