@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from engine.kernel import requests
 from engine.kernel.bridge import Bridge
 from engine.protocol import (
+    TrainStop,
     decode_event,
     decode_reply,
     decode_request,
@@ -58,25 +59,49 @@ def serve_engine(kernel: FakeKernel) -> Bridge:
     """Answer every request type the kernel's extension answers, with its own handlers; their
     events go to the app through the fake. Call it on the test's event loop, or before the app
     starts (a snapshot test's app runs on a loop of its own): the loop is then the one the first
-    request comes on. The handlers see the fake's namespace as the user's."""
+    request comes on. The handlers see the fake's namespace as the user's.
+
+    The handlers live as long as the kernel process they stand for: once the fake restarts or
+    dies, their training run stops and nothing more of it reaches the app (a real kernel's thread
+    ends with its process), and the next request is answered by fresh handlers, as a new kernel's
+    would be (no run, nothing to export). The bridge returned is the first kernel's."""
     from engine.i18n import SaidError
 
     loops: list[asyncio.AbstractEventLoop] = []
     with contextlib.suppress(RuntimeError):
         loops.append(asyncio.get_running_loop())
-    bridge = Bridge()
+    now = SimpleNamespace(bridge=None, restarts=kernel.restarts)  # the kernel "process" answering
 
-    def emit(event, comm=None) -> None:  # (from the training thread too)
-        wired = decode_event(json.loads(json.dumps(encode_event(event))))
-        loops[-1].call_soon_threadsafe(kernel.send, wired)
+    def new_process() -> Bridge:
+        bridge, restarts = Bridge(), kernel.restarts
 
-    bridge.emit = emit  # type: ignore[method-assign]
-    requests.register(bridge, SimpleNamespace(user_ns=kernel.namespace))
+        def emit(event, comm=None) -> None:  # (from the training thread too)
+            if kernel.dead or kernel.restarts != restarts:
+                gone(bridge)
+                return
+            wired = decode_event(json.loads(json.dumps(encode_event(event))))
+            try:
+                loops[-1].call_soon_threadsafe(kernel.send, wired)
+            except RuntimeError:  # the test is over and its loop closed: the run has no one to tell
+                gone(bridge)
 
-    def answerer(handler):
+        bridge.emit = emit  # type: ignore[method-assign]
+        requests.register(bridge, SimpleNamespace(user_ns=kernel.namespace))
+        now.bridge, now.restarts = bridge, restarts
+        return bridge
+
+    def gone(bridge: Bridge) -> None:
+        """The end of a kernel process ends its training thread; here it would run on in the
+        test process, with news of a kernel that is gone."""
+        bridge.handlers[TrainStop](TrainStop())
+
+    def answerer(kind: type):
         async def answer(request):
             if not loops or loops[-1] is not asyncio.get_running_loop():
                 loops.append(asyncio.get_running_loop())
+            if now.restarts != kernel.restarts:  # restarted since the last request: a new kernel answers
+                new_process()
+            handler = now.bridge.handlers[kind]
             _rid, wired = decode_request(json.loads(json.dumps(encode_request(request, 1))))
             try:
                 result = await asyncio.to_thread(handler, wired)
@@ -86,9 +111,10 @@ def serve_engine(kernel: FakeKernel) -> Bridge:
             return decode_reply(json.loads(json.dumps(encode_reply(1, result)))).answer
         return answer
 
-    for kind, handler in bridge.handlers.items():
-        kernel.answers[kind] = answerer(handler)
-    return bridge
+    first = new_process()
+    for kind in first.handlers:
+        kernel.answers[kind] = answerer(kind)
+    return first
 
 
 def _wired(event):

@@ -1,18 +1,53 @@
-"""F4 Training: runs in the kernel while the plots stay live; divergence, folding, several ranks."""
+"""F4 Training: runs in the kernel while the plots stay live; divergence, folding, several ranks.
+
+The kernel is the in-process fake with the engine's own handlers (tests/engine_in_process.py):
+the runs are the engine's, in a thread of the test process. Only the data-parallel runs are
+slow: their ranks are processes."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.protocol import DescribeVariable
+from tests.engine_in_process import engine_kernel, serve_engine
 from tests.helpers import running, start_long_run, static_text, wait_for
 from tui.app import make_app
 
-pytestmark = pytest.mark.slow  # the app and its kernel
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The run's thread and the app share this process, and the cores with other tests: torch's
+    second intra-op thread only waits for a core (a 30-epoch moons run took 56 s on two threads
+    on a loaded machine, 2 s on one). A kernel process has its threads to itself."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def engine_app(**options):
+    """The app on an in-process kernel that answers as the kernel does: each run is the engine's
+    own training thread, its progress and end sent to the screen as a kernel's, with no process."""
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    return make_app(kernel=kernel, **options), kernel
+
+
+def ranks_app(**options):
+    """engine_app for a data-parallel run, whose rank processes this process starts. Their Events
+    start multiprocessing's resource tracker, which passes sys.stderr's descriptor on: once the app
+    runs that is Textual's capture, with none (-1, "bad value(s) in fds_to_keep"). Started first,
+    the tracker gets the real one. (A kernel process starts its ranks away from the app.)"""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    return engine_app(**options)
 
 
 async def test_training_runs_and_summarises():
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         epochs = screen.query_one("#f-epochs")
@@ -28,7 +63,7 @@ async def test_training_runs_and_summarises():
 
 
 async def test_a_run_ends_with_its_kernel():
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = await start_long_run(pilot)
         await app.kernel.restart()
@@ -36,10 +71,11 @@ async def test_a_run_ends_with_its_kernel():
         assert "ended with its kernel" in static_text(screen.query_one("#tr-status"))
 
 
+@pytest.mark.slow  # the run's rank processes, each importing torch: a minute on a busy machine
 async def test_training_on_two_processes_shows_the_ranks_and_the_equal_weights():
     from helpers import static_text
 
-    app = make_app(screen="train", device="cpu")
+    app, _kernel = ranks_app(screen="train", device="cpu")
     async with running(app, size=(100, 40)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
@@ -62,7 +98,7 @@ async def test_training_on_two_processes_shows_the_ranks_and_the_equal_weights()
 async def test_a_diverged_run_says_so_and_does_not_set_the_next_runs_scale():
     from tests.helpers import static_text
 
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(100, 40)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
@@ -95,7 +131,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
     from engine.training import Progress
     from tests.helpers import static_text
 
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = await start_long_run(pilot)
         assert await wait_for(pilot, lambda: screen.has_class("-form-folded")
@@ -117,7 +153,7 @@ async def test_a_run_at_80x24_folds_the_form_so_each_plot_gets_8_rows_and_says_t
 async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
     from engine.protocol import TrainProgress
 
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(100, 40)) as pilot:
         screen = await start_long_run(pilot)
         status = screen.query_one("#tr-status")
@@ -144,7 +180,7 @@ async def test_each_f6_pauses_or_resumes_once_and_the_status_line_says_which():
 async def test_the_previous_curve_is_this_tasks_last_run_and_the_x_axis_this_runs_epochs():
     from tests.helpers import x_labels
 
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(100, 40)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
@@ -184,7 +220,7 @@ async def test_at_80x24_the_footer_shows_the_keys_of_the_moment_whole(lang):
     ones the moment needs must come first."""
     from tests.helpers import shown_lines
 
-    app = make_app(screen="train", lang=lang)
+    app, _kernel = engine_app(screen="train", lang=lang)
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and "start" in footer_actions(screen))
@@ -205,11 +241,12 @@ async def test_at_80x24_the_footer_shows_the_keys_of_the_moment_whole(lang):
                 assert key.region.right <= footer.region.right
 
 
+@pytest.mark.slow  # rank processes, as above
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_at_80x24_two_processes_keep_every_status_line_and_six_rows_per_plot(lang):
     from tests.helpers import shown_lines
 
-    app = make_app(screen="train", lang=lang)
+    app, _kernel = ranks_app(screen="train", lang=lang)
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
@@ -217,7 +254,9 @@ async def test_at_80x24_two_processes_keep_every_status_line_and_six_rows_per_pl
         screen.query_one("#f-processes").value = "2"
         await pilot.pause(0.05)
         await pilot.press("ctrl+r")
-        assert await wait_for(pilot, lambda: screen.result is not None, 180), static_text(screen.query_one("#tr-status"))
+        # (the run's end, a failure too: a failed run has nothing more to wait for)
+        assert await wait_for(pilot, lambda: screen.result is not None or not screen.running, 180)
+        assert screen.result is not None, static_text(screen.query_one("#tr-status"))
         await pilot.pause(0.3)
         status = screen.query_one("#tr-status")
         lines = shown_lines(status)
@@ -233,7 +272,7 @@ async def test_at_80x24_two_processes_keep_every_status_line_and_six_rows_per_pl
 
 
 async def test_the_focused_field_shows_at_once_and_tab_moves_through_the_fields_only():
-    app = make_app(screen="train")
+    app, _kernel = engine_app(screen="train")
     async with running(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert await wait_for(pilot, lambda: screen.ready and app.focused is screen.query_one("#f-samples"))
