@@ -21,6 +21,7 @@ from engine.protocol import (
     decode_reply,
     decode_request,
     encode_event,
+    encode_refusal,
     encode_reply,
     encode_request,
 )
@@ -106,8 +107,7 @@ def serve_engine(kernel: FakeKernel) -> Bridge:
             try:
                 result = await asyncio.to_thread(handler, wired)
             except SaidError as exc:
-                raise Refused(decode_reply({"reply": 1, "ok": False, "error": str(exc),
-                                            "said": encode_reply(1, exc.said)["result"]})) from None
+                raise Refused(decode_reply(json.loads(json.dumps(encode_refusal(1, str(exc), exc.said))))) from None
             return decode_reply(json.loads(json.dumps(encode_reply(1, result)))).answer
         return answer
 

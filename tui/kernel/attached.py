@@ -128,10 +128,6 @@ class AttachedKernel(JupyterKernel):
             return
         await self._reattach()
 
-    def _begin_restart(self) -> None:
-        self._status = Status.RESTARTING
-        self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
-
     async def _wait_heartbeat(self, beating: bool, timeout: float) -> bool:
         end = time.monotonic() + timeout
         while time.monotonic() < end:

@@ -166,6 +166,11 @@ class Kernel(ABC):
         self._send_unsent()
         return cell
 
+    def _begin_restart(self) -> None:
+        """Whichever kernel restarts: restarting, said, and the cell it ran lost (the others wait)."""
+        self._status = Status.RESTARTING
+        self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
+
     def _fail_pending(self, status: str, news: Callable[[int], object]) -> None:
         """The kernel is gone (died, or restarted): the cell it was running is lost; the cells
         behind it, which never started, wait for the next kernel, in their order. `news(waiting)`

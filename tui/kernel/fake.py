@@ -184,8 +184,7 @@ class FakeKernel(Kernel):
             return
         self.restarts += 1
         self._stop_runner()
-        self._status = Status.RESTARTING
-        self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
+        self._begin_restart()
         await asyncio.sleep(0)
         self.namespace.clear()
         self.namespace.update(self._initial)

@@ -118,11 +118,6 @@ class OwnKernel(JupyterKernel):
             return
         await self._hello(restarted=True)
 
-    def _begin_restart(self) -> None:
-        """Restarting, said, and what waited on the old kernel failed."""
-        self._status = Status.RESTARTING
-        self._fail_pending("restarted", lambda waiting: ev.KernelRestarting(waiting=waiting))
-
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(DEATH_POLL_S)
