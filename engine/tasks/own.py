@@ -230,8 +230,9 @@ def names_by_kind(namespace: dict) -> dict[str, tuple[str, ...]]:
             found["loss"].append(name)  # a function of the learner's own (those of modules are not losses)
         elif isinstance(value, torch.Tensor) and value.dim() >= 1 and value.shape[0] >= 2:
             tensors.append((name, value))
+    # inputs, then targets: as many rows, and targets of no more dimensions than the inputs
     pairs = [f"{a}, {b}" for a, x in tensors for b, y in tensors if a != b and x.shape[0] == y.shape[0]
-             and y.dim() <= 2]
+             and y.dim() <= min(2, x.dim())]
     found["data"].extend(pairs[:MAX_PAIRS])
     return {k: tuple(v) for k, v in found.items()}
 
