@@ -102,3 +102,23 @@ async def test_a_run_that_train_started_is_followed_from_the_playground():
         assert screen.own_names["data"] == "(X, y)"  # the run's objects as %train was given them
         assert screen.query_one("#f-own-model", Select).value == "net"  # the form: ready to run it again
         assert "Done: 15 epochs" in static_text(screen.query_one("#tr-status"))
+
+
+async def test_your_models_run_pauses_and_stops_with_the_keys_of_any_run():
+    kernel = engine_kernel()
+    app = make_app(screen="train", kernel=kernel)
+    async with running(app, size=(80, 24)) as pilot:
+        serve_engine(kernel)
+        learners_namespace(kernel)
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.ready, 30)
+        await choose_own(pilot, screen)
+        screen.query_one("#f-epochs").value = "100000"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        assert await wait_for(pilot, lambda: screen.latest is not None, 60)
+        await pilot.press("f6")
+        assert await wait_for(pilot, lambda: "paused" in static_text(screen.query_one("#tr-status")), 30)
+        await pilot.press("f6", "f7")
+        assert await wait_for(pilot, lambda: screen.result is not None, 60)
+        assert screen.result.stopped and "Stopped after" in static_text(screen.query_one("#tr-status"))
