@@ -74,9 +74,8 @@ async def test_nothing_to_pick_is_said_and_nothing_starts():
         screen.query_one("#f-task", Select).value = "own"
         assert await wait_for(pilot, lambda: "pick a model" in static_text(screen.query_one("#tr-form-error")), 30)
         await pilot.press("ctrl+r")
-        await pilot.pause(0.1)
-        assert not screen.running and screen.result is None
-        assert screen.query_one("#f-own-model").has_class("-bad")
+        assert await wait_for(pilot, lambda: screen.query_one("#f-own-model").has_class("-bad"), 10)
+        assert not screen.running and screen.result is None and screen.runs_started == 0
 
 
 async def test_a_run_that_train_started_is_followed_from_the_playground():
