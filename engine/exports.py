@@ -209,7 +209,10 @@ def script_text(cfg: RunConfig, device: str, filename: str = "train_linear.py", 
 
 
 def default_name(cfg: RunConfig) -> str:
-    name = task(cfg.task).files["script"]
+    """The script's file name ("" for a task that exports none: see Task.no_script)."""
+    name = task(cfg.task).files.get("script", "")
+    if not name:
+        return ""
     return name.removesuffix(".py") + ("_ddp.py" if cfg.processes > 1 else ".py")
 
 

@@ -169,7 +169,16 @@ class TrainStart(Request[int]):
 
     config: dict[str, Any]  # RunConfig's fields; the kernel checks them
     tag: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # the learner's objects by kind, for a task with Task.given
     timeout: ClassVar[float] = 60.0
+
+
+@dataclass(frozen=True)
+class OwnNames(Request[dict[str, tuple[str, ...]]]):
+    """The namespace's names of each kind a run of the learner's own objects takes (model, data,
+    loss, optimizer), for the Training form's pickers."""
+
+    timeout: ClassVar[float] = 10.0
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,16 @@ class TrainData(Event):
 class TrainProgress(Event):
     run: int
     progress: Progress
+
+
+@dataclass(frozen=True)
+class TrainShown(Event):
+    """A cell ran %train: the run it started (its events carry `run`), for the Training screen to follow.
+    `config`: the run's RunConfig fields; `names`: the arguments as typed, by kind."""
+
+    run: int
+    config: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from engine.tasks.base import (
 if TYPE_CHECKING:
     from torch import nn
 
+    from engine.tasks.base import Given
+
 __all__ = ["FIELD_TYPES", "LOADERS", "MAX_HIDDEN", "MAX_LR", "MAX_PROCESSES", "OPTIMIZERS", "TASKS", "Dataset",
            "RunConfig"]  # (the config's parts live with the tasks; these are their names here)
 
@@ -252,12 +254,14 @@ class Trainer(RunControl):
 
     def __init__(self, cfg: RunConfig, data: Dataset | None = None,
                  events_per_second: float = EVENTS_PER_SECOND, rank: int = 0, world_size: int = 1,
-                 device: str | None = None, go=None, ddp: bool = False) -> None:
+                 device: str | None = None, go=None, ddp: bool = False, given: Given | None = None) -> None:
         """One process's trainer; with `world_size` > 1 it is rank `rank` of a process group that
         is already up (engine.distributed starts it, and sets `ddp`, even for a group of one): the
         model is wrapped in DDP and the data comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
-        ranks, so that one pause holds them all."""
+        ranks, so that one pause holds them all. `given`: the learner's own model, loss, optimizer and
+        batches (a task with Task.given), trained as they are instead of the task's fresh ones."""
         super().__init__(go)
+        self.given = given
         self.cfg = cfg
         self.events_per_second = events_per_second
         self.data = data
@@ -302,10 +306,14 @@ class Trainer(RunControl):
         cfg = self.cfg
         kind = task(cfg.task)
         device = self.device or resolve(cfg.device)
+        given = self.given
         data = self.data or make_data(cfg)
         self.data = data
-        torch.manual_seed(cfg.seed)
-        model = build_model(cfg).to(device)
+        if given is None:
+            torch.manual_seed(cfg.seed)
+            model = build_model(cfg).to(device)
+        else:  # the learner's object, moved as their own loop would (its parameters stay the optimizer's)
+            model = given.model.to(device)
         self.model = model
         distributed = self.ddp
         if distributed:  # every rank starts from the same weights (the seed); DDP averages the gradients
@@ -315,10 +323,10 @@ class Trainer(RunControl):
                                                          else None)
         else:
             trained = model
-        criterion = kind.loss()
+        criterion = kind.loss() if given is None else given.loss
         meter = self.meter = kind.meter(cfg, data, device)
         counting = meter.counting()
-        optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+        optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr) if given is None else given.optimizer
         generator = torch.Generator().manual_seed(cfg.seed)
         from torch.utils.data import DataLoader, TensorDataset
         from torch.utils.data.distributed import DistributedSampler
@@ -329,7 +337,10 @@ class Trainer(RunControl):
         if distributed:
             sampler = DistributedSampler(TensorDataset(data.x, data.y), num_replicas=self.world_size, rank=self.rank,
                                          shuffle=cfg.shuffle, seed=cfg.seed)
-        if cfg.loader == "dataloader":
+        if given is not None:
+            loader = given.loader  # None: the learner's tensors, sliced on the device
+            x, y = (data.x, data.y) if loader is not None else (data.x.to(device), data.y.to(device))
+        elif cfg.loader == "dataloader":
             if sampler is not None:
                 loader = DataLoader(TensorDataset(data.x, data.y), batch_size=cfg.batch_size, sampler=sampler)
             else:
@@ -338,7 +349,7 @@ class Trainer(RunControl):
             x, y = data.x, data.y
         else:
             x, y = data.x.to(device), data.y.to(device)
-        n = len(sampler) if sampler is not None else data.x.shape[0]
+        n = len(sampler) if sampler is not None else given.samples if given is not None else data.x.shape[0]
         steps = 0
         samples_done = 0
         min_gap = 1.0 / self.events_per_second
@@ -362,7 +373,7 @@ class Trainer(RunControl):
                 out = trained(bx)
                 loss = criterion(out, by)
                 if counting:
-                    meter.count(out, by)
+                    meter.count(out, by, loss)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

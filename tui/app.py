@@ -28,6 +28,7 @@ from engine.protocol import (
     TrainFinished,
     TrainProgress,
     TrainRate,
+    TrainShown,
 )
 from engine.textwrap_cjk import fill
 from tui import i18n
@@ -92,6 +93,7 @@ class TorchTUI(App):
         if kernel is not None:
             kernel.listen(self._on_kernel_event)
         self._history = None
+        self._train_backlog: list | None = None  # training news while %train's screen is being shown
         self._kernel_events: list = []
         self.train_config = train_config
         self._reading_memory = False
@@ -258,12 +260,36 @@ class TorchTUI(App):
             summary = event.summary
             self.navigate("model", lambda screen: screen.show_summary(summary))
             return
+        elif isinstance(event, TrainShown):  # %train in a cell: Training follows the run it started
+            self._follow_run(event)
+            return
         elif isinstance(event, TRAINING_EVENTS):
+            if self._train_backlog is not None:  # the Training screen is being shown: its news waits
+                self._train_backlog.append(event)
+                return
             screen = self._mode_screen("train")
             if screen is not None:
                 screen.handle_kernel_news(event)
             return
         self._to_playground(event)
+
+    def _follow_run(self, shown: TrainShown) -> None:
+        """Show Training on %train's run; the run's events that come before the screen is up are
+        kept and handed to it then (a short run may be over by then)."""
+        screen = self._mode_screen("train")
+        if screen is not None and screen.ready:
+            screen.follow_run(shown)
+            self.navigate("train")
+            return
+        self._train_backlog = []
+
+        def follow(screen) -> None:
+            backlog, self._train_backlog = self._train_backlog or [], None
+            screen.follow_run(shown)
+            for news in backlog:
+                screen.handle_kernel_news(news)
+
+        self.navigate("train", follow)
 
     def _kernel_ready(self, event) -> None:
         if event.plain:

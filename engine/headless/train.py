@@ -9,7 +9,7 @@ import json
 import math
 import sys
 
-from engine.i18n import Said, SaidError, counted, say, spoken
+from engine.i18n import Said, SaidError, counted, said, say, spoken
 from engine.tasks import DEFAULT_TASK, SETTINGS, TASKS, task
 from engine.training import (
     ConfigError,
@@ -78,13 +78,18 @@ def ranges() -> dict[str, object]:
     return types
 
 
+# the tasks a command line can train: those that make their own data and model (the learner's own
+# objects are in a Playground's namespace, which a command line has not)
+HEADLESS = {name: kind for name, kind in TASKS.items() if not kind.given}
+
+
 def default_words(name: str) -> str:
     """The default of a setting, and each task's own where it differs."""
     value = getattr(defaults(DEFAULT_TASK), name)
     words = say("cli.default", value=value)
     if name == "task":
         return words
-    for other in TASKS.values():
+    for other in HEADLESS.values():
         own = getattr(other.config(), name)
         if own != value:
             words = say("cli.default_task", default=words, task=other.name, value=own)
@@ -95,7 +100,7 @@ def add_train_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help=say("cli.train"))
     p.add_argument("--headless", action="store_true", help=say("cli.train.headless"))
     types = ranges()
-    choices = {"task": tuple(TASKS), **{s.name: s.choices for s in SETTINGS if s.choices}}
+    choices = {"task": tuple(HEADLESS), **{s.name: s.choices for s in SETTINGS if s.choices}}
     for flag, name in FLAGS.items():
         # the default is the task's (the config decides it after parsing, so argparse's stays None)
         default = default_words(name)
@@ -116,6 +121,8 @@ def run_config(args, device: str) -> RunConfig | None:
         raw["shuffle"] = False
     raw["device"] = device
     try:
+        if str(raw.get("task", DEFAULT_TASK)).strip().lower() not in HEADLESS:
+            raise ConfigError("task", said("err.config.choose", choices=", ".join(HEADLESS)))
         cfg = make_config(**raw)
     except ConfigError as exc:
         sys.stderr.write(say("cli.train.bad_config", error=str(exc)) + "\n")

@@ -46,6 +46,7 @@ class Bridge:
         # each request type's handler: it takes the request and returns its answer
         self.handlers: dict[type[Request[Any]], Callable[[Any], object]] = {}
         self._send_lock = threading.Lock()
+        self.training: Any = None  # the kernel's TrainingRun (engine.kernel.requests makes it; %train uses it)
 
     def register(self, comm_manager) -> None:
         comm_manager.register_target(TARGET, self._opened)

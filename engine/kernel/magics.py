@@ -1,4 +1,4 @@
-"""torchtui's % commands in the kernel: %autograd, %model, %plot, %who, %reset, %timeit and %help.
+"""torchtui's % commands in the kernel: %autograd, %model, %plot, %train, %who, %reset, %timeit and %help.
 
 IPython's own magics (%time, %run, %debug, %history, …) stay; %who, %reset and %timeit/%%timeit are
 replaced by versions that speak about tensors, never ask for confirmation and, for %timeit (IPython's
@@ -23,6 +23,7 @@ from engine.i18n import counted, say, spoken
 from engine.kernel import inspections
 from engine.kernel.bridge import bridge
 from engine.kernel.state import display, fill_namespace, own_kernel
+from engine.kernel.train_magic import train_magic
 from engine.model_view import ModelViewError, describe_in, tree_lines
 from engine.protocol import AutogradShown, ModelShown, Variables
 from engine.repl.variables import collect
@@ -203,7 +204,7 @@ def plot_magic(line: str) -> None:
 
 def register(ip) -> None:
     magics = [("help", help_magic), ("who", who_magic), ("autograd", autograd_magic), ("model", model_magic),
-              ("plot", plot_magic)]
+              ("plot", plot_magic), ("train", train_magic)]
     if own_kernel():  # in someone else's kernel (a notebook's) IPython's %reset, which asks first, stays
         magics.append(("reset", reset_magic))
     for name, func in magics:

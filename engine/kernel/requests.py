@@ -23,6 +23,7 @@ from engine.protocol import (
     Hello,
     LiveExport,
     ModelNames,
+    OwnNames,
     Signature,
     TourCheck,
     TrainExport,
@@ -34,12 +35,14 @@ from engine.protocol import (
 )
 from engine.repl.completion import signature as find
 from engine.repl.variables import details as variable_details
+from engine.tasks.own import names_by_kind as own_names
 
 MIN_PRINT_WIDTH = 40
 
 
 def register(bridge, ip) -> None:
     training = TrainingRun(bridge, lambda: ip.user_ns)
+    bridge.training = training  # (%train starts its runs on the same one: engine.kernel.magics)
 
     # (the handlers import torch and the engine's modules when first asked: loading the extension
     # stays quick, and a kernel that never trains never imports the trainer)
@@ -101,7 +104,9 @@ def register(bridge, ip) -> None:
         GradValues: lambda request: inspections.values(request.token, request.index),
         DescribeModel: lambda request: model_view.describe_named(ip.user_ns, request.name, request.input),
         ModelNames: lambda _request: model_view.module_names(ip.user_ns),
-        TrainStart: lambda request: training.start(request.config, request.tag),
+        TrainStart: lambda request: (training.start_named(request.config, request.names, request.tag) if request.names
+                                     else training.start(request.config, request.tag)),
+        OwnNames: lambda _request: own_names(ip.user_ns),
         TrainPause: lambda _request: training.pause(),
         TrainResume: lambda _request: training.resume(),
         TrainStop: lambda _request: training.stop(),

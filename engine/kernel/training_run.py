@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
 from engine.protocol import TrainData, TrainFinished, TrainProgress, TrainRate
-from engine.tasks import task
+from engine.tasks import own, task
+from engine.tasks.base import MAX_LR
 
 if TYPE_CHECKING:
     from torch import nn
 
     from engine.distributed import DistributedResult
+    from engine.tasks.base import Dataset, Given
     from engine.training import Result, RunConfig, RunControl
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
@@ -36,6 +38,26 @@ def yield_to_the_screen() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
         except OSError:
             pass
+
+
+def own_run(cfg: RunConfig, model, data, loss, optimizer, metric: str = "auto") -> tuple[RunConfig, Given, Dataset]:
+    """A run of the learner's own objects: checked (engine.tasks.own: one sentence for a wrong one),
+    tried on the first batch, on the device asked for ("auto": where the model is); the config
+    carries the optimizer's learning rate, which a run that diverges names."""
+    from dataclasses import replace
+
+    from engine.devices import resolve
+
+    given, tensors = own.check_objects(model, data, loss, optimizer, batch_size=cfg.batch_size, shuffle=cfg.shuffle,
+                                       seed=cfg.seed, metric=metric)
+    device = own.device_of(given.model) if cfg.device == "auto" else resolve(cfg.device)
+    own.preflight(given, tensors, cfg.batch_size, device)
+    lr = optimizer.param_groups[0].get("lr", cfg.lr)
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        lr = cfg.lr
+    return replace(cfg, device=device, lr=lr if 0 < lr <= MAX_LR else cfg.lr), given, tensors
 
 
 class TrainingRun:
@@ -70,7 +92,29 @@ class TrainingRun:
         self._thread.start()
         return self.run_id
 
-    def _run(self, cfg, run_id: int) -> None:
+    def start_given(self, cfg: RunConfig, given: Given, data: Dataset, tag: int = 0) -> int:
+        """Start a run of the learner's own objects (checked already: engine.tasks.own), as start()."""
+        self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.run_id += 1
+        self.config, self.result, self.model = cfg, None, None
+        self._thread = threading.Thread(target=self._run, args=(cfg, tag, given, data), name="torchtui-training",
+                                        daemon=True)
+        self._thread.start()
+        return self.run_id
+
+    def start_named(self, config: dict, names: dict[str, str], tag: int = 0) -> int:
+        """The Training form's run of the learner's objects: `names` says which of the namespace's
+        (by kind, engine.tasks.own.KINDS); checked here, so that a wrong one is refused in words."""
+        from engine.training import make_config
+
+        cfg = make_config(**config)
+        namespace = self.namespace_source()
+        cfg, given, data = own_run(cfg, *(own.look_up(namespace, k, names.get(k, "")) for k in own.KINDS))
+        return self.start_given(cfg, given, data, tag)
+
+    def _run(self, cfg, run_id: int, given: Given | None = None, data: Dataset | None = None) -> None:
         """The training thread: one run, in this process or on its ranks; however it ends, the app
         is told (a failure as a message: the kernel lives on)."""
         from engine.devices import free_cuda_cache
@@ -78,7 +122,9 @@ class TrainingRun:
 
         yield_to_the_screen()  # (a DDP run's ranks are niced too; this thread replays the run afterwards)
         try:
-            if cfg.processes > 1:
+            if given is not None and data is not None:
+                self._run_given(cfg, run_id, given, data)
+            elif cfg.processes > 1:
                 self._run_ranks(cfg, run_id)
             else:
                 self._run_here(cfg, run_id)
@@ -101,6 +147,18 @@ class TrainingRun:
         result = drive(trainer, lambda progress: self.bridge.emit(TrainProgress(run_id, progress)))
         assert trainer.model is not None  # (built by the run)
         self._keep(run_id, result, trainer.model, kept=result)
+
+    def _run_given(self, cfg, run_id: int, given: Given, data: Dataset) -> None:
+        from engine.training import Trainer, drive
+
+        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, device=cfg.device, given=given)
+        self.trainer = trainer
+        self.model = given.model  # (an export during the run writes the weights as they are)
+        try:
+            result = drive(trainer, lambda progress: self.bridge.emit(TrainProgress(run_id, progress)))
+        finally:  # however it ended, the learner's model is as it was at the last step, under both names
+            self.namespace_source()[MODEL_NAME] = given.model
+        self._keep(run_id, result, given.model, kept=result)
 
     def _run_ranks(self, cfg, run_id: int) -> None:
         """A data-parallel run: the worker processes train, this thread relays rank 0's progress
@@ -179,6 +237,8 @@ class TrainingRun:
                 written = exports.loss_csv(self.result, Path(path))
             elif kind == "state_dict":
                 written = exports.state_dict(self.model, Path(path), self.config.task)
+            elif kind == "script" and task(self.config.task).no_script:
+                raise RequestError(task(self.config.task).no_script)
             elif kind == "script":
                 epochs_run = self.result.epochs if self.result.stopped else None
                 written = exports.script(self.config, self.result.device, Path(path), epochs_run)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from engine.tasks.base import DEFAULT_TASK, SETTINGS, RunConfig, Setting, Task
 from engine.tasks.moons import Moons
+from engine.tasks.own import Own
 from engine.tasks.regression import Regression
 
-TASKS: dict[str, Task] = {t.name: t for t in (Regression(), Moons())}
+TASKS: dict[str, Task] = {t.name: t for t in (Regression(), Moons(), Own())}
 
 __all__ = ["DEFAULT_TASK", "SETTINGS", "TASKS", "RunConfig", "Setting", "Task", "form_settings", "task",
            "wire_classes"]

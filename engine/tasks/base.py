@@ -96,6 +96,20 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class Given:
+    """The learner's own objects a run trains, for a task that takes them from the namespace
+    (Task.given): the model (trained in place), the loss (a module or a function), the optimizer
+    over the model's parameters, and the batches: a DataLoader to iterate, or None for the tensor
+    loader over the run's Dataset; `samples`: how many one epoch sees."""
+
+    model: Any
+    loss: Any
+    optimizer: Any
+    loader: Any = None
+    samples: int = 0
+
+
+@dataclass(frozen=True)
 class ScriptParts:
     """What a task puts into the scripts engine.exports writes: the one-process script (a
     str.format template) and its pieces of the data-parallel one."""
@@ -111,8 +125,8 @@ class Meter(ABC):
     def new_epoch(self, device: str) -> None:  # noqa: B027 - a task that counts nothing needs none
         """Start counting an epoch on `device`."""
 
-    def count(self, outputs: Tensor, targets: Tensor) -> None:  # noqa: B027 - (as new_epoch)
-        """One batch's outputs (the step's own, before the optimizer moved the weights)."""
+    def count(self, outputs: Tensor, targets: Tensor, loss: Tensor | None = None) -> None:  # noqa: B027 - (as new_epoch)
+        """One batch's outputs and loss (the step's own, before the optimizer moved the weights)."""
 
     def totals(self) -> tuple[Tensor, ...]:
         return ()
@@ -146,6 +160,12 @@ class Task(ABC):
     curve_name: ClassVar[str] = ""  # that curve's column in the exported CSV
     files: ClassVar[dict[str, str]]  # the export dialog's file names: "csv", "state_dict", "script"
     wire_classes: ClassVar[tuple[type, ...]] = ()  # its dataclasses that cross the wire (engine.wire)
+    # The learner's objects this task trains, picked by kind from the namespace ("model", "data",
+    # "loss", "optimizer"), where a task that makes its own has none: the trainer then takes a
+    # Given instead of calling make_data, model and loss.
+    given: ClassVar[tuple[str, ...]] = ()
+    curve_measured: ClassVar[bool] = False  # the second curve is shown only once a run measures it
+    no_script: ClassVar[str] = ""  # catalog key of why a run of this task exports no script (files lacks one)
 
     def config(self) -> RunConfig:
         """The starting config of this task."""

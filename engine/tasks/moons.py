@@ -67,7 +67,7 @@ class MoonsMeter(Meter):
     def counting(self) -> bool:
         return True
 
-    def count(self, outputs: Tensor, targets: Tensor) -> None:
+    def count(self, outputs: Tensor, targets: Tensor, loss: Tensor | None = None) -> None:
         assert self.correct is not None  # (new_epoch comes first)
         self.correct.add_((outputs.detach().argmax(dim=1) == targets).sum())
 

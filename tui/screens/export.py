@@ -44,6 +44,8 @@ class ExportScreen(ModalScreen):
     def __init__(self, task_name: str = DEFAULT_TASK, script: str | None = None) -> None:
         super().__init__()
         self.filenames = dict(task(task_name).files)
+        self.kinds = [k for k in KINDS if k in self.filenames]  # a task may export no script (Task.no_script)
+        self.no_script = task(task_name).no_script
         if script:  # a data-parallel run's script has a name of its own
             self.filenames["script"] = script
 
@@ -53,8 +55,8 @@ class ExportScreen(ModalScreen):
         with Vertical():
             yield Static(t("ex.title"))
             yield Input(str(default_dir()), id="ex-folder")
-            yield OptionList(*[t(f"ex.{k}") for k in KINDS], id="ex-kinds")
-            yield Static("", id="ex-result")
+            yield OptionList(*[t(f"ex.{k}") for k in self.kinds], id="ex-kinds")
+            yield Static(t(self.no_script) if self.no_script else "", id="ex-result")
 
     def on_mount(self) -> None:
         # the path first: one typed at once goes there; Enter (or Tab) then moves to the kinds
@@ -66,7 +68,7 @@ class ExportScreen(ModalScreen):
 
     @on(OptionList.OptionSelected, "#ex-kinds")
     def _export(self, event: OptionList.OptionSelected) -> None:
-        kind = KINDS[event.option_index]
+        kind = self.kinds[event.option_index]
         folder = Path(self.query_one("#ex-folder", Input).value).expanduser()
         path, kernel = folder / self.filenames[kind], self.app.kernel
         # the run's model and numbers are in the kernel: it writes the file

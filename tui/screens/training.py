@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from engine.protocol import (
+    OwnNames,
     Request,
     TrainData,
     TrainFinished,
@@ -20,6 +21,7 @@ from engine.protocol import (
     TrainProgress,
     TrainRate,
     TrainResume,
+    TrainShown,
     TrainStart,
     TrainStop,
 )
@@ -27,6 +29,7 @@ from engine.tasks import TASKS, Setting, form_settings, task
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
+from tui.widgets.own_pickers import OwnPickers
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 from tui.widgets.wrapped import Wrapped
 
@@ -76,6 +79,8 @@ class TrainingScreen(BaseScreen):
     #acc-plot { height: 1fr; min-height: 11; display: none; }
     #fit-plot { height: 1fr; min-height: 11; display: none; }
     #boundary-plot { height: 1fr; min-height: 11; display: none; }
+    #step-plot { height: 1fr; min-height: 11; display: none; }
+    TrainingScreen.-plot-steps #step-plot { display: block; }
     TrainingScreen.-short #tr-plots { layout: horizontal; }
     TrainingScreen.-short #tr-plots > * { width: 1fr; }
     TrainingScreen.-short.-second-curve #tr-curves { width: 2fr; }
@@ -90,6 +95,9 @@ class TrainingScreen(BaseScreen):
 
     class Controlled(Answer):
         """The kernel took a pause, resume or stop."""
+
+    class NamesFound(Answer):
+        """The namespace's names by kind, for the pickers of a task that trains the learner's objects."""
 
     TITLE_KEY = "screen.train"
     BINDINGS = [
@@ -108,7 +116,11 @@ class TrainingScreen(BaseScreen):
         super().__init__()
         self.running = False
         self.paused = False
-        self.run_id = 0  # this screen's count of runs started; the kernel tags each run's events with it
+        self.run_id = 0  # the run followed; the kernel tags each run's events with it (%train's: below 0)
+        self.runs_started = 0  # this screen's count of runs started from the form
+        self.step_losses: list[float] = []  # a task with a per-step plot: the loss of each step (or run of steps)
+        self.step_x: list[float] = []
+        self.own_names: dict[str, str] = {}  # the learner's objects of the run, by kind
         self.loss_history: list[float] = []
         self.previous_history: list[float] = []  # the loss of the run before this one of the same task
         self.last_history: dict[str, list[float]] = {}  # each task's latest run's loss
@@ -140,6 +152,7 @@ class TrainingScreen(BaseScreen):
                     yield Label(t("tr.f.task"), classes="field-label")
                     yield Select([(t(kind.words), name) for name, kind in TASKS.items()], value=initial.task,
                                  allow_blank=False, id="f-task", compact=True)
+                yield OwnPickers(classes="" if task(initial.task).given else "-not-this-task")
                 for s in self._settings:
                     value = getattr(initial, s.name)
                     hidden = "-not-this-task" if s.name not in schema else ""
@@ -175,12 +188,14 @@ class TrainingScreen(BaseScreen):
                         yield LossPlot(id="acc-plot", x_label="plot.epoch")
                     yield FitPlot()
                     yield BoundaryPlot()
+                    yield LossPlot(id="step-plot", x_label="plot.step")
 
     def body_ready(self) -> None:
         self.set_class(self.app.size.height < FOLD_BELOW_ROWS, "-short")
         self.query_one("#loss-plot", LossPlot).title = t("tr.plot.loss")
         self.query_one(FitPlot).title = t("tr.plot.fit")
         self.query_one(BoundaryPlot).title = t("tr.plot.boundary")
+        self.query_one("#step-plot", LossPlot).title = t("own.plot.steps")
         self._curve_title(task(self.form_task))
         self.query_one("#loss-plot", LossPlot).redraw()
         self.query_one("#acc-plot", LossPlot).redraw()
@@ -213,6 +228,8 @@ class TrainingScreen(BaseScreen):
         from engine.training import make_config
 
         raw: dict[str, Any] = {"task": self.query_one("#f-task", Select).value}
+        if task(str(raw["task"])).given:
+            self.query_one(OwnPickers).check()
         for s in self._settings:
             if s.kind == "bool":
                 raw[s.name] = self.query_one(f"#f-{s.name}", Checkbox).value
@@ -231,6 +248,9 @@ class TrainingScreen(BaseScreen):
         for s in self._settings:
             widget = self.query_one(f"#f-{s.name}") if s.kind == "bool" else self.query_one(f"#row-{s.name}")
             widget.set_class(s.name not in shown, "-not-this-task")
+        self.query_one(OwnPickers).set_class(not kind.given, "-not-this-task")
+        if kind.given:
+            self._ask_names()
         if not self.running and self.result is None and self.latest is None:
             self.query_one("#tr-status", Static).update(Wrapped(t(kind.idle)))
 
@@ -238,7 +258,8 @@ class TrainingScreen(BaseScreen):
         """The plots a task shows: its plot under the loss curve, and its second curve if it has one."""
         for plot in {k.plot for k in TASKS.values()}:
             self.set_class(plot == kind.plot, f"-plot-{plot}")
-        self.set_class(kind.curve is not None, "-second-curve")
+        self.set_class(kind.curve is not None and (not kind.curve_measured or bool(self.curve_history)),
+                       "-second-curve")
 
     def _curve_title(self, kind) -> None:
         if kind.curve is not None:
@@ -301,14 +322,39 @@ class TrainingScreen(BaseScreen):
             self._validate()
             self.notify(said_text(exc), severity="error")
             return
+        self.runs_started += 1
+        names = self.query_one(OwnPickers).names() if task(cfg.task).given else {}
+        self._begin(cfg, self.runs_started, names)
+        from dataclasses import asdict
+
+        kernel, config, run_id = self.app.kernel, asdict(cfg), self.run_id
+        ask(self, self.Started, lambda: kernel.request(TrainStart(config, run_id, names)),
+            run=run_id)
+
+    def follow_run(self, shown: TrainShown) -> None:
+        """%train started a run in the kernel: show it as if started here (the form shows its
+        settings and the learner's objects as typed)."""
+        from engine.training import ConfigError, make_config
+
+        try:
+            cfg = make_config(**shown.config)
+        except ConfigError:  # (a kernel of another version)
+            return
+        self.set_config(cfg)
+        self.query_one(OwnPickers).fill({}, shown.names)
+        self._begin(cfg, shown.run, dict(shown.names))
+
+    def _begin(self, cfg, run_id: int, names: dict[str, str]) -> None:
+        """A run starts: this screen follows run `run_id` from now on, its curves empty."""
         if self.loss_history and self.config is not None:
             self.last_history[self.config.task] = list(self.loss_history)
         # against this task's previous run: a regression's loss of 114 means nothing on the moons
         self.previous_history = self.last_history.get(cfg.task, [])
         self.loss_history, self.latest, self.result, self.config = [], None, None, cfg
         self.curve_history, self.boundary, self.rank_rates = [], "", {}
+        self.step_losses, self.step_x, self.own_names = [], [], names
         self._plotted_loss, self._plotted_fit = (), ()
-        self.run_id += 1
+        self.run_id = run_id
         self._show_task(cfg.task)
         self.set_class(False, "-done")
         self.query_one(FitPlot).points = None
@@ -320,11 +366,6 @@ class TrainingScreen(BaseScreen):
         self.dirty = True
         self.running, self.paused = True, False
         self.refresh_bindings()  # the footer: this run's keys (pause, stop, the form)
-        from dataclasses import asdict
-
-        kernel, config, run_id = self.app.kernel, asdict(cfg), self.run_id
-        ask(self, self.Started, lambda: kernel.request(TrainStart(config, run_id)),
-            run=run_id)
 
     def on_training_screen_started(self, answer: Started) -> None:
         if answer.error:  # refused (a bad field), or no kernel: the run ends before it began
@@ -345,8 +386,11 @@ class TrainingScreen(BaseScreen):
                 point = kind.curve_point(p.metrics) if kind is not None else None
                 if point is not None:
                     self.curve_history.append(point)
+                    self.set_class(True, "-second-curve")
             if kind is not None and kind.plot == "boundary" and p.metrics.boundary:
                 self.boundary = p.metrics.boundary
+            if kind is not None and kind.plot == "steps":
+                self._take_steps(p.metrics)
         elif isinstance(news, TrainRate):
             self.rank_rates[int(news.rank)] = float(news.rate)
         elif isinstance(news, TrainFinished):
@@ -394,11 +438,44 @@ class TrainingScreen(BaseScreen):
         kind = task(r.task)
         if kind.curve is not None:
             self.curve_history = list(kind.curve_history(r.metrics))
+            self._mark_task(kind)
         *lines, floor = kind.result_lines(r, self.config)
         for line in lines:
             summary.append(said_text(line) + "\n")
         summary.append(said_text(floor), style="dim")
         status.update(Wrapped(summary))
+
+    STEP_POINTS_KEPT = 4000  # per-step losses kept for the plot; past this, neighbours are averaged
+
+    def _take_steps(self, metrics) -> None:
+        """A progress event's per-step losses (runs of `steps_per_point` steps averaged)."""
+        per = metrics.steps_per_point
+        for i, loss in enumerate(metrics.step_losses):
+            self.step_x.append(metrics.first_step + i * per + (per - 1) / 2)
+            self.step_losses.append(loss)
+        if len(self.step_losses) > self.STEP_POINTS_KEPT:  # halve: the plot draws ~2 points a column anyway
+            self.step_x = [sum(self.step_x[i:i + 2]) / len(self.step_x[i:i + 2]) for i in range(0, len(self.step_x), 2)]
+            self.step_losses = [sum(self.step_losses[i:i + 2]) / len(self.step_losses[i:i + 2])
+                                for i in range(0, len(self.step_losses), 2)]
+
+    def _ask_names(self) -> None:
+        kernel = self.app.kernel
+        ask(self, self.NamesFound, lambda: kernel.request(OwnNames()))
+
+    def on_training_screen_names_found(self, answer: NamesFound) -> None:
+        if answer.error or stale(self, answer):
+            return  # (no kernel yet: the pickers say there is nothing to pick, and ask again when shown)
+        self.query_one(OwnPickers).fill(answer.result)
+        self._validate()
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen: the Playground may have made new objects to pick."""
+        if self.ready and task(self.form_task).given and not self.running:
+            self._ask_names()
+
+    @on(Select.Changed, ".own-picker")
+    def _picked(self, _event: Select.Changed) -> None:
+        self._validate()
 
     def on_resize(self, event) -> None:  # (BaseScreen's on_resize runs as well: Textual calls both)
         self.set_class(event.size.height < FOLD_BELOW_ROWS, "-short")
@@ -445,6 +522,11 @@ class TrainingScreen(BaseScreen):
             self._plotted_loss = shown
             self.query_one("#loss-plot", LossPlot).set_data(self.loss_history, self.previous_history, x_range=epochs)
             self.query_one("#acc-plot", LossPlot).set_data(self.curve_history, [], x_range=epochs)
+        if self.config is not None and task(self.config.task).plot == "steps":
+            if self._plotted_fit != (len(self.step_losses),):
+                self._plotted_fit = (len(self.step_losses),)
+                self.query_one("#step-plot", LossPlot).set_data(self.step_losses, [], current_x=self.step_x)
+            return
         if self.config is not None and task(self.config.task).plot == "boundary":
             boundary = self.query_one(BoundaryPlot)
             if (self.boundary, boundary.points is not None) != self._plotted_fit:
@@ -513,7 +595,12 @@ class TrainingScreen(BaseScreen):
 
     def _fold(self, folded: bool) -> None:
         """Fold the settings to one line above the plots (ctrl+b brings the form back)."""
-        if folded and self.config is not None:
+        if folded and self.config is not None and task(self.config.task).given:
+            c, n = self.config, self.own_names
+            self.query_one("#tr-summary", Static).update(Wrapped(t(
+                "own.summary", model=n.get("model", ""), data=n.get("data", ""), loss=n.get("loss", ""),
+                optimizer=n.get("optimizer", ""), batch=c.batch_size, epochs=c.epochs, device=c.device)))
+        elif folded and self.config is not None:
             c = self.config
             self.query_one("#tr-summary", Static).update(Wrapped(t(
                 "tr.summary", samples=c.samples, features=c.features, noise=c.noise, batch=c.batch_size,
