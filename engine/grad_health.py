@@ -9,9 +9,10 @@ and `after_step()` just after it.
 
 What it costs: measuring a step is a few foreach kernels over every parameter (a copy of the
 weights, a subtraction, the norms), which on a small model weighs as much as a tenth of the step
-itself. So a tracker measures at most `per_second` steps a second (every step of a slower run),
-each value being that one step's own; `per_second=None` measures every step. NaN and Inf stay in
-the weights once there, so a run that blows up is seen at the next measured step.
+itself. So a tracker measures a step only while its own time (measuring and snapshots) stays
+within `budget` of the run's: every step of a big model, a share of a tiny one's, each value being
+that one step's own; `budget=None` measures every step. NaN and Inf stay in the weights once
+there, so a run that blows up is seen at the next measured step.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ EXPLODE_ABOVE = 1e3  # over this (or NaN, Inf): the step throws the weights arou
 HISTORY = 32  # measured steps kept per parameter: the sparkline's points
 MAX_ROWS = 24  # parameter tensors a snapshot describes row by row (flagged ones first)
 MAX_NAMED = 8  # flagged layers named in a snapshot (all of them are counted)
-PER_SECOND = 100.0  # measured steps a second, at most
+BUDGET = 0.02  # the share of a run's time the tracker may take
 
 OK, VANISHING, EXPLODING = "ok", "vanishing", "exploding"
 
@@ -78,7 +79,7 @@ def layer_of(name: str) -> str:
 class GradHealth:
     """The tracker of one run's model; see the module's docstring for when to call what."""
 
-    def __init__(self, model: nn.Module, per_second: float | None = PER_SECOND, history: int = HISTORY,
+    def __init__(self, model: nn.Module, budget: float | None = BUDGET, history: int = HISTORY,
                  max_rows: int = MAX_ROWS) -> None:
         import torch
 
@@ -89,7 +90,9 @@ class GradHealth:
         self.device = self.params[0].device if self.params else torch.device("cpu")
         # one device and no sparse gradient: the foreach kernels take every tensor in one call
         self._uniform = all(p.device == self.device for p in self.params)
-        self.gap = 1.0 / per_second if per_second else 0.0
+        self.budget = budget
+        self.spent = 0.0  # seconds the tracker took so far
+        self.started: float | None = None  # the first step's time
         self.max_rows = max_rows
         n = len(self.params)
         # per slot: (grad norms, weight norms, update norms) × parameter, on the device
@@ -102,22 +105,23 @@ class GradHealth:
         self.written = 0  # measured steps
         self.read_upto = 0  # measured steps already in a snapshot
         self._measuring = False
-        self._measured_at = -math.inf
 
     def before_step(self) -> None:
         """Called just before optimizer.step(): keep the weights, if this step is measured."""
         self.steps += 1
         if not self.params:
             return
-        now = time.perf_counter() if self.gap else 0.0
-        self._measuring = not self.gap or now - self._measured_at >= self.gap
+        now = time.perf_counter()
+        if self.started is None:
+            self.started = now
+        self._measuring = self.budget is None or self.spent <= self.budget * (now - self.started)
         if not self._measuring:
             return
-        self._measured_at = now
         import torch
 
         with torch.no_grad():
             torch._foreach_copy_(self.before, [p.detach() for p in self.params])
+        self.spent += time.perf_counter() - now
 
     def after_step(self) -> None:
         """Called just after optimizer.step(): the step's norms go into the next slot (on the
@@ -125,6 +129,7 @@ class GradHealth:
         if not self._measuring:
             return
         self._measuring = False
+        began = time.perf_counter()
         import torch
 
         grads, missing = [], []
@@ -149,6 +154,7 @@ class GradHealth:
         self.slot_steps[slot] = self.steps
         self.slot_missing[slot] = frozenset(missing)
         self.written += 1
+        self.spent += time.perf_counter() - began
 
     def snapshot(self) -> HealthSnapshot | None:
         """The latest measured step's health, read from the device in one transfer; None before
@@ -156,6 +162,13 @@ class GradHealth:
         the last snapshot (a spike between two redraws is not lost), and vanishes if it does now."""
         if not self.written:
             return None
+        began = time.perf_counter()
+        try:
+            return self._snapshot()
+        finally:
+            self.spent += time.perf_counter() - began
+
+    def _snapshot(self) -> HealthSnapshot:
         import torch
 
         history = self.values.shape[0]
