@@ -100,7 +100,7 @@ class HealthPanel(Widget):
         s = self.snapshot
         if s is None:
             return [Text(t("health.title_idle"), style="bold"), Text(t("health.waiting"), style="dim")]
-        out = [Text(t("health.title", step=f"{s.step:,}", tensors=s.tensors), style="bold")]
+        out = [Text(t(counted("health.title", s.tensors), step=f"{s.step:,}", tensors=s.tensors), style="bold")]
         low, high = power(VANISH_BELOW), power(EXPLODE_ABOVE)
         if s.exploding_count:
             out.append(Text(t(counted("health.exploding", s.exploding_count), n=s.exploding_count, high=high,
