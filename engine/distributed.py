@@ -34,8 +34,11 @@ from engine.training import MAX_PROCESSES, ConfigError, Progress, Result, RunCon
 if TYPE_CHECKING:
     from torch import nn
 
+    from engine.grad_health import HealthSnapshot
+
 PORT_TRIES = 3
 POLL_S = 0.05
+HEALTH_EVERY_S = 0.1  # rank 0's gradient health goes to the parent at the redraw rate
 LOOPBACK = "127.0.0.1"
 
 
@@ -199,13 +202,19 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
             import torch
 
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
-        trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go, ddp=True)
+        # rank 0 watches the gradients: after the all-reduce every rank's are the same
+        trainer = Trainer(cfg, None, rank=rank, world_size=world_size, device=device, go=go, ddp=True,
+                          health=rank == 0)
         last_rate = [time.perf_counter()]
+        last_health = [0.0]
 
         def report(progress) -> None:
             now = time.perf_counter()
             if rank == 0:
                 events.put(("progress", rank, progress))
+                if trainer.health is not None and now - last_health[0] >= HEALTH_EVERY_S:
+                    last_health[0] = now
+                    events.put(("health", rank, trainer.health.snapshot()))
             if progress.epoch_done and now - last_rate[0] >= rates_every:
                 last_rate[0] = now
                 events.put(("rate", rank, progress.samples_per_s))
@@ -228,9 +237,10 @@ def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, e
 def train_distributed(cfg: RunConfig, nproc: int, on_progress: Callable[[Progress], None] | None = None,
                       on_rate: Callable[[int, float], None] | None = None, port: int | None = None,
                       should_stop: Callable[[], bool] | None = None, go=None,
-                      niceness: int = 0) -> DistributedResult | None:
-    """Train `cfg` on `nproc` ranks; `on_progress` gets rank 0's Progress, `on_rate(rank, samples/s)`
-    each rank's speed after its epochs. `should_stop()` returning True ends the run early (the
+                      niceness: int = 0, on_health: Callable[[HealthSnapshot], None] | None = None,
+                      ) -> DistributedResult | None:
+    """Train `cfg` on `nproc` ranks; `on_progress` gets rank 0's Progress (and `on_health` its
+    gradients' health), `on_rate(rank, samples/s)` each rank's speed after its epochs. `should_stop()` returning True ends the run early (the
     workers are terminated) and returns None. Raises ConfigError, RankFailed, or what a rank said
     (Diverged's words)."""
     _device, backend = check_world(cfg, nproc)
@@ -246,7 +256,7 @@ def train_distributed(cfg: RunConfig, nproc: int, on_progress: Callable[[Progres
         tried.append(chosen)
         try:
             outcome = _run_once(cfg, nproc, backend, chosen, context, go, on_progress, on_rate, should_stop,
-                                niceness)
+                                niceness, on_health)
         except _Stopped:
             return None
         if outcome != "port_taken":
@@ -254,7 +264,7 @@ def train_distributed(cfg: RunConfig, nproc: int, on_progress: Callable[[Progres
     raise RankFailed(0, said("err.ddp.ports", ports=", ".join(map(str, tried))))
 
 
-def _run_once(cfg, nproc, backend, port, context, go, on_progress, on_rate, should_stop, niceness):
+def _run_once(cfg, nproc, backend, port, context, go, on_progress, on_rate, should_stop, niceness, on_health=None):
     import torch.multiprocessing as mp
 
     events = context.Queue()
@@ -275,6 +285,8 @@ def _run_once(cfg, nproc, backend, port, context, go, on_progress, on_rate, shou
             kind, rank = item[0], item[1]
             if kind == "progress" and on_progress is not None:
                 on_progress(item[2])
+            elif kind == "health" and on_health is not None and item[2] is not None:
+                on_health(item[2])
             elif kind == "rate" and on_rate is not None:
                 on_rate(rank, item[2])
             elif kind == "done":

@@ -26,6 +26,7 @@ from engine.wire import from_wire, known_classes, to_wire
 if TYPE_CHECKING:  # (the engine's result types: imported when a message is first decoded, not before)
     from engine.autograd import ForwardRow, Recording
     from engine.distributed import DistributedResult
+    from engine.grad_health import HealthSnapshot
     from engine.gradcheck import GradCheck  # noqa: F401 - named in a quoted base class below
     from engine.model_view import ModelSummary
     from engine.repl.variables import Variable, VariableDetails  # noqa: F401 - (the same)
@@ -275,6 +276,15 @@ class TrainRate(Event):
     run: int
     rank: int
     rate: float
+
+
+@dataclass(frozen=True)
+class TrainHealth(Event):
+    """The gradients of a run's model at its latest measured step (a data-parallel run: rank 0's,
+    which after the all-reduce are every rank's), sent at the redraw rate."""
+
+    run: int
+    health: HealthSnapshot
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from engine.grad_health import GradHealth
 from engine.i18n import Said, SaidError, said
 from engine.tasks import DEFAULT_TASK, TASKS, task
 from engine.tasks.base import (
@@ -254,12 +255,14 @@ class Trainer(RunControl):
 
     def __init__(self, cfg: RunConfig, data: Dataset | None = None,
                  events_per_second: float = EVENTS_PER_SECOND, rank: int = 0, world_size: int = 1,
-                 device: str | None = None, go=None, ddp: bool = False, given: Given | None = None) -> None:
+                 device: str | None = None, go=None, ddp: bool = False, given: Given | None = None,
+                 health: bool = False) -> None:
         """One process's trainer; with `world_size` > 1 it is rank `rank` of a process group that
         is already up (engine.distributed starts it, and sets `ddp`, even for a group of one): the
         model is wrapped in DDP and the data comes from this rank's DistributedSampler shard. `go` (an Event) can be shared by the
         ranks, so that one pause holds them all. `given`: the learner's own model, loss, optimizer and
-        batches (a task with Task.given), trained as they are instead of the task's fresh ones."""
+        batches (a task with Task.given), trained as they are instead of the task's fresh ones.
+        `health`: watch the gradients (engine.grad_health)."""
         super().__init__(go)
         self.given = given
         self.cfg = cfg
@@ -271,6 +274,8 @@ class Trainer(RunControl):
         self.model: nn.Module | None = None
         self.loss_history: list[float] = []
         self.meter: Meter | None = None  # the task's measures of this run (made when it starts)
+        self.watch_health = health
+        self.health: GradHealth | None = None  # the gradients' tracker, when watched (made when it starts)
 
     def _batches(self, x, y, device, generator, loader, sampler=None):
         """Yields (inputs, targets) on `device` for one epoch: from `loader` (a DataLoader) if
@@ -327,6 +332,7 @@ class Trainer(RunControl):
         meter = self.meter = kind.meter(cfg, data, device)
         counting = meter.counting()
         optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr) if given is None else given.optimizer
+        health = self.health = GradHealth(model) if self.watch_health else None
         generator = torch.Generator().manual_seed(cfg.seed)
         from torch.utils.data import DataLoader, TensorDataset
         from torch.utils.data.distributed import DistributedSampler
@@ -376,7 +382,11 @@ class Trainer(RunControl):
                     meter.count(out, by, loss)
                 optimizer.zero_grad()
                 loss.backward()
+                if health is not None:
+                    health.before_step()
                 optimizer.step()
+                if health is not None:
+                    health.after_step()
                 batch = bx.shape[0]
                 total.add_(loss.detach(), alpha=batch)
                 seen += batch

@@ -19,6 +19,7 @@ def known_classes() -> dict[str, type]:
     # (imported on the first message: the app's first frame waits for none of these modules)
     from engine.autograd import ForwardRow, Graph, GraphNode, Recording, Step, TensorView
     from engine.distributed import DistributedResult, RankReport
+    from engine.grad_health import HealthSnapshot, ParamHealth
     from engine.gradcheck import GradCheck
     from engine.i18n import Said
     from engine.model_view import LayerNode, LayerParameter, ModelSummary
@@ -31,7 +32,7 @@ def known_classes() -> dict[str, type]:
     return {c.__name__: c for c in (ForwardRow, GradCheck, Graph, GraphNode, Recording, Step, TensorView, TensorStats,
                                     TensorSummary, Variable, VariableDetails, CheckResult, Progress, Result,
                                     RunConfig, Said, DistributedResult, RankReport, LayerNode, LayerParameter,
-                                    ModelSummary, *wire_classes())}
+                                    ModelSummary, HealthSnapshot, ParamHealth, *wire_classes())}
 
 
 def _is_live(value: Any) -> bool:

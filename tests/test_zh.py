@@ -167,6 +167,7 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
         look("training/bad field")
         training.query_one("#f-lr").value = "5"
         training.query_one("#f-epochs").value = "30"
+        await pilot.press("ctrl+g")  # the gradients' panel too: it names the layers that exploded
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: not training.running and training.config is not None, 120)
         await pilot.pause(0.2)

@@ -26,6 +26,7 @@ from engine.protocol import (
     ModelShown,
     TrainData,
     TrainFinished,
+    TrainHealth,
     TrainProgress,
     TrainRate,
     TrainShown,
@@ -49,7 +50,7 @@ class DeviceMemory(Answer):
     """The GPU's memory in use, as the status line shows it."""
 
 
-TRAINING_EVENTS = (TrainData, TrainProgress, TrainRate, TrainFinished)  # the Training screen's
+TRAINING_EVENTS = (TrainData, TrainProgress, TrainRate, TrainHealth, TrainFinished)  # the Training screen's
 KEY_FLIGHT_MAX_S = 0.5  # a key not seen handled by then is taken as lost (its widget went away)
 EXIT_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT")  # each ends the app in order; its exit code is 128 + the signal
 # Textual's toast: 60 cells, at most half of its rack (the screen less the rack's scrollbar, 2), less

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
-from engine.protocol import TrainData, TrainFinished, TrainProgress, TrainRate
+from engine.protocol import TrainData, TrainFinished, TrainHealth, TrainProgress, TrainRate
 from engine.tasks import own, task
 from engine.tasks.base import MAX_LR
 
@@ -58,6 +59,24 @@ def own_run(cfg: RunConfig, model, data, loss, optimizer, metric: str = "auto") 
     except (TypeError, ValueError):
         lr = cfg.lr
     return replace(cfg, device=device, lr=lr if 0 < lr <= MAX_LR else cfg.lr), given, tensors
+
+
+class HealthRelay:
+    """Sends a run's gradient health at the redraw rate: progress events come faster (one per
+    epoch, and short epochs are many), and each snapshot reads the device."""
+
+    def __init__(self, emit, run_id: int) -> None:
+        self.emit, self.run_id = emit, run_id
+        self.sent_at = -1.0
+
+    def send(self, tracker, last: bool = False) -> None:
+        now = time.monotonic()
+        if tracker is None or (not last and now - self.sent_at < 1 / REDRAW_HZ):
+            return
+        snapshot = tracker.snapshot()
+        if snapshot is not None:
+            self.sent_at = now
+            self.emit(TrainHealth(self.run_id, snapshot))
 
 
 class TrainingRun:
@@ -138,25 +157,43 @@ class TrainingRun:
             self.trainer = None
 
     def _run_here(self, cfg, run_id: int) -> None:
-        from engine.training import Trainer, drive, make_data
+        from engine.training import Diverged, Trainer, drive, make_data
 
         data = make_data(cfg)
-        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ)
+        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, health=True)
         self.trainer = trainer
         self._emit_data(cfg, run_id, data)
-        result = drive(trainer, lambda progress: self.bridge.emit(TrainProgress(run_id, progress)))
+        health = HealthRelay(self.bridge.emit, run_id)
+
+        def progress(p) -> None:
+            self.bridge.emit(TrainProgress(run_id, p))
+            health.send(trainer.health)
+
+        try:
+            result = drive(trainer, progress)
+        except Diverged:  # the gradients that blew up, before the error says so
+            health.send(trainer.health, last=True)
+            raise
+        health.send(trainer.health, last=True)
         assert trainer.model is not None  # (built by the run)
         self._keep(run_id, result, trainer.model, kept=result)
 
     def _run_given(self, cfg, run_id: int, given: Given, data: Dataset) -> None:
         from engine.training import Trainer, drive
 
-        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, device=cfg.device, given=given)
+        trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, device=cfg.device, given=given, health=True)
         self.trainer = trainer
         self.model = given.model  # (an export during the run writes the weights as they are)
+        health = HealthRelay(self.bridge.emit, run_id)
+
+        def progress(p) -> None:
+            self.bridge.emit(TrainProgress(run_id, p))
+            health.send(trainer.health)
+
         try:
-            result = drive(trainer, lambda progress: self.bridge.emit(TrainProgress(run_id, progress)))
+            result = drive(trainer, progress)
         finally:  # however it ended, the learner's model is as it was at the last step, under both names
+            health.send(trainer.health, last=True)
             self.namespace_source()[MODEL_NAME] = given.model
         self._keep(run_id, result, given.model, kept=result)
 
@@ -176,6 +213,7 @@ class TrainingRun:
         result = train_distributed(
             cfg, cfg.processes,
             on_progress=lambda p: emit(TrainProgress(run_id, p)),
+            on_health=lambda h: emit(TrainHealth(run_id, h)),
             on_rate=lambda rank, rate: emit(TrainRate(run_id, rank, rate)),
             should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
         if result is None:

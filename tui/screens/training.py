@@ -17,6 +17,7 @@ from engine.protocol import (
     Request,
     TrainData,
     TrainFinished,
+    TrainHealth,
     TrainPause,
     TrainProgress,
     TrainRate,
@@ -30,6 +31,7 @@ from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
 from tui.widgets.own_pickers import OwnPickers
+from tui.widgets.health_panel import HealthPanel
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 from tui.widgets.wrapped import Wrapped
 
@@ -88,6 +90,15 @@ class TrainingScreen(BaseScreen):
     TrainingScreen.-plot-boundary #boundary-plot { display: block; }
     TrainingScreen.-plot-fit #fit-plot { display: block; }
     #tr-form .-not-this-task { display: none; }
+    /* the gradient-health panel (ctrl+g): under the plots on a tall terminal; on a short one it
+       takes the place of the plot beside the loss curve */
+    #health-panel { display: none; height: 14; }
+    TrainingScreen.-health #health-panel { display: block; }
+    TrainingScreen.-short.-health #health-panel { height: 1fr; width: 48; }
+    TrainingScreen.-short.-health #fit-plot { display: none; }
+    TrainingScreen.-short.-health #boundary-plot { display: none; }
+    TrainingScreen.-short.-health #acc-plot { display: none; }
+    TrainingScreen.-short.-health #tr-curves { width: 1fr; }
     """
 
     class Started(Answer):
@@ -108,6 +119,7 @@ class TrainingScreen(BaseScreen):
         Binding("ctrl+b", "toggle_form", "tr.form", id="tr.form", tooltip="tip.tr.form", priority=True),
         Binding("f9", "export", "tr.export", id="tr.export", tooltip="tip.tr.export", priority=True),
         Binding("f8", "toggle_log", "tr.log", id="tr.log", tooltip="tip.tr.log", priority=True),
+        Binding("ctrl+g", "toggle_health", "tr.health", id="tr.health", tooltip="tip.tr.health", priority=True),
         Binding("ctrl+s", "toggle_smooth", "tr.smooth", id="tr.smooth", tooltip="tip.tr.smooth", priority=True,
                 show=False),
     ]
@@ -189,6 +201,7 @@ class TrainingScreen(BaseScreen):
                     yield FitPlot()
                     yield BoundaryPlot()
                     yield LossPlot(id="step-plot", x_label="plot.step")
+                    yield HealthPanel()
 
     def body_ready(self) -> None:
         self.set_class(self.app.size.height < FOLD_BELOW_ROWS, "-short")
@@ -359,6 +372,7 @@ class TrainingScreen(BaseScreen):
         self.set_class(False, "-done")
         self.query_one(FitPlot).points = None
         self.query_one(BoundaryPlot).points = None
+        self.query_one(HealthPanel).take(None)
         self.query_one("#tr-progress", ProgressBar).update(total=cfg.epochs, progress=0)
         self.query_one("#tr-status", Static).update(Wrapped(t("tr.preparing")))
         if self.app.size.height < FOLD_BELOW_ROWS or self.app.size.width < FOLD_BELOW_COLUMNS:
@@ -371,7 +385,7 @@ class TrainingScreen(BaseScreen):
         if answer.error:  # refused (a bad field), or no kernel: the run ends before it began
             self._finished(answer.context["run"], error=answer.error)
 
-    def handle_kernel_news(self, news: TrainData | TrainProgress | TrainRate | TrainFinished) -> None:
+    def handle_kernel_news(self, news: TrainData | TrainProgress | TrainRate | TrainHealth | TrainFinished) -> None:
         """Events of the kernel's training thread: plot data, progress, the end of the run."""
         if news.run != self.run_id:
             return  # from a run this screen has since replaced
@@ -393,6 +407,9 @@ class TrainingScreen(BaseScreen):
                 self._take_steps(p.metrics)
         elif isinstance(news, TrainRate):
             self.rank_rates[int(news.rank)] = float(news.rate)
+        elif isinstance(news, TrainHealth):
+            self.query_one(HealthPanel).take(news.health)  # (the panel redraws itself)
+            return
         elif isinstance(news, TrainFinished):
             self._finished(self.run_id, news.result, said_text(news.error) if news.error else "",
                            news.distributed, news.replay)
@@ -642,6 +659,13 @@ class TrainingScreen(BaseScreen):
 
     def action_toggle_form(self) -> None:
         self._fold(not self.has_class("-form-folded"))
+
+    def action_toggle_health(self) -> None:
+        shown = not self.has_class("-health")
+        self.set_class(shown, "-health")
+        if shown and (self.app.size.height < FOLD_BELOW_ROWS or self.app.size.width < FOLD_BELOW_COLUMNS):
+            self._fold(True)  # beside the form, the loss curve would have no room left
+        self.query_one(HealthPanel).refresh()
 
     def action_toggle_log(self) -> None:
         plot = self.query_one("#loss-plot", LossPlot)
