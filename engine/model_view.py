@@ -8,8 +8,14 @@ stay as they are) and each module's own train/eval flag is put back, every hook 
 gradient is made or left, the buffers are put back as they were, and the random states (torch's
 CPU and CUDA ones, numpy's, Python's) are restored after a forward that drew from them.
 
+The sample input may also be data: a DataLoader (its first batch's inputs), a Dataset (its
+first 8 items collated as a DataLoader would, engine.batches), or RUN_BATCH, `@batch`: the first
+batch of the last Training run's data. `@batch` is not a Python expression, so no variable of the
+learner's can stand for something else under that spelling.
+
     describe(net, "net", sample_input("(32, 4)", namespace, net))  -> ModelSummary
     describe_in(namespace, "net, (32, 4)")                          -> the same, from %model's words
+    describe_in(namespace, "trained_model, @batch", run_data)       -> on the last run's first batch
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 MAX_NODES = 500  # modules shown; a bigger model's others are counted (`left_out`), never walked twice
 MAX_ERROR_CHARS = 300  # of the forward's own error message
 MAX_BUFFER_COPY_BYTES = 256 * 2**20  # buffers copied to be put back after the forward; past this, compared only
+RUN_BATCH = "@batch"  # the input that stands for the last Training run's first batch (not a Python name)
 
 
 class ModelViewError(SaidError, ValueError):
@@ -170,22 +177,33 @@ def _first_layer(model: nn.Module):
     return None
 
 
-def sample_input(source: str, namespace: dict, model: nn.Module) -> SampleInput | None:
-    """The forward's arguments from what the learner typed: a tensor, a tuple of tensors, or a
-    shape (`(32, 4)`, `32, 4`, `torch.Size([32, 4])`, `8`). A shape becomes random normal values in
-    the model's dtype on its device (whole numbers below num_embeddings when the first layer is an
-    Embedding), drawn from a generator of its own: the learner's random state is not used.
-    None for no input."""
+def sample_input(source: str, namespace: dict, model: nn.Module, run_data: Any = None) -> SampleInput | None:
+    """The forward's arguments from what the learner typed: a tensor, a tuple of tensors, a
+    DataLoader or a Dataset (its first batch's inputs, engine.batches), RUN_BATCH (the first batch
+    of `run_data`, the last Training run's data: a DataLoader or its inputs tensor; None when there
+    has been no run), or a shape (`(32, 4)`, `32, 4`, `torch.Size([32, 4])`, `8`). A shape becomes
+    random normal values in the model's dtype on its device (whole numbers below num_embeddings
+    when the first layer is an Embedding), drawn from a generator of its own: the learner's random
+    state is not used. None for no input."""
     import torch
+
+    from engine.batches import is_data
 
     source = source.strip()
     if not source:
         return None
-    try:
-        value = eval(compile(source, "<model input>", "eval"), namespace)  # noqa: S307 - the learner's own
-    except Exception as exc:  # noqa: BLE001 - said to the learner in one sentence
-        raise ModelViewError("model.err.input_eval", input=source, error=_error_text(exc)) from None
+    if source == RUN_BATCH:
+        if run_data is None:
+            raise ModelViewError("model.err.no_run", input=RUN_BATCH)
+        value = run_data
+    else:
+        try:
+            value = eval(compile(source, "<model input>", "eval"), namespace)  # noqa: S307 - the learner's own
+        except Exception as exc:  # noqa: BLE001 - said to the learner in one sentence
+            raise ModelViewError("model.err.input_eval", input=source, error=_error_text(exc)) from None
     device, dtype = _home(model)
+    if is_data(value):
+        return SampleInput(tuple(_moved(t, device) for t in _data_inputs(value, source)), source, False)
     if isinstance(value, torch.Tensor):
         return SampleInput((_moved(value, device),), source, False)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -205,6 +223,26 @@ def sample_input(source: str, namespace: dict, model: nn.Module) -> SampleInput 
             made = torch.randn(shape, generator=generator, dtype=dtype if dtype.is_floating_point else None)
         return SampleInput((made.to(device),), source, True)
     raise ModelViewError("model.err.input_kind", input=source, kind=type(value).__name__)
+
+
+def _data_inputs(data: Any, source: str) -> tuple[Tensor, ...]:
+    """The inputs of a DataLoader's or Dataset's first batch; `source` names the data in errors
+    (RUN_BATCH's are said of the last run's data)."""
+    from engine.batches import EmptyData, batch_inputs, first_batch
+
+    run = source == RUN_BATCH
+    try:
+        batch = first_batch(data)
+    except EmptyData:
+        raise ModelViewError("model.err.run_empty" if run else "model.err.empty", data=source) from None
+    except Exception as exc:  # noqa: BLE001 - the learner's Dataset's own error, in one sentence
+        raise ModelViewError("model.err.run_batch_failed" if run else "model.err.batch_failed", data=source,
+                             error=_error_text(exc)) from None
+    inputs = batch_inputs(batch)
+    if inputs is None:
+        raise ModelViewError("model.err.run_batch_kind" if run else "model.err.batch_kind", data=source,
+                             kind=type(batch).__name__)
+    return inputs
 
 
 def _moved(tensor: Tensor, device) -> Tensor:
@@ -390,20 +428,20 @@ def describe(model: nn.Module, name: str, sample: SampleInput | None = None, *,
                         out_shape, out_dtype, bool(norms))
 
 
-def describe_in(namespace: dict, line: str) -> ModelSummary:
-    """%model's `NAME[, INPUT]` over the learner's namespace."""
+def describe_in(namespace: dict, line: str, run_data: Any = None) -> ModelSummary:
+    """%model's `NAME[, INPUT]` over the learner's namespace (`run_data`: what RUN_BATCH reads)."""
     name, source = split_line(line)
     model = find_model(namespace, name)
-    return describe(model, name, sample_input(source, namespace, model))
+    return describe(model, name, sample_input(source, namespace, model, run_data))
 
 
-def describe_named(namespace: dict, name: str, source: str = "") -> ModelSummary:
-    """The Model view's question: the module `name`, with the sample input `source` ("" for none).
-    An input that cannot be used still gives the tree, without shapes, and says why
-    (`input_error`): the learner sees the layers while fixing the input."""
+def describe_named(namespace: dict, name: str, source: str = "", run_data: Any = None) -> ModelSummary:
+    """The Model view's question: the module `name`, with the sample input `source` ("" for none;
+    RUN_BATCH reads `run_data`). An input that cannot be used still gives the tree, without
+    shapes, and says why (`input_error`): the learner sees the layers while fixing the input."""
     model = find_model(namespace, name)
     try:
-        return describe(model, name.strip(), sample_input(source, namespace, model))
+        return describe(model, name.strip(), sample_input(source, namespace, model, run_data))
     except ModelViewError as exc:
         return dataclasses.replace(describe(model, name.strip()), input_text=source.strip(), input_error=exc.said)
 
