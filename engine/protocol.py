@@ -208,7 +208,8 @@ class TrainExport(Request[str]):
 @dataclass(frozen=True)
 class DescribeModel(Request["ModelSummary"]):
     """A module of the namespace (`name`: a name, or a dotted path to a submodule) as the Model view
-    shows it; `input`: a sample input as typed (a tensor's name, a shape such as `(32, 4)`; "": none)."""
+    shows it; `input`: a sample input as typed (a tensor's name, a shape such as `(32, 4)`, a
+    DataLoader or Dataset, `@batch` for the last Training run's first batch; "": none)."""
 
     name: str
     input: str = ""

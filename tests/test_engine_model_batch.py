@@ -205,3 +205,112 @@ def test_bad_data_is_one_sentence_in_the_readers_language(lang):
         assert error.code == code and "@batch" not in error.words(lang)
         assert ("last Training run's data" if lang == "en" else "上一次训练") in error.words(lang)
 
+
+# --- the kernel's side, in this process: the Training run keeps its data, @batch reads it ---------
+def kernel_handlers(namespace: dict):
+    """The kernel's request handlers over `namespace`, their events collected."""
+    from types import SimpleNamespace
+
+    from engine.kernel import requests
+    from engine.kernel.bridge import Bridge
+
+    bridge, events = Bridge(), []
+    bridge.emit = lambda event, comm=None: events.append(event)  # type: ignore[method-assign]
+    requests.register(bridge, SimpleNamespace(user_ns=namespace))
+    return bridge, events
+
+
+def finished(bridge, events) -> None:
+    from engine.protocol import TrainFinished
+
+    bridge.training._thread.join(120)
+    done = [e for e in events if isinstance(e, TrainFinished)]
+    assert done and done[-1].error is None, done
+
+
+def test_before_any_run_at_batch_says_so_and_the_tree_stays():
+    from engine.protocol import DescribeModel
+
+    bridge, _events = kernel_handlers({"net": mlp()})
+    summary = bridge.handlers[DescribeModel](DescribeModel("net", "@batch"))
+    assert summary.input_error.code == "model.err.no_run" and len(summary.nodes) == 4
+
+
+def test_after_a_built_in_run_at_batch_is_its_first_batch():
+    from engine.protocol import DescribeModel, TrainStart
+    from engine.training import make_config, make_data
+
+    namespace: dict = {}
+    bridge, events = kernel_handlers(namespace)
+    config = {"task": "regression", "features": 3, "samples": 200, "batch_size": 24, "epochs": 2, "device": "cpu"}
+    bridge.handlers[TrainStart](TrainStart(config))
+    finished(bridge, events)
+    state = torch.get_rng_state()
+    summary = bridge.handlers[DescribeModel](DescribeModel("trained_model", "@batch"))
+    assert summary.input_error is None and summary.input_text == "@batch"
+    oracle = make_data(make_config(**config)).x[:24]  # the run's data, made again from its seed
+    direct = describe(namespace["trained_model"], "trained_model", sample_input("x", {"x": oracle}, namespace["trained_model"]))
+    assert summary.input_shape == "(24, 3) float32" and shapes(summary) == shapes(direct)
+    assert torch.equal(bridge.training.run_data, oracle)  # the first rows, copied: the run's data is not kept
+    assert bridge.training.run_data.untyped_storage().nbytes() == 24 * 3 * 4
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_after_a_run_of_the_learners_loader_at_batch_is_its_first_batch_and_moves_no_random_state():
+    from engine.kernel.training_run import own_run
+    from engine.protocol import DescribeModel
+    from engine.training import make_config
+
+    net = mlp()
+    loader = DataLoader(pairs(), batch_size=10, shuffle=True, num_workers=2)
+    namespace = {"net": net, "loader": loader}
+    bridge, events = kernel_handlers(namespace)
+    cfg, given, data = own_run(make_config(task="own", epochs=1, device="cpu"), net, loader, nn.CrossEntropyLoss(),
+                               torch.optim.SGD(net.parameters(), lr=0.1))
+    bridge.training.start_given(cfg, given, data)
+    finished(bridge, events)
+    assert bridge.training.run_data is loader  # the learner's own, referred to, not copied
+    torch.manual_seed(11)
+    state, children = torch.get_rng_state(), multiprocessing.active_children()
+    summary = bridge.handlers[DescribeModel](DescribeModel("trained_model", "@batch"))
+    assert summary.input_shape == "(10, 4) float32" and summary.output_shape == "(10, 3)"
+    assert torch.equal(torch.get_rng_state(), state) and multiprocessing.active_children() == children
+    assert shapes(summary) == shapes(describe_in(namespace, "net, loader"))
+
+
+def test_percent_model_reads_the_runs_batch_too(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from engine.kernel import magics
+    from engine.kernel.bridge import bridge as kernel_bridge
+
+    net = mlp()
+    namespace = {"trained_model": net}
+    monkeypatch.setattr(magics, "get_ipython", lambda: SimpleNamespace(user_ns=namespace))
+    monkeypatch.setattr(kernel_bridge, "training", SimpleNamespace(run_data=torch.ones(5, 4)))
+    magics.model_magic("trained_model, @batch")  # (no app sent the cell: the tree is printed)
+    printed = capsys.readouterr().out
+    assert "input (5, 4) float32 → output (5, 3) float32" in printed and "→ (5, 8)" in printed
+    monkeypatch.setattr(kernel_bridge, "training", None)  # a kernel that has not trained
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="no Training run's data for @batch"):
+        magics.model_magic("trained_model, @batch")
+
+
+def test_percent_reset_lets_the_runs_data_go(monkeypatch):
+    from types import SimpleNamespace
+
+    from engine.kernel import magics
+    from engine.kernel.bridge import bridge as kernel_bridge
+    from engine.kernel.training_run import TrainingRun
+
+    namespace: dict = {"loader": DataLoader(pairs(), batch_size=4)}
+    training = TrainingRun(kernel_bridge, lambda: namespace)
+    training.run_data = namespace["loader"]
+    monkeypatch.setattr(kernel_bridge, "training", training)
+    monkeypatch.setattr(magics, "get_ipython", lambda: SimpleNamespace(user_ns=namespace,
+                                                                      reset=lambda new_session: namespace.clear()))
+    monkeypatch.setattr(magics, "fill_namespace", lambda ip: None)
+    magics.reset_magic()
+    assert training.run_data is None

@@ -130,6 +130,8 @@ def _visible(ip) -> dict:
 def reset_magic(line: str = "") -> None:
     ip = get_ipython()
     ip.reset(new_session=False)
+    if bridge.training is not None:  # the last run's data is the learner's too: %reset lets it go
+        bridge.training.forget_data()
     fill_namespace(ip)
     gc.collect()
     free_cuda_cache()
@@ -158,12 +160,13 @@ def autograd_magic(line: str) -> None:
 
 def model_magic(line: str) -> None:
     """%model NAME[, INPUT]: the module as a tree; the app that sent the cell shows it in its Model
-    view, a notebook or IPython gets the tree as text."""
+    view, a notebook or IPython gets the tree as text. INPUT `@batch` is the last Training run's
+    first batch (the kernel's TrainingRun keeps that run's data)."""
     arg = line.strip()
     if not arg:
         raise _usage(say("model.usage"))
     try:
-        summary = describe_in(get_ipython().user_ns, arg)
+        summary = describe_in(get_ipython().user_ns, arg, getattr(bridge.training, "run_data", None))
     except ModelViewError as exc:
         raise _usage(str(exc)) from None
     app = bridge.comm_of_current_cell()

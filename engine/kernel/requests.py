@@ -102,7 +102,8 @@ def register(bridge, ip) -> None:
         LiveExport: live_export,
         CheckGradients: lambda request: inspections.check(request.token),
         GradValues: lambda request: inspections.values(request.token, request.index),
-        DescribeModel: lambda request: model_view.describe_named(ip.user_ns, request.name, request.input),
+        DescribeModel: lambda request: model_view.describe_named(ip.user_ns, request.name, request.input,
+                                                                 training.run_data),
         ModelNames: lambda _request: model_view.module_names(ip.user_ns),
         TrainStart: lambda request: (training.start_named(request.config, request.names, request.tag) if request.names
                                      else training.start(request.config, request.tag)),

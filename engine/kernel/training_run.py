@@ -1,6 +1,7 @@
 """The Training screen's run, in a thread of the kernel: progress, plot data and the result go to
 the app as events; pause, resume and stop come back as requests. The finished model stays in the
-namespace as `trained_model` (and the run's numbers as `trained_result`) for the Playground."""
+namespace as `trained_model` (and the run's numbers as `trained_result`) for the Playground, and
+the run's data stays here (`run_data`) for the Model view's `@batch`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.i18n import said
 from engine.kernel.bridge import RequestError
@@ -90,6 +91,11 @@ class TrainingRun:
         self.config: RunConfig | None = None
         self.result: Result | None = None
         self.model: nn.Module | None = None
+        # where the last run's batches come from, for the Model view's @batch (engine.model_view):
+        # the learner's DataLoader (or the one a run made over their Dataset) or their inputs'
+        # first rows, both theirs already; a built-in task's first batch of inputs, copied, so
+        # that the task's data is freed with its run. None before the first run and after %reset.
+        self.run_data: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self, config: dict, tag: int = 0) -> int:
@@ -118,6 +124,7 @@ class TrainingRun:
             self._thread.join(timeout=10)
         self.run_id += 1
         self.config, self.result, self.model = cfg, None, None
+        self.run_data = given.loader if given.loader is not None else data.x[:cfg.batch_size]
         self._thread = threading.Thread(target=self._run, args=(cfg, tag, given, data), name="torchtui-training",
                                         daemon=True)
         self._thread.start()
@@ -160,6 +167,7 @@ class TrainingRun:
         from engine.training import Diverged, Trainer, drive, make_data
 
         data = make_data(cfg)
+        self._keep_batch(cfg, data)
         trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, health=True)
         self.trainer = trainer
         self._emit_data(cfg, run_id, data)
@@ -210,6 +218,7 @@ class TrainingRun:
         control = RunControl(mp.get_context("spawn").Event())  # one Event the ranks share
         self.trainer = control
         data = self._emit_data(cfg, run_id)
+        self._keep_batch(cfg, data)
         result = train_distributed(
             cfg, cfg.processes,
             on_progress=lambda p: emit(TrainProgress(run_id, p)),
@@ -234,6 +243,14 @@ class TrainingRun:
         namespace = self.namespace_source()
         namespace[MODEL_NAME], namespace[RESULT_NAME] = model, kept
         self.bridge.emit(TrainFinished(run_id, result, model_name=MODEL_NAME, distributed=distributed, replay=replay))
+
+    def forget_data(self) -> None:
+        """Let the last run's data go (%reset frees the learner's objects: their loader among them)."""
+        self.run_data = None
+
+    def _keep_batch(self, cfg, data: Dataset) -> None:
+        """A built-in task's first batch of inputs, for @batch: a copy of those rows only."""
+        self.run_data = data.x[:cfg.batch_size].clone()
 
     def _emit_data(self, cfg, run_id: int, data=None):
         """Send the points the task's plot draws under the loss curve (a sample of them); the data."""
