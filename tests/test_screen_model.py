@@ -182,3 +182,69 @@ async def test_the_palette_opens_the_model_view():
         assert await wait_for(pilot, lambda: app.screen.ready, 30)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Open Model" in titles
+
+
+async def test_after_a_training_run_f7_gives_the_runs_first_batch():
+    """A learner's way to it: train on F4, open F10 on trained_model, press F7 (the input says
+    @batch), and each layer shows its output for the run's own first batch."""
+    from engine.training import make_config, make_data
+
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # (the run's thread shares this process's cores with the app)
+    kernel = served()
+    app = make_app(screen="train", kernel=kernel)
+    try:
+        async with running(app, size=(80, 24)) as pilot:
+            screen = app.screen
+            assert await wait_for(pilot, lambda: screen.ready and app.kernel.ready, 60)
+            screen.query_one("#f-epochs").value = "3"
+            await pilot.pause(0.05)
+            await pilot.press("ctrl+r")
+            assert await wait_for(pilot, lambda: screen.result is not None, 120)
+            cfg = make_config(task=screen.config.task, epochs=3)
+            await pilot.press("f10")
+            assert await wait_for(pilot, lambda: app.current_mode == "model" and app.screen.summary is not None, 30)
+            view = app.screen
+            assert view.summary.name == "trained_model"
+            await pilot.press("f7")
+            assert await wait_for(pilot, lambda: view.summary.input_text == "@batch", 30)
+            assert view.query_one("#mv-input").value == "@batch"
+            first = make_data(cfg).x[:cfg.batch_size]  # the oracle: the run's data, made again from its seed
+            shape = "(" + ", ".join(str(d) for d in first.shape) + ")"
+            assert view.summary.input_shape == f"{shape} float32", totals(view)
+            assert f"input {shape} float32 → output ({cfg.batch_size}, 1) float32" in totals(view)
+            assert all(len(line.rstrip()) <= 80 for line in screen_lines(app))
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_input_field_offers_the_runs_batch_and_before_a_run_f7_says_why_not(lang):
+    app = make_app(screen="model", lang=lang, kernel=served(net=mlp()))
+    async with running(app, size=(80, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.summary is not None, 30)
+        hint = screen.query_one("#mv-input").placeholder
+        assert hint.startswith("@batch") and "f7" in hint
+        assert "@batch" in "\n".join(screen_lines(app))  # the hint's start is in view at 80 columns
+        assert "f7" in "\n".join(screen_lines(app)[-1:])  # and its key in the footer
+        await pilot.press("f7")
+        assert await wait_for(pilot, lambda: screen.summary.input_error is not None, 30)
+        words = totals(screen)
+        said = ("There is no Training run's data for @batch" if lang == "en" else "@batch 没有可读的训练数据")
+        assert said in words and "Traceback" not in words, words
+        assert len(tree_lines(screen)) == 4  # the layers stay in view
+        shown = "\n".join(screen_lines(app))
+        assert all(len(line.rstrip()) <= 80 for line in screen_lines(app))
+        if lang == "zh":
+            assert not english_sentences(shown), english_sentences(shown)
+
+
+async def test_a_remapped_key_is_the_one_the_hint_names():
+    app = make_app(screen="model", keys={"mv.batch": "ctrl+b"}, kernel=served(net=mlp()))
+    async with running(app, size=(100, 24)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen.summary is not None, 30)
+        assert "(ctrl+b)" in screen.query_one("#mv-input").placeholder
+        await pilot.press("ctrl+b")
+        assert await wait_for(pilot, lambda: screen.summary.input_text == "@batch", 30)

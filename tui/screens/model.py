@@ -1,5 +1,6 @@
 """F10 Model: any nn.Module of the namespace as a tree of its named children, with each layer's
-parameters, output shape for a sample input, and gradient norm after a backward."""
+parameters, output shape for a sample input (F7: the last Training run's first batch), and
+gradient norm after a backward."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static, Tree
 
-from engine.model_view import count_text, node_line, size_text, totals_line
+from engine.model_view import RUN_BATCH, count_text, node_line, size_text, totals_line
 from engine.protocol import DescribeModel, ModelNames
 from tui.asking import Answer, ask, stale
+from tui.bindings import keys_of
 from tui.i18n import counted, language, t
 from tui.screens.base import BaseScreen
 from tui.widgets.wrapped import Wrapped
@@ -51,6 +53,7 @@ class ModelScreen(BaseScreen):
     BINDINGS = [
         Binding("ctrl+r", "refresh", "mv.refresh", id="mv.refresh", tooltip="tip.mv.refresh"),
         Binding("f6", "toggle_all", "mv.expand", id="mv.expand", tooltip="tip.mv.expand"),
+        Binding("f7", "run_batch", "mv.batch", id="mv.batch", tooltip="tip.mv.batch"),
     ]
 
     def __init__(self) -> None:
@@ -66,7 +69,8 @@ class ModelScreen(BaseScreen):
             yield Static(t("mv.model"))
             yield Select([], prompt=t("mv.pick"), id="mv-name", compact=True)
             yield Static(t("mv.input"))
-            yield Input(placeholder=t("mv.input_hint"), id="mv-input", compact=True)
+            yield Input(placeholder=t("mv.input_hint", batch=RUN_BATCH, key=self._batch_key()), id="mv-input",
+                        compact=True)
         yield Static(t("mv.loading"), id="mv-totals")
         tree: Tree[int] = Tree("", id="mv-tree")
         tree.guide_depth = 2  # (four cells a level would push a deep model's lines off 80 columns)
@@ -243,6 +247,19 @@ class ModelScreen(BaseScreen):
         name = self._chosen()
         if name:
             self.describe(name, self.query_one("#mv-input", Input).value)
+
+    def _batch_key(self) -> str:
+        """The key that gives the run's batch, as the user's keymap has it (F7 unless remapped)."""
+        binding = next(b for b in Binding.make_bindings(self.BINDINGS) if b.id == "mv.batch")
+        return keys_of(binding, getattr(self.app, "user_keys", {}))
+
+    def action_run_batch(self) -> None:
+        """The last Training run's first batch as the input (what typing @batch gives)."""
+        self.query_one("#mv-input", Input).value = RUN_BATCH
+        name = self._chosen()
+        if name:
+            self.describe(name, RUN_BATCH)
+        self.query_one("#mv-tree").focus()
 
     def action_toggle_all(self) -> None:
         tree = self.query_one("#mv-tree", Tree)
