@@ -1,7 +1,9 @@
-"""The Learn tour: every example runs in the kernel and prints what plain Python prints, every
-exercise's checks tell the solution from a wrong answer, and bad namespaces get a hint, fast."""
+"""The Learn tour: every example runs in the kernel and prints what plain Python prints (or, with
+the Playground's own commands, what it says it shows), every exercise's checks tell the solution
+from a wrong answer, and bad namespaces get a hint, fast."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -9,7 +11,7 @@ import time
 import pytest
 
 from engine.i18n import catalog
-from engine.protocol import TourCheck
+from engine.protocol import ModelShown, TourCheck, TrainFinished, TrainShown
 from engine.tour import Progress, chapters
 
 CHAPTERS = chapters("en")
@@ -27,6 +29,16 @@ def test_fourteen_chapters_in_both_languages():
         assert 2 <= len(a.examples) <= 4
     for chapter in en[9:]:  # the chapters beyond the seed: each opens a screen
         assert chapter.opens
+
+
+def test_an_example_plain_python_cannot_run_says_what_it_prints():
+    """A line of the Playground's own (%model, %train) is no Python: its example is a playground
+    one, which the kernel test holds to what it says it shows instead of to plain Python."""
+    for chapter in CHAPTERS:
+        for example in chapter.examples:
+            commands = re.search(r"^%", example.code, re.M) is not None
+            assert not commands or example.playground, f"{chapter.id}/{example.id}"
+            assert bool(example.shows) == example.playground, f"{chapter.id}/{example.id}"
 
 
 def _plain_python(codes: list[str]) -> list[str]:
@@ -54,17 +66,35 @@ def _words(text: str) -> list[str]:
     return text.replace("(", " ( ").replace(")", " ) ").replace(",", " , ").split()
 
 
+def _run(kernel, code: str):
+    """Run a cell as the learner does: one that starts a training run (%train) is over when the
+    run is (the learner reads its results once Training says Done), and the run must end well;
+    one that says %model must have sent the Model view its summary."""
+    with kernel.cond:
+        mark = len(kernel.events)
+    result = kernel.run(code, timeout=300)
+    if result.ok and re.search(r"^%train\b", code, re.M):
+        shown = kernel.first_since(mark, lambda e: isinstance(e, TrainShown), 30)
+        assert shown is not None, f"no run started: {code!r}"
+        end = kernel.first_since(mark, lambda e: isinstance(e, TrainFinished) and e.run == shown.run, 300)
+        assert end is not None and end.error is None, f"the run of {code!r} ended with {end}"
+    if result.ok and re.search(r"^%model\b", code, re.M):
+        assert kernel.first_since(mark, lambda e: isinstance(e, ModelShown), 30), f"no summary: {code!r}"
+    return result
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
 def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kernel, chapter):
     kernel.run("%reset")
-    expected = _plain_python([e.code for e in chapter.examples])
-    for example, plain in zip(chapter.examples, expected, strict=True):
-        result = kernel.run(example.code, timeout=300)
+    plain = iter(_plain_python([e.code for e in chapter.examples if not e.playground]))
+    for example in chapter.examples:
+        result = _run(kernel, example.code)
         assert result.ok, f"{chapter.id}/{example.id}: {result.error_text}"
         shown = result.output + (result.value + "\n" if result.value else "")
+        expected = example.shows if example.playground else next(plain)
         if not example.varies:  # (garbage memory: the two outputs differ by nature)
-            assert _words(shown) == _words(plain), f"{chapter.id}/{example.id}"
+            assert _words(shown) == _words(expected), f"{chapter.id}/{example.id}"
 
     def check():
         return kernel.request(TourCheck(chapter.id))
@@ -72,12 +102,12 @@ def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kerne
     kernel.run("%reset")
     missing = check()
     assert not missing.passed and missing.hint.code == "tour.check.missing"
-    assert kernel.run(chapter.wrong).ok
+    assert _run(kernel, chapter.wrong).ok
     wrong = check()
     assert not wrong.passed and wrong.hint.code.startswith("tour.")
     assert wrong.hint.code in catalog("en") and wrong.hint.code in catalog("zh")
     kernel.run("%reset")
-    assert kernel.run(chapter.solution).ok
+    assert _run(kernel, chapter.solution).ok
     assert check().passed
 
 
