@@ -18,11 +18,11 @@ CHAPTERS = chapters("en")
 PRELUDE = "import torch, numpy as np\nfrom torch import nn, optim\nimport torch.nn.functional as F\n"
 
 
-def test_fourteen_chapters_in_both_languages():
+def test_fifteen_chapters_in_both_languages():
     en, zh = chapters("en"), chapters("zh")
     assert [c.id for c in en] == [c.id for c in zh] == [
         "install", "create", "dtypes", "numpy", "math", "index", "shapes", "autograd", "regression",
-        "module", "data", "classify", "gpu", "ddp"]
+        "module", "data", "classify", "gpu", "ddp", "own"]
     for a, b in zip(en, zh, strict=True):
         assert a.title != b.title and a.body != b.body and a.exercise != b.exercise
         assert [e.code for e in a.examples] == [e.code for e in b.examples]
@@ -159,6 +159,53 @@ def test_a_check_never_runs_the_learners_code():
     assert check(create, {"t": spy}).hint.code == "tour.check.plain"
     assert calls == []
     assert check(create, {"t": torch.full((3, 4), 7)}).passed
+
+
+def test_the_own_exercise_asks_for_a_run_of_net_and_says_how_when_none_ended():
+    """trained_model is what a run leaves, never assigned: missing, the hint names %train."""
+    from torch import nn
+
+    from engine.tour import check
+
+    own = next(c for c in CHAPTERS if c.id == "own")
+    net = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+    assert check(own, {}).hint.code == "tour.check.missing"
+    assert check(own, {"net": net}).hint.code == "tour.own.hint.no_run"
+    assert "%train net" in check(own, {"net": net}).hint.words("en")
+    narrow = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    assert check(own, {"net": narrow, "trained_model": narrow}).hint.code == "tour.own.hint.layers"
+    assert check(own, {"net": nn.Linear(2, 2), "trained_model": net}).hint.code == "tour.own.hint.layers"
+    assert check(own, {"net": net, "trained_model": narrow}).hint.code == "tour.own.hint.trained"
+    assert check(own, {"net": net, "trained_model": net}).passed
+
+
+def test_the_own_chapters_experiment_makes_the_panel_say_vanishing():
+    """What chapter 15 tells the learner to try: after example 1, the %train line with SGD at
+    lr=100 sends the first epoch's loss into the millions, and the gradient-health panel marks
+    layers vanishing (their ReLUs died: a gradient of 0), none exploding."""
+    import numpy as np
+    import torch
+    from torch import nn, optim
+
+    from engine.kernel.training_run import own_run
+    from engine.training import Trainer, drive, make_config
+
+    own = next(c for c in CHAPTERS if c.id == "own")
+    namespace = {"torch": torch, "np": np, "nn": nn, "optim": optim}
+    exec(own.examples[0].code, namespace)  # (plain Python: the test above holds it to that)
+    model, loader, loss_fn = namespace["model"], namespace["loader"], namespace["loss_fn"]
+    epochs = int(re.search(r"epochs=(\d+)", next(e for e in own.examples if e.id == "train").code).group(1))
+    cfg, given, data = own_run(make_config(task="own", epochs=epochs), model, loader, loss_fn,
+                               optim.SGD(model.parameters(), lr=100))
+    trainer = Trainer(cfg, data, device=cfg.device, given=given, health=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # (82 weights: a second thread only waits for a core the other tests hold)
+    try:
+        assert drive(trainer).loss_history[0] > 1e6
+    finally:
+        torch.set_num_threads(threads)
+    snapshot = trainer.health.snapshot()
+    assert snapshot.vanishing and not snapshot.exploding, snapshot
 
 
 def test_a_tensor_on_another_device_is_named():
