@@ -30,8 +30,8 @@ from engine.tasks import TASKS, Setting, form_settings, task
 from tui.asking import Answer, ask, stale
 from tui.i18n import counted, said_text, t
 from tui.screens.base import BaseScreen
-from tui.widgets.own_pickers import OwnPickers
 from tui.widgets.health_panel import HealthPanel
+from tui.widgets.own_pickers import OwnPickers
 from tui.widgets.plots import BoundaryPlot, FitPlot, LossPlot
 from tui.widgets.wrapped import Wrapped
 
