@@ -19,13 +19,18 @@ BIGGEST_ANSWER = 10**6  # elements: every exercise's answer is far smaller; a bi
 @dataclass(frozen=True)
 class Example:
     """A runnable example of a chapter; `varies` says why its output differs from run to run, and
-    `needs` names the chapter's examples whose variables it uses."""
+    `needs` names the chapter's examples whose variables it uses (they run again first). A
+    `playground` example uses the Playground's own commands (%model, %train) or what a run of
+    them left (trained_result), which plain Python has not: `shows` is what it prints there. One
+    that reads what a run left needs no example: running the run again would start a new one."""
 
     id: str
     title: str
     code: str
     varies: str = ""
     needs: tuple[str, ...] = ()
+    playground: bool = False
+    shows: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Chapter:
     opens: str | None = None
     shell: tuple[str, ...] = ()
     any_device: bool = False
+    missing: tuple[tuple[str, str], ...] = ()  # (variable, hint id): a name the learner does not assign (a run's)
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,14 @@ def chapters(lang: str = "en") -> list[Chapter]:
         key = f"tour.{ch['id']}."
         examples = tuple(Example(e["id"], text(key + "example." + e["id"], lang), e["code"],
                                  text(key + "varies." + e["id"], lang) if e.get("varies") else "",
-                                 tuple(e.get("needs", ())))
+                                 tuple(e.get("needs", ())), bool(e.get("playground")), e.get("shows", ""))
                          for e in ch["examples"])
         ex = ch["exercise"]
         out.append(Chapter(ch["id"], text(key + "title", lang), text(key + "body", lang), examples,
                            text(key + "exercise", lang), tuple((n, k) for n, k in ex["names"].items()),
                            tuple((c, h) for c, h in ex["checks"]), ex["solution"], ex["wrong"],
-                           ch.get("opens"), tuple(ch.get("shell", ())), bool(ex.get("any_device"))))
+                           ch.get("opens"), tuple(ch.get("shell", ())), bool(ex.get("any_device")),
+                           tuple(ex.get("missing", {}).items())))
     return out
 
 
@@ -108,7 +115,8 @@ def _screen(chapter: Chapter, namespace: dict, torch, np) -> Said | None:
     own checks read only a few plain numbers."""
     for name, wanted in chapter.names:
         if name not in namespace:
-            return said("tour.check.missing", name=name)
+            hint = dict(chapter.missing).get(name)  # (made by a run, not by `name = ...`: the chapter says how)
+            return said(f"tour.{chapter.id}.hint.{hint}") if hint else said("tour.check.missing", name=name)
         value = namespace[name]
         kind = _kind_of(value, torch, np)
         if wanted != "any" and kind != wanted:

@@ -129,3 +129,55 @@ async def test_chinese_chapters_are_broken_into_lines_as_chinese_at_80_columns()
             text = "\n".join([chapter.title, chapter.body, chapter.exercise, *(e.title for e in chapter.examples)])
             wrong += [f"{chapter.id}: {w}" for w in badly_broken(lines, text)]
         assert not wrong, "\n".join(wrong)
+
+
+async def test_learn_opens_the_model_view_of_the_chapters_model():
+    """Chapter 15's o: the Model view of the Playground's model, with the chapter's input (32, 2)."""
+    from torch import nn
+
+    app, kernel = engine_app(screen="learn")
+    async with running(app, size=(80, 24)) as pilot:
+        assert await screen_ready(pilot)
+        kernel.namespace["model"] = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+        screen = app.screen
+        screen.query_one("#ln-chapters").highlighted = [c.id for c in screen.chapters].index("own")
+        assert await wait_for(pilot, lambda: screen.chapters[screen.index].id == "own")
+        await pilot.press("o")
+        assert await wait_for(pilot, lambda: app.current_mode == "model")
+        view = app.screen
+        assert await wait_for(pilot, lambda: view.summary is not None, 60)
+        assert view.summary.name == "model" and view.summary.total == 82
+        assert view.summary.output_shape == "(32, 2)" and view.query_one("#mv-input").value == "(32, 2)"
+
+
+@pytest.mark.slow  # a kernel process: %model and %train are the kernel's own commands
+async def test_learn_trains_your_own_model_with_the_chapters_examples():
+    """Chapter 15 as a learner walks it: 2 opens the Model view, 3 trains in Training (where ctrl+g
+    shows the gradients of each of the model's four tensors), 4 reads the run's results."""
+    app = make_app(screen="learn")
+    async with running(app, size=(80, 24)) as pilot:
+        assert await screen_ready(pilot)
+        screen = app.screen
+        screen.query_one("#ln-chapters").highlighted = [c.id for c in screen.chapters].index("own")
+        assert await wait_for(pilot, lambda: screen.chapters[screen.index].id == "own")
+        await pilot.press("2")  # (example 1 runs first: it makes the model)
+        assert await wait_for(pilot, lambda: app.current_mode == "model", 120)
+        view = app.screen
+        assert await wait_for(pilot, lambda: view.summary is not None and view.summary.output_shape == "(32, 2)", 60)
+        await pilot.press("f5")
+        assert await screen_ready(pilot)
+        await pilot.press("3")
+        assert await wait_for(pilot, lambda: app.current_mode == "train", 60)
+        train = app.screen
+        assert await wait_for(pilot, lambda: train.result is not None and train.result.task == "own", 120)
+        assert train.result.epochs == 50 and train.result.metrics.accuracy > 0.9
+        await pilot.press("ctrl+g")
+        panel = train.query_one("#health-panel")
+        assert await wait_for(pilot, lambda: panel.display and panel.snapshot is not None)
+        assert panel.snapshot.tensors == 4 and not panel.snapshot.vanishing and not panel.snapshot.exploding
+        await pilot.press("f5")
+        assert await screen_ready(pilot)
+        await pilot.press("4")
+        assert await wait_for(pilot, lambda: app.current_mode == "playground")
+        assert await wait_for(pilot, lambda: "(True, True)" in log_text(app), 60)
+        assert "accuracy in the last epoch: 0.97" in log_text(app)

@@ -179,11 +179,15 @@ class LearnScreen(BaseScreen):
             self._show()
 
     def action_open(self) -> None:
-        """The screen that shows this chapter: `autograd:EXAMPLE`, `train`, `train:TASK` or
-        `train:ddp` (the regression on two processes)."""
+        """The screen that shows this chapter: `autograd:EXAMPLE`, `train`, `train:TASK`,
+        `train:ddp` (the regression on two processes) or `model:NAME, INPUT` (the Model view of
+        the Playground's NAME, as %model NAME, INPUT shows it)."""
         screen, _, arg = (self.chapters[self.index].opens or "").partition(":")
         if screen == "autograd":
             self.app.navigate("autograd", lambda screen: screen.load_example(arg or "scalar"))
+        elif screen == "model":
+            name, _, sample = arg.partition(",")
+            self.app.navigate("model", lambda screen: screen.describe(name.strip(), sample.strip()))
         elif screen == "train" and arg == "ddp":  # (several ranks: gloo, so the CPU on any machine)
             self.app.navigate("train", lambda screen: screen.start_defaults(DEFAULT_TASK, "cpu", processes=2))
         elif screen == "train":
