@@ -43,8 +43,15 @@ def kernel(tmp_path_factory):
     driver.close()
 
 
+@pytest.hookimpl(tryfirst=True)  # (before pytest-xdist reads the groups)
 def pytest_collection_modifyitems(config, items):
     """The slow tests (kernel processes, the app in a terminal, training ranks) first, each
     group in its files' order: on several workers (`-n auto`) the long ones then start at once
-    and the quick ones fill in at the end, instead of one long test starting last."""
+    and the quick ones fill in at the end, instead of one long test starting last.
+
+    The tests of a module that share its kernel go to one worker (`--dist loadgroup`, in
+    pyproject's addopts): split between two, each would start a kernel of its own."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    for item in items:
+        if "kernel" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
