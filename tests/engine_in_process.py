@@ -155,3 +155,25 @@ def engine_live(kernel: FakeKernel, monkeypatch):
     kernel.namespace["live"] = live
     monkeypatch.setattr(live_module, "_LIVE", [live])
     return live
+
+
+def engine_app(**options):
+    """The app on an in-process kernel that answers as the kernel does: the tour's checks, the
+    inspector's examples, the values and each training run (the engine's own thread, its progress
+    and end sent to the screen as a kernel's) are the engine's, with no kernel process."""
+    from tui.app import make_app
+
+    kernel = engine_kernel()
+    serve_engine(kernel)
+    return make_app(kernel=kernel, **options), kernel
+
+
+def ranks_app(**options):
+    """engine_app for a data-parallel run, whose rank processes this process starts. Their Events
+    start multiprocessing's resource tracker, which passes sys.stderr's descriptor on: once the app
+    runs that is Textual's capture, with none (-1, "bad value(s) in fds_to_keep"). Started first,
+    the tracker gets the real one. (A kernel process starts its ranks away from the app.)"""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    return engine_app(**options)

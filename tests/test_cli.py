@@ -1,19 +1,42 @@
-"""The torchtui command: bad input is one line on stderr and exit 2; the headless commands."""
+"""The torchtui command: bad input is one line on stderr and exit 2; the headless commands.
+
+Most tests call the command's `main` in this process, as the `torchtui` script does (its stdout
+and stderr captured); the tests marked slow run the command itself, for what only a process
+shows: its exit status and the streams as a shell sees them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 import torch
 
-pytestmark = pytest.mark.slow  # each test runs the torchtui command
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def cli(*args):
+def cli(*args: str) -> Ran:
+    """`torchtui ARGS` run by its `main` here; an exception from it fails the test (a process
+    would have printed a traceback)."""
+    from tui import cli as command
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = command.main(list(args))
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def command(*args: str) -> subprocess.CompletedProcess:
+    """`torchtui ARGS` as a process."""
     return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=120)
 
 
@@ -34,8 +57,19 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, needle):
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # the command itself
+@pytest.mark.parametrize("args,needle", [(["--device", "gpu"], "unknown device 'gpu'"),
+                                         (["--bogus"], "unrecognized arguments")])
+def test_the_command_itself_says_bad_input_in_one_line_on_stderr_and_exits_2(args, needle):
+    out = command(*args)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow  # the command itself
 def test_cli_version():
-    out = cli("--version")
+    out = command("--version")
     assert out.returncode == 0
     assert out.stdout.startswith("torchtui ") and "torch 2." in out.stdout and "CUDA available:" in out.stdout
 
@@ -48,35 +82,29 @@ def test_grad_cli_prints_the_walk():
 
 
 def test_grad_cli_explains_the_detach_difference():
-    done = subprocess.run([sys.executable, "-m", "tui", "grad", "--example", "detach"], capture_output=True,
-                          text=True, timeout=120)
+    done = cli("grad", "--example", "detach")
     assert done.returncode == 0, done.stderr
     assert "DIFFERS" in done.stdout and "exactly the hidden paths" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "tui", "grad", "--example", "scalar"], capture_output=True,
-                          text=True, timeout=120)
+    done = cli("grad", "--example", "scalar")
     assert "All gradients agree" in done.stdout and "→ ok" in done.stdout
 
 
 def test_corrupt_config_gives_warning_not_crash(tmp_path, monkeypatch):
-    import subprocess
-    import sys
-
     cfg_dir = tmp_path / "config" / "torchtui"
     cfg_dir.mkdir(parents=True)
     (cfg_dir / "config.toml").write_text("this is = = not toml")
-    for command in (["grad"], ["--lang", "zh", "grad"], ["train", "--headless", "--epochs", "1", "--samples", "50"]):
-        out = subprocess.run([sys.executable, "-m", "tui", *command], capture_output=True, text=True,
-                             env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for args in (["grad"], ["--lang", "zh", "grad"], ["train", "--headless", "--epochs", "1", "--samples", "50"]):
+        out = cli(*args)
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
-        prefix = "torchtui：警告：" if "zh" in command else "torchtui: warning: "  # (cli.warning, in each language)
+        prefix = "torchtui：警告：" if "zh" in args else "torchtui: warning: "  # (cli.warning, in each language)
         warnings = [line for line in out.stderr.splitlines() if line.startswith(prefix)]
         assert len(warnings) == 1 and "config.toml" in warnings[0], out.stderr  # said once, on stderr
-        assert ("TOML" in warnings[0]) and (("不是" in warnings[0]) == ("zh" in command)), warnings[0]
+        assert ("TOML" in warnings[0]) and (("不是" in warnings[0]) == ("zh" in args)), warnings[0]
 
 
 def test_headless_cli_json_and_exit_codes():
-    run = [sys.executable, "-m", "tui", "train", "--headless", "--epochs", "10", "--json"]
-    out = subprocess.run(run, capture_output=True, text=True)
+    out = cli("train", "--headless", "--epochs", "10", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)  # stdout is the JSON object alone: `| jq .` and json.load read it
     # what a person reads goes to stderr
@@ -84,10 +112,9 @@ def test_headless_cli_json_and_exit_codes():
     assert "learned  weight" in out.stderr and "samples/s" in out.stderr
     assert set(data) == {"task", "final_loss", "weight", "bias", "true_weight", "true_bias", "optimal_weight",
                          "optimal_bias", "optimal_loss", "epochs", "steps", "seconds", "samples_per_s", "device"}
-    bad = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "-1"], capture_output=True, text=True)
+    bad = cli("train", "--headless", "--lr", "-1")
     assert bad.returncode == 2 and "lr" in bad.stderr and "Traceback" not in bad.stderr
-    boom = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--lr", "5", "--epochs", "30"],
-                          capture_output=True, text=True)
+    boom = cli("train", "--headless", "--lr", "5", "--epochs", "30")
     assert boom.returncode == 3 and "diverged" in boom.stderr
 
 
@@ -122,14 +149,12 @@ def test_negative_values_are_read_as_users_type_them_and_json_has_the_optimum(ca
 
 def test_train_json_is_alone_on_stdout_with_the_moons_and_a_script(tmp_path):
     script = tmp_path / "moons.py"
-    out = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--task", "moons", "--epochs", "5",
-                          "--json", "--export-script", str(script)], capture_output=True, text=True)
+    out = cli("train", "--headless", "--task", "moons", "--epochs", "5", "--json", "--export-script", str(script))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["task"] == "moons" and data["epochs"] == 5
     assert "accuracy" in out.stderr and f"script written to {script}" in out.stderr and script.exists()
-    plain = subprocess.run([sys.executable, "-m", "tui", "train", "--headless", "--epochs", "2"],
-                           capture_output=True, text=True)
+    plain = cli("train", "--headless", "--epochs", "2")
     assert plain.returncode == 0 and plain.stdout.startswith("Epoch [1/2]")  # without --json: stdout as before
 
 

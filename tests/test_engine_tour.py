@@ -2,6 +2,7 @@
 the Playground's own commands, what it says it shows), every exercise's checks tell the solution
 from a wrong answer, and bad namespaces get a hint, fast."""
 
+import functools
 import os
 import re
 import subprocess
@@ -41,24 +42,31 @@ def test_an_example_plain_python_cannot_run_says_what_it_prints():
             assert bool(example.shows) == example.playground, f"{chapter.id}/{example.id}"
 
 
-def _plain_python(codes: list[str]) -> list[str]:
-    """What plain Python prints for each code in turn (one process, as cells share a namespace):
-    its prints, then the repr of its last expression, as the Playground shows it."""
-    program = [PRELUDE, "import ast, sys\nns = dict(globals())\n"]
-    for i, code in enumerate(codes):
-        program.append(f"print('@@{i}')\ntree = ast.parse({code!r})\n"
-                       "last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None\n"
-                       "exec(compile(tree, 'cell', 'exec'), ns)\n"
-                       "if last is not None:\n"
-                       "    value = eval(compile(ast.Expression(last.value), 'cell', 'eval'), ns)\n"
-                       "    if value is not None: print(repr(value))\n"
-                       "sys.stdout.flush()\n")
+@functools.cache
+def _plain_python() -> dict[str, list[str]]:
+    """What plain Python prints for each example of each chapter (one process for the whole tour,
+    each chapter's examples sharing a namespace of their own, as the kernel's cells do between two
+    `%reset`s): its prints, then the repr of its last expression, as the Playground shows it."""
+    program = [PRELUDE, "import ast, sys\nstart = dict(globals())\n"]
+    for chapter in CHAPTERS:
+        program.append("ns = dict(start)\n")
+        for i, example in enumerate(e for e in chapter.examples if not e.playground):
+            program.append(f"print('@@{chapter.id}/{i}')\ntree = ast.parse({example.code!r})\n"
+                           "last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None\n"
+                           "exec(compile(tree, 'cell', 'exec'), ns)\n"
+                           "if last is not None:\n"
+                           "    value = eval(compile(ast.Expression(last.value), 'cell', 'eval'), ns)\n"
+                           "    if value is not None: print(repr(value))\n"
+                           "sys.stdout.flush()\n")
     env = {**os.environ, "MPLBACKEND": "Agg"}
     out = subprocess.run([sys.executable, "-c", "".join(program)], capture_output=True, text=True, env=env,
-                         timeout=300)
+                         timeout=600)
     assert out.returncode == 0, out.stderr
-    parts = out.stdout.split("@@")[1:]
-    return [part.split("\n", 1)[1] if "\n" in part else "" for part in parts]
+    shown: dict[str, list[str]] = {}
+    for part in out.stdout.split("@@")[1:]:
+        label, _, text = part.partition("\n")
+        shown.setdefault(label.split("/")[0], []).append(text)
+    return shown
 
 
 def _words(text: str) -> list[str]:
@@ -87,7 +95,7 @@ def _run(kernel, code: str):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
 def test_examples_print_what_plain_python_prints_and_exercises_are_checked(kernel, chapter):
     kernel.run("%reset")
-    plain = iter(_plain_python([e.code for e in chapter.examples if not e.playground]))
+    plain = iter(_plain_python().get(chapter.id, []))
     for example in chapter.examples:
         result = _run(kernel, example.code)
         assert result.ok, f"{chapter.id}/{example.id}: {result.error_text}"

@@ -128,19 +128,20 @@ def test_stopped_run_returns_a_partial_result():
     assert result.stopped and result.epochs == 3
 
 
-@pytest.mark.slow
-def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path):
+@pytest.mark.slow  # the exported script runs as a process of its own
+def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path, capsys):
     """`torchtui train --headless --task moons --json`: ≥ 0.95 accuracy with the defaults, the
-    same numbers on a second run, and the exported script prints them too."""
+    same numbers on a second run, and the exported script, run by plain Python, prints them too."""
+    from tui import cli
+
     script = tmp_path / "moons.py"
-    run = [sys.executable, "-m", "tui", "train", "--headless", "--task", "moons", "--json",
-           "--export-script", str(script)]
-    first = subprocess.run(run, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
-    data = json.loads(first.stdout.strip().splitlines()[-1])
+    run = ["train", "--headless", "--task", "moons", "--json", "--export-script", str(script)]
+    assert cli.main(run) == 0
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert data["task"] == "moons" and data["hidden"] == 16 and data["epochs"] == 100
     assert data["accuracy"] >= 0.95 and data["final_loss"] < 0.2
-    again = json.loads(subprocess.run(run, capture_output=True, text=True, timeout=300).stdout.strip().splitlines()[-1])
+    assert cli.main(run) == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (again["final_loss"], again["accuracy"]) == (data["final_loss"], data["accuracy"])
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
     lines = out.strip().splitlines()

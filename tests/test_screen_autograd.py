@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from engine.protocol import GradExample
-from tests.engine_in_process import engine_kernel, serve_engine
+from tests.engine_in_process import engine_app
 from tests.helpers import running, static_text, type_cell, wait_for
-from tui.app import make_app
 from tui.kernel.fake import FakeKernel
-
-
-def engine_app(**options):
-    """The app on an in-process kernel with the engine's answers: the examples' recordings, the
-    gradient checks and the values are the kernel's own, with no kernel process."""
-    kernel = engine_kernel()
-    serve_engine(kernel)
-    return make_app(kernel=kernel, **options), kernel
 
 
 def percent_autograd(kernel: FakeKernel, expression: str) -> None:

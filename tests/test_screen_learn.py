@@ -4,18 +4,10 @@ import json
 
 import pytest
 
-from tests.engine_in_process import engine_kernel, serve_engine
+from tests.engine_in_process import engine_app, ranks_app
 from tests.helpers import log_text, running, screen_ready, static_text, type_cell, wait_for
 from tui.app import make_app
 from tui.kernel.fake import FakeKernel
-
-
-def engine_app(**options):
-    """The app on an in-process kernel that answers as the kernel does: the tour's checks, the
-    inspector's examples and the training runs are the engine's own, with no kernel process."""
-    kernel = engine_kernel()
-    serve_engine(kernel)
-    return make_app(kernel=kernel, **options), kernel
 
 
 @pytest.mark.parametrize("lang,passed", [("en", "Exercise passed!"), ("zh", "练习通过!")])
@@ -80,12 +72,11 @@ async def test_learn_opens_the_inspector_and_the_training_run():
         assert train.result.epochs == 100 and 112 < train.result.final_loss < 117
 
 
-@pytest.mark.slow  # a kernel process: see the docstring
+@pytest.mark.slow  # the data-parallel run's ranks are processes
 async def test_learn_opens_the_moons_and_the_data_parallel_runs():
-    """On a real kernel: the data-parallel run starts its worker processes from the kernel's (from
-    the test process it did not finish in 180 s), and the moons run, in the app's own process,
-    shares the GIL with the drawing of its decision boundary: 30-40 s of a quick suite."""
-    app = make_app(screen="learn")
+    """The classification chapter's `o` trains the moons to the goal, the data-parallel chapter's
+    on two processes (the runs are the engine's, in this process: tests/engine_in_process.py)."""
+    app, _kernel = ranks_app(screen="learn")
     async with running(app, size=(80, 24)) as pilot:
         await screen_ready(pilot)
         screen = app.screen

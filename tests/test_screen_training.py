@@ -9,41 +9,8 @@ from __future__ import annotations
 import pytest
 
 from engine.protocol import DescribeVariable
-from tests.engine_in_process import engine_kernel, serve_engine
+from tests.engine_in_process import engine_app, ranks_app
 from tests.helpers import running, start_long_run, static_text, wait_for
-from tui.app import make_app
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """The run's thread and the app share this process, and the cores with other tests: torch's
-    second intra-op thread only waits for a core (a 30-epoch moons run took 56 s on two threads
-    on a loaded machine, 2 s on one). A kernel process has its threads to itself."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def engine_app(**options):
-    """The app on an in-process kernel that answers as the kernel does: each run is the engine's
-    own training thread, its progress and end sent to the screen as a kernel's, with no process."""
-    kernel = engine_kernel()
-    serve_engine(kernel)
-    return make_app(kernel=kernel, **options), kernel
-
-
-def ranks_app(**options):
-    """engine_app for a data-parallel run, whose rank processes this process starts. Their Events
-    start multiprocessing's resource tracker, which passes sys.stderr's descriptor on: once the app
-    runs that is Textual's capture, with none (-1, "bad value(s) in fds_to_keep"). Started first,
-    the tracker gets the real one. (A kernel process starts its ranks away from the app.)"""
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-    return engine_app(**options)
 
 
 async def test_training_runs_and_summarises():

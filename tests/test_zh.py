@@ -178,9 +178,9 @@ async def test_every_screen_and_chapter_in_chinese_shows_no_english_prose():
 @pytest.mark.slow  # a kernel process: see the docstring
 async def test_the_kernels_own_words_in_chinese_show_no_english_prose():
     """On a real kernel: its magics' and helpers' words (%help, %who, %autograd, %plot, live(),
-    help(), exit) are said by the kernel's extension, which a fake does not run; a run on two
-    processes starts its workers from the kernel's; and the moons run, in the app's own process,
-    would share the GIL with the drawing of its decision boundary (half a minute for 5 epochs)."""
+    help(), exit) are said by the kernel's extension, which a fake does not run."""
+    from tui.kernel.base import Status
+
     app, found, look = chinese_app()
     async with running(app, size=(160, 60)) as pilot:
         assert await screen_ready(pilot)
@@ -192,23 +192,37 @@ async def test_the_kernels_own_words_in_chinese_show_no_english_prose():
                      "torch.arange(6.).reshape(2, 3)"):
             before = len(log_text(app))
             await type_cell(pilot, cell)
-            await wait_for(pilot, lambda before=before, cell=cell: len(log_text(app)) > before + len(cell) + 20, 30)
-            await pilot.pause(0.4)  # the rest of the cell's output
+            # (a cell is done once its output has all come: the kernel's idle after it)
+            assert await wait_for(pilot, lambda before=before, cell=cell: app.kernel.status is Status.IDLE
+                                  and len(log_text(app)) > before + len(cell), 30), cell
             look(f"playground: {cell}")
+    assert not found, found
 
-        await pilot.press("f4")
+
+@pytest.mark.slow  # the data-parallel run's ranks are processes
+async def test_training_runs_in_chinese_show_no_english_prose():
+    """A moons run and a run on two processes, their status, plots and results: the engine's
+    words (the runs are the engine's, in this process: tests/engine_in_process.py)."""
+    from engine.training import defaults
+    from tests.engine_in_process import ranks_app
+
+    app, _kernel = ranks_app(screen="train", lang="zh", device="cpu")
+    found: dict[str, list[str]] = {}
+    async with running(app, size=(160, 60)) as pilot:
         assert await screen_ready(pilot)
         training = app.screen
-        training.set_config(__import__("engine.training", fromlist=["defaults"]).defaults("moons"))
+        training.set_config(defaults("moons"))
         training.query_one("#f-epochs").value = "5"
         training.query_one("#f-device").value = "cpu"
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: training.result is not None, 120)
-        await pilot.pause(0.6)
-        look("training/moons")
+        await pilot.pause()
+        if bad := prose_in(app, code_lines()):
+            found["training/moons"] = bad
         training.query_one("#f-processes").value = "2"
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: training.result is not None and training.config.processes == 2, 180)
-        await pilot.pause(0.6)
-        look("training/two processes")
+        await pilot.pause()
+        if bad := prose_in(app, code_lines()):
+            found["training/two processes"] = bad
     assert not found, found
