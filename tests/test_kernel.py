@@ -192,7 +192,7 @@ def test_magics(kernel):
     kernel.run("%reset")
     assert kernel.run("w").error.ename == "NameError"
     assert kernel.run("torch.ones(1)").ok
-    assert "%timeit" in kernel.run("%help").text()
+    assert all(name in kernel.run("%help").text() for name in ("%timeit", "%model", "%train"))
 
 
 def test_timeit_takes_ipythons_options_and_synchronises_each_run(kernel):

@@ -29,7 +29,7 @@ def test_percent_train_trains_the_learners_own_model_in_place(kernel):
     with kernel.cond:
         mark = len(kernel.events)
     shown, record = kernel.news_after("%train model, (X, y), loss_fn, opt, epochs=30", TrainShown)
-    assert record.ok and "Training model for 30 epochs on cpu" in record.output, record.text()
+    assert record.ok and "Training model on cpu (epochs=30)" in record.output, record.text()
     assert shown is not None and shown.run < 0 and shown.names["data"] == "(X, y)"
     finished = kernel.first_since(mark, lambda e: isinstance(e, TrainFinished) and e.run == shown.run, 120)
     assert finished is not None and finished.error is None, finished

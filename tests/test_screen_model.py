@@ -227,7 +227,7 @@ async def test_the_input_field_offers_the_runs_batch_and_before_a_run_f7_says_wh
         hint = screen.query_one("#mv-input").placeholder
         assert hint.startswith("@batch") and "f7" in hint
         assert "@batch" in "\n".join(screen_lines(app))  # the hint's start is in view at 80 columns
-        assert "f7" in "\n".join(screen_lines(app)[-1:])  # and its key in the footer
+        assert await wait_for(pilot, lambda: "f7" in screen_lines(app)[-1], 10)  # and its key in the footer
         await pilot.press("f7")
         assert await wait_for(pilot, lambda: screen.summary.input_error is not None, 30)
         words = totals(screen)
