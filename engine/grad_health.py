@@ -156,6 +156,20 @@ class GradHealth:
         self.written += 1
         self.spent += time.perf_counter() - began
 
+    def measure_now(self) -> None:
+        """Measure the gradients and weights as they are, whatever the budget: the trainer calls it
+        when a run diverges, so that what blew up is seen even when the budget let none of the last
+        steps through. The update of that step is not known here: NaN."""
+        if not self.params:
+            return
+        import torch
+
+        with torch.no_grad():
+            for kept in self.before:
+                kept.fill_(math.nan)
+        self._measuring = True
+        self.after_step()
+
     def snapshot(self) -> HealthSnapshot | None:
         """The latest measured step's health, read from the device in one transfer; None before
         the first measured step. A layer explodes if its gradient did at any step measured since

@@ -423,6 +423,8 @@ class Trainer(RunControl):
     def _progress(self, epoch, step, total, seen, samples_done, elapsed, done) -> Progress:
         loss = total.item() / max(seen, 1)  # the one sync per event
         if not math.isfinite(loss):
+            if self.health is not None:  # (what blew up, for the panel)
+                self.health.measure_now()
             raise Diverged(epoch, step, self.cfg.lr)
         assert self.meter is not None and self.model is not None  # (made when the run starts)
         return Progress(epoch, self.cfg.epochs, step, loss, samples_done / elapsed if elapsed > 0 else 0.0, elapsed,

@@ -170,3 +170,23 @@ def test_every_task_is_tracked_without_code_of_its_own():
         snapshot = trainer.health.snapshot()
         assert snapshot is not None
         assert [row.name for row in snapshot.rows] == [n for n, _ in trainer.model.named_parameters()]
+
+
+def test_a_run_that_blew_up_between_measured_steps_is_still_flagged():
+    """The budget may let none of the last steps through: measure_now(), which the trainer calls
+    as a run diverges, reads the gradients as they are."""
+    model = nn.Linear(2, 1)
+    tracker = GradHealth(model, budget=0.0)  # after the first step, no time for another
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.ones(4, 2)
+    for scale in (1.0, 1.0, math.inf):
+        optimizer.zero_grad()
+        (model(x).sum() * scale).backward()
+        tracker.before_step()
+        optimizer.step()
+        tracker.after_step()
+    first = tracker.snapshot()
+    assert first is not None and first.exploding_count == 0  # only the first, healthy step was measured
+    tracker.measure_now()
+    last = tracker.snapshot()
+    assert last is not None and last.exploding_count == 2 and all(row.verdict == EXPLODING for row in last.rows)
