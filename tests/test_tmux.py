@@ -29,15 +29,24 @@ def start(tmp_path, **extra: str) -> Terminal:
                                  {"TERM": "linux"}, {"NO_COLOR": "1"}, {"LANG": "C", "LC_ALL": "C"}])
 def test_terminals_and_locales(tmp_path, env):
     """The app draws and runs cells under each TERM, without colour, and in the C locale (the
-    too-small notice and the way back are tested with Pilot, in test_terminal)."""
+    too-small notice and the way back are tested with Pilot, in test_terminal); keys typed at its
+    first frame, before the editor and the kernel are up, are kept; killed (-9), it takes its
+    kernel along."""
     term = start(tmp_path, **env)
     try:
-        wait_ready(term)
-        run_cell(term, "6 * 7", "Out[1]: 42")
-        run_cell(term, "6 * 8", "Out[2]: 48")
+        assert term.wait("Playground", 30), term.screen()
+        term.type("torch.ones(2) + 1")
+        term.keys("Enter")
+        term.type("_ * 2")
+        term.keys("Enter")
+        assert term.wait("Out[2]: tensor([4., 4.])", 60), term.screen()
+        run_cell(term, "6 * 7", "Out[3]: 42")
         assert "Traceback" not in term.screen()
+        kernels = term.descendants("engine.kernel.launcher")
+        assert len(kernels) == 1
+        os.kill(term.pid(), signal.SIGKILL)
+        assert gone_within(kernels, 10)
     finally:
-        term.keys("C-q")
         term.close()
 
 
@@ -89,18 +98,27 @@ def until(found, seconds: float):
 
 
 def test_real_terminal_session(tmp_path):
+    """A paste at the first frame, values, an error, an interrupt, a shell command; quitting."""
+    cell = tmp_path / "cell.py"
+    cell.write_text("a = torch.arange(4.)\nwith torch.no_grad():\n    b = a * 2\nprint('pasted', b.sum().item())\n")
     term = start(tmp_path)
     try:
+        assert term.wait("Playground", 30), term.screen()
+        subprocess.run(["tmux", "load-buffer", "-b", term.name, str(cell)], check=True)
+        subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", term.name, "-t", term.name], check=True)
+        assert term.wait("print('pasted', b.sum().item())", 30), term.screen()  # the whole paste is in the editor
+        term.keys("Enter")
+        assert term.wait("pasted 12.0", 60), term.screen()
         wait_ready(term)
         run_cell(term, "torch.ones(2) * 3", "tensor([3., 3.])")
         run_cell(term, "torch.ones(2) @ torch.ones(3)", "RuntimeError")
-        run_cell(term, "while True: pass", "running [3]")
+        run_cell(term, "while True: pass", "running [4]")
         term.keys("C-c")
         assert term.wait("KeyboardInterrupt"), term.screen()
-        run_cell(term, "41 + 1", "Out[4]: 42")
+        run_cell(term, "41 + 1", "Out[5]: 42")
         # a subprocess writing to its stdout lands in the cell's output, not over the screen
         run_cell(term, "import os; os.system('echo FROM-SHELL')", "FROM-SHELL")
-        assert term.wait("Out[5]: 0"), term.screen()
+        assert term.wait("Out[6]: 0"), term.screen()
         assert term.screen().splitlines()[0].startswith("torchtui · Playground")
         kernels = term.descendants("engine.kernel.launcher")
         assert len(kernels) == 1
@@ -120,52 +138,22 @@ def test_real_terminal_session(tmp_path):
     assert "while True: pass" in history
 
 
-@pytest.mark.parametrize("cell", [None, "sum(range(10**11))"])
-def test_killing_the_app_takes_its_kernel_along(tmp_path, cell):
-    """Idle, or stuck in a C call that holds the GIL (where a thread watching the parent never
-    gets to run)."""
+def test_killing_the_app_stuck_in_a_c_call_takes_its_kernel_along(tmp_path):
+    """Stuck in a C call that holds the GIL, where a thread watching the parent never gets to
+    run (killing it idle: test_terminals_and_locales)."""
     term = start(tmp_path)
     try:
         assert term.wait("loaded", 60), term.screen()
         kernels = term.descendants("engine.kernel.launcher")
         assert len(kernels) == 1
-        if cell:
-            term.type(cell)
-            term.keys("Enter")
-            # "running [1]", or "running" alone when the C call took the GIL before the kernel's
-            # message that it started could go out
-            assert term.wait("● running", 20), term.screen()
-            time.sleep(1)
+        term.type("sum(range(10**11))")
+        term.keys("Enter")
+        # "running [1]", or "running" alone when the C call took the GIL before the kernel's
+        # message that it started could go out
+        assert term.wait("● running", 20), term.screen()
+        time.sleep(1)  # (deep in the C call by now: nothing to wait on from outside)
         os.kill(term.pid(), signal.SIGKILL)
         assert gone_within(kernels, 10)
-    finally:
-        term.close()
-
-
-def test_keys_typed_at_the_first_frame_are_kept(tmp_path):
-    term = start(tmp_path)
-    try:
-        assert term.wait("Playground", 30), term.screen()
-        term.type("torch.ones(2) + 1")  # before the editor exists, before the kernel is up
-        term.keys("Enter")
-        term.type("_ * 2")
-        term.keys("Enter")
-        assert term.wait("Out[2]: tensor([4., 4.])", 60), term.screen()
-    finally:
-        term.close()
-
-
-def test_a_paste_at_the_first_frame_is_kept(tmp_path):
-    cell = tmp_path / "cell.py"
-    cell.write_text("a = torch.arange(4.)\nwith torch.no_grad():\n    b = a * 2\nprint('pasted', b.sum().item())\n")
-    term = start(tmp_path)
-    try:
-        assert term.wait("Playground", 30), term.screen()
-        subprocess.run(["tmux", "load-buffer", "-b", term.name, str(cell)], check=True)
-        subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", term.name, "-t", term.name], check=True)
-        assert term.wait("print('pasted', b.sum().item())", 30), term.screen()  # the whole paste is in the editor
-        term.keys("Enter")
-        assert term.wait("pasted 12.0", 60), term.screen()
     finally:
         term.close()
 
