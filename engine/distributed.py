@@ -1,7 +1,7 @@
 """Data-parallel training with torch.distributed, without a UI.
 
 `train_distributed(cfg, nproc)` starts `nproc` worker processes with torch.multiprocessing's
-`start_processes` (spawn), each a rank of one process group: NCCL when each rank has its own GPU,
+`start_processes`, each a rank of one process group: NCCL when each rank has its own GPU,
 gloo otherwise. Every rank builds the same data, wraps the same seeded model in
 DistributedDataParallel and trains on its DistributedSampler shard (engine.training.Trainer does
 the work). DDP averages the gradients over the ranks (an all-reduce) in every backward, so every
@@ -10,6 +10,11 @@ rank takes the same step: at the end each rank's weights are compared, and they 
 Rank 0 reports progress as a single run does; every rank reports its samples/s. A rank that dies
 stops the run at once (the others are terminated, none is left behind) with a message naming it;
 a rendezvous port that turns out to be taken is replaced by another, up to three times.
+
+The ranks come from a forkserver (`rank_context`) that has torch and the engine loaded: the first
+run in a process pays for one import, later runs start their ranks in milliseconds (spawn, where
+there is no forkserver, imports torch again in every rank of every run). Each rank takes the
+starting process's environment as it is when the run starts, not as the forkserver found it.
 
 A local run meets on the loopback only: its rendezvous store (torch's TCPStore, which has no
 authentication and would otherwise listen on every interface) listens on 127.0.0.1, through a
@@ -156,9 +161,41 @@ def _port_taken(text: str) -> bool:
     return "address already in use" in low or "eaddrinuse" in low or "errno 98" in low
 
 
-def _die_with_parent(parent: int) -> None:
-    """On Linux, be killed the moment the process that started this rank dies (a kernel killed
-    with its app, a CLI killed with -9): a rank must never outlive its run."""
+# what a rank imports: DDP's constructor loads torch._dynamo, the built-in tasks' data sklearn (each
+# over a second and a half); a module that is not there is skipped
+PRELOAD = ["torch", "torch.distributed", "torch.nn.parallel", "torch._dynamo", "sklearn.datasets",
+           "engine.tasks", "engine.training", "engine.distributed"]
+
+
+def rank_context():
+    """The multiprocessing context the ranks (and the Events they share) come from: a forkserver
+    with torch and the engine preloaded where there is one (Linux, macOS), spawn elsewhere."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # (taken when the server starts: the first run's)
+    return context
+
+
+def _ppid_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _die_with_parent(starter: int) -> None:
+    """On Linux, be killed the moment the process that started this run dies (a kernel killed
+    with its app, a CLI killed with -9): a rank must never outlive its run.
+
+    A spawned rank is the starter's child: PR_SET_PDEATHSIG does it all. A forkserver's rank is
+    the server's child: it is killed when the server dies, and the server ends when the starter
+    does (it sees EOF on its "alive" pipe, whose write ends the starter holds; each rank is given
+    one too, closed here, or the server would wait for its own ranks). Looked at after the
+    request: if the starter (or the server) is already gone, the rank ends at once."""
     import sys
 
     if not sys.platform.startswith("linux"):
@@ -170,15 +207,32 @@ def _die_with_parent(parent: int) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # it died before the request took effect
+    parent = os.getppid()
+    if parent == starter:  # spawned
+        return
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is not None:
+        try:
+            os.close(alive)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    if _ppid_of(parent) != starter:  # the starter (or the server) died before the request took effect
         os._exit(1)
 
 
 def _worker(rank: int, world_size: int, port: int, config: dict, backend: str, events, go, rates_every: float,
-            niceness: int = 0, parent: int = 0):
-    """One rank: join the group, train its shard, report. Runs in a spawned process."""
+            niceness: int = 0, parent: int = 0, environ: dict[str, str] | None = None):
+    """One rank: join the group, train its shard, report. Runs in a process of `rank_context()`;
+    `environ` is the starter's environment at the start of the run (a forkserver's is older)."""
     if parent:
         _die_with_parent(parent)
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     import torch.distributed as dist
 
     from engine.training import Trainer, drive, make_config
@@ -244,9 +298,7 @@ def train_distributed(cfg: RunConfig, nproc: int, on_progress: Callable[[Progres
     workers are terminated) and returns None. Raises ConfigError, RankFailed, or what a rank said
     (Diverged's words)."""
     _device, backend = check_world(cfg, nproc)
-    import torch.multiprocessing as mp
-
-    context = mp.get_context("spawn")
+    context = rank_context()
     if go is None:
         go = context.Event()
         go.set()
@@ -269,8 +321,8 @@ def _run_once(cfg, nproc, backend, port, context, go, on_progress, on_rate, shou
 
     events = context.Queue()
     processes = mp.start_processes(_worker, args=(nproc, port, asdict(cfg), backend, events, go, 0.25, niceness,
-                                                  os.getpid()),
-                                   nprocs=nproc, join=False, start_method="spawn")
+                                                  os.getpid(), dict(os.environ)),
+                                   nprocs=nproc, join=False, start_method=context.get_start_method())
     done: dict[int, tuple] = {}
     said_by_rank = None
     setup_failed: str | None = None

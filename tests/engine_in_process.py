@@ -172,7 +172,8 @@ def ranks_app(**options):
     """engine_app for a data-parallel run, whose rank processes this process starts. Their Events
     start multiprocessing's resource tracker, which passes sys.stderr's descriptor on: once the app
     runs that is Textual's capture, with none (-1, "bad value(s) in fds_to_keep"). Started first,
-    the tracker gets the real one. (A kernel process starts its ranks away from the app.)"""
+    the tracker gets the real one. (A kernel process starts its ranks away from the app.) The
+    forkserver the ranks come from needs no such start: it is passed no descriptor of sys.stderr."""
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()

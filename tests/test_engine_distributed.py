@@ -71,38 +71,50 @@ def test_each_rank_reports_its_speed_and_rank_zero_streams_progress():
     assert data["world_size"] == 2 and data["backend"] == "gloo" and len(data["rank_samples_per_s"]) == 2
 
 
-def _children() -> set[int]:
-    me = os.getpid()
-    found = set()
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process: its parent and its command line."""
+    found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
-                        found.add(int(entry))
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline") as f:
+                    found[int(entry)] = (parent, f.read())
             except (OSError, ValueError, IndexError):
                 continue
     return found
 
 
+def _ranks(starter: int | None = None) -> list[int]:
+    """The rank processes `starter` (this process) started, oldest first: its spawned children, or
+    the children of its forkserver (whose command line they share). The idle forkserver itself is
+    not a rank: it stays, waiting for the next run, until its starter ends. (The resource tracker,
+    another child, is neither.)"""
+    starter = os.getpid() if starter is None else starter
+    table = _processes()
+    servers = {pid for pid, (parent, cmd) in table.items()
+               if parent == starter and "multiprocessing.forkserver" in cmd}
+    return sorted(pid for pid, (parent, cmd) in table.items()
+                  if (parent == starter and "spawn_main" in cmd) or parent in servers)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
 def test_a_killed_rank_stops_the_run_naming_it_and_leaves_no_process():
-    before = _children()
+    assert _ranks() == []
     killed = []
 
     def kill_rank_one(progress):
         if progress.epoch >= 2 and not killed:
-            workers = sorted(_children() - before)
-            # rank 1 is the second worker started (spawn also starts a resource tracker: skip it)
-            ranks = [pid for pid in workers if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+            ranks = _ranks()  # rank 1 is the second one started
+            assert len(ranks) == 2
             os.kill(ranks[1], signal.SIGKILL)
             killed.append(ranks[1])
 
     with pytest.raises(RankFailed) as info:
         train_distributed(make_config(epochs=100000, samples=200), 2, on_progress=kill_rank_one)
     assert info.value.rank == 1 and "SIGKILL" in str(info.value)
-    leftover = [pid for pid in _children() - before if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
-    assert leftover == []
+    assert _ranks() == []  # no rank left (the forkserver that started them may stay, idle)
 
 
 def test_a_taken_rendezvous_port_is_replaced():
@@ -128,14 +140,13 @@ def test_more_ranks_than_gpus_is_refused_with_the_count(monkeypatch):
 
 
 def test_stopping_ends_every_worker():
-    before = _children()
+    assert _ranks() == []
     stop = threading.Event()
     result = train_distributed(make_config(epochs=100000, samples=200), 2,
                                on_progress=lambda p: stop.set() if p.epoch >= 2 else None,
                                should_stop=stop.is_set)
     assert result is None
-    leftover = [pid for pid in _children() - before if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
-    assert leftover == []
+    assert _ranks() == []  # every rank gone (the forkserver that started them may stay, idle)
 
 
 def test_headless_nproc_and_its_script_under_torchrun(tmp_path):
@@ -182,26 +193,13 @@ def test_the_ranks_die_with_the_kernel_that_started_them():
         driver.request(TrainStart(asdict(make_config(epochs=100000, samples=200, processes=2)), 1))
         assert driver.wait_for(lambda e: isinstance(e, TrainProgress), 120) is not None
 
-        def ranks() -> list[int]:
-            found = []
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-                        cmd = open(f"/proc/{entry}/cmdline").read()
-                    except OSError:
-                        continue
-                    if "spawn_main" in cmd and int(stat[1]) == kernel_pid:
-                        found.append(int(entry))
-            return found
-
         def alive(pid: int) -> bool:
             try:
                 return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
             except OSError:
                 return False
 
-        workers = ranks()
+        workers = _ranks(kernel_pid)  # (the kernel's forkserver's children, or the kernel's own)
         assert len(workers) == 2
         os.kill(kernel_pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
@@ -213,6 +211,53 @@ def test_the_ranks_die_with_the_kernel_that_started_them():
         assert left == []
     finally:
         driver.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+STARTER = """
+from engine.distributed import train_distributed
+from engine.training import make_config
+
+said = []
+train_distributed(make_config(epochs=100000, samples=200), 2,
+                  on_progress=lambda p: said or said.append(print("up", flush=True)))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_the_ranks_die_with_a_starter_killed_with_no_reaper_behind_it():
+    """A CLI run killed with -9, no kernel's reaper to kill its group: the ranks (a forkserver's
+    children, not the starter's) go within seconds, and so does the forkserver."""
+    import subprocess
+    import sys
+    import time
+
+    starter = subprocess.Popen([sys.executable, "-c", STARTER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout is not None and starter.stdout.readline() == "up\n"
+        workers = _ranks(starter.pid)
+        assert len(workers) == 2
+        servers = [pid for pid, (parent, cmd) in _processes().items()
+                   if parent == starter.pid and "multiprocessing.forkserver" in cmd]
+        os.kill(starter.pid, signal.SIGKILL)
+        starter.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers + servers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers + servers if _alive(pid)]
+        for pid in left:  # (a failed test leaves nothing running either)
+            os.kill(pid, signal.SIGKILL)
+        assert left == []
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+            starter.wait(10)
 
 
 @pytest.mark.parametrize("n,world,shuffle,drop_last", [(10, 2, True, False), (7, 3, True, False), (7, 3, False, True),
@@ -274,7 +319,6 @@ def test_a_local_run_listens_on_the_loopback_only_while_it_trains():
     from engine.distributed import free_port
 
     port = free_port()
-    before = _children()
     store_addresses: list[list[str]] = []
     rank_addresses: list[str] = []
     stop = threading.Event()
@@ -284,7 +328,7 @@ def test_a_local_run_listens_on_the_loopback_only_while_it_trains():
             return
         store_addresses.append(_listening(port))
         sockets = set()
-        for pid in _children() - before:
+        for pid in _ranks():
             try:
                 for fd in os.listdir(f"/proc/{pid}/fd"):
                     link = os.readlink(f"/proc/{pid}/fd/{fd}")

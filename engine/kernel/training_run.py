@@ -209,13 +209,11 @@ class TrainingRun:
         """A data-parallel run: the worker processes train, this thread relays rank 0's progress
         and each rank's speed; afterwards the model is rebuilt here from rank 0's weights, and
         one process with the global batch replays the run to show DDP took the same steps."""
-        import torch.multiprocessing as mp
-
-        from engine.distributed import big_batch_equivalent, model_of, train_distributed
+        from engine.distributed import big_batch_equivalent, model_of, rank_context, train_distributed
         from engine.training import RunControl
 
         emit = self.bridge.emit
-        control = RunControl(mp.get_context("spawn").Event())  # one Event the ranks share
+        control = RunControl(rank_context().Event())  # one Event the ranks share
         self.trainer = control
         data = self._emit_data(cfg, run_id)
         self._keep_batch(cfg, data)
