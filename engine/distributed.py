@@ -212,6 +212,8 @@ def _die_with_parent(starter: int) -> None:
         return
     from multiprocessing import forkserver
 
+    # (the stdlib keeps the server and its pipe private: the attributes are there in 3.11 to 3.13,
+    # and without them the rank carries on as before, its server ending with the starter's ranks)
     server = getattr(forkserver, "_forkserver", None)
     alive = getattr(server, "_forkserver_alive_fd", None)
     if alive is not None:
