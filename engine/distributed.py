@@ -212,8 +212,8 @@ def _die_with_parent(starter: int) -> None:
         return
     from multiprocessing import forkserver
 
-    # (the stdlib keeps the server and its pipe private: the attributes are there in 3.11 to 3.13,
-    # and without them the rank carries on as before, its server ending with the starter's ranks)
+    # (the stdlib keeps the server and its pipe private: the attributes are there in 3.11 to 3.13;
+    # without them a rank keeps the pipe open, and outlives a starter killed with -9 until its run ends)
     server = getattr(forkserver, "_forkserver", None)
     alive = getattr(server, "_forkserver_alive_fd", None)
     if alive is not None:
