@@ -106,3 +106,39 @@ def children(pid: int) -> list[int]:
             if int(stat[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def test_a_kernel_asked_to_shut_down_ends_by_itself_and_its_reaper_with_it(tmp_path):
+    """ipykernel ends its children before it exits: the reaper, one of them, goes when the kernel
+    asks (it ignores a SIGTERM sent to the whole group only), and is reaped, so the kernel exits
+    with 0 instead of waiting on it until jupyter_client kills it (-15) after half its wait."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpec
+
+    from tui.kernel.launch import kernel_argv, kernel_env
+
+    km = KernelManager(transport="ipc", ip=str(tmp_path / "kernel"), connection_file=str(tmp_path / "kernel.json"))
+    km._kernel_spec = KernelSpec(argv=kernel_argv(), display_name="torchtui", language="python",
+                                 interrupt_mode="signal", resource_dir="")
+    km.start_kernel(env=kernel_env())
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+    finally:
+        client.stop_channels()
+    process = km.provisioner.process
+    reapers = [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and _parent_of(int(pid)) == process.pid
+               and b"reaper.py" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(reapers) == 1, reapers
+    km.shutdown_wait_time = 20.0  # (killed only past 10 s: far more than a kernel needs to end)
+    km.shutdown_kernel(now=False)
+    assert process.poll() == 0
+    assert _parent_of(reapers[0]) != process.pid  # gone (or a stranger that took its number)
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0

@@ -108,6 +108,17 @@ def take_the_group_along() -> None:
     except OSError:
         return
     if reaper:
+        # Reaped when it ends (a kernel shutting down asks it to): a child left a zombie would be
+        # waited on by ipykernel, which ends its children before it exits, until it is killed.
+        import threading
+
+        def reap() -> None:
+            try:
+                os.waitpid(reaper, 0)
+            except OSError:  # (a cell's os.wait() took it first)
+                pass
+
+        threading.Thread(target=reap, name="torchtui-reaper-wait", daemon=True).start()
         return
     try:
         os.execv(sys.executable, [sys.executable, "-S", "-E", script, kernel])
