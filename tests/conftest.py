@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-# One OpenMP thread per process: the suite runs a worker per core, and each worker's kernels and
+# One OpenMP thread per process: the suite runs two workers per core, and each worker's kernels and
 # command-line runs are processes of their own; torch's default (a thread per core, spinning while
 # it waits) has those threads spin against each other. Measured on two cores: the tour and CLI
 # tests took 148 s with the default and 111 s with one thread. Set before torch is imported, so the
