@@ -164,34 +164,35 @@ class TrainingRun:
             self.trainer = None
 
     def _run_here(self, cfg, run_id: int) -> None:
-        from engine.training import Diverged, Trainer, drive, make_data
+        from engine.training import Trainer, make_data
 
         data = make_data(cfg)
         self._keep_batch(cfg, data)
         trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, health=True)
         self.trainer = trainer
         self._emit_data(cfg, run_id, data)
-        health = HealthRelay(self.bridge.emit, run_id)
-
-        def progress(p) -> None:
-            self.bridge.emit(TrainProgress(run_id, p))
-            health.send(trainer.health)
-
-        try:
-            result = drive(trainer, progress)
-        except Diverged:  # the gradients that blew up, before the error says so
-            health.send(trainer.health, last=True)
-            raise
-        health.send(trainer.health, last=True)
+        result = self._drive(trainer, run_id)
         assert trainer.model is not None  # (built by the run)
         self._keep(run_id, result, trainer.model, kept=result)
 
     def _run_given(self, cfg, run_id: int, given: Given, data: Dataset) -> None:
-        from engine.training import Trainer, drive
+        from engine.training import Trainer
 
         trainer = Trainer(cfg, data, events_per_second=REDRAW_HZ, device=cfg.device, given=given, health=True)
         self.trainer = trainer
         self.model = given.model  # (an export during the run writes the weights as they are)
+        try:
+            result = self._drive(trainer, run_id)
+        finally:  # however it ended, the learner's model is as it was at the last step, under both names
+            self.namespace_source()[MODEL_NAME] = given.model
+        self._keep(run_id, result, given.model, kept=result)
+
+    def _drive(self, trainer, run_id: int):
+        """drive(trainer) in this process: its progress to the app, with the gradients' health at
+        the redraw rate, and their last health however the run ends (one that diverged: what blew
+        up, before the error says so)."""
+        from engine.training import drive
+
         health = HealthRelay(self.bridge.emit, run_id)
 
         def progress(p) -> None:
@@ -199,11 +200,9 @@ class TrainingRun:
             health.send(trainer.health)
 
         try:
-            result = drive(trainer, progress)
-        finally:  # however it ended, the learner's model is as it was at the last step, under both names
+            return drive(trainer, progress)
+        finally:
             health.send(trainer.health, last=True)
-            self.namespace_source()[MODEL_NAME] = given.model
-        self._keep(run_id, result, given.model, kept=result)
 
     def _run_ranks(self, cfg, run_id: int) -> None:
         """A data-parallel run: the worker processes train, this thread relays rank 0's progress
