@@ -144,6 +144,39 @@ class Meter(ABC):
         """The task's part of the run's Result: a dataclass of its own with an `as_json()`."""
 
 
+class AccuracyMeter(Meter):
+    """A Meter that counts an epoch's right answers of a classifier (the class its output gives the
+    highest score) on the device, summed over the ranks, and keeps each epoch's accuracy."""
+
+    def __init__(self) -> None:
+        self.correct: Tensor | None = None
+        self.history: list[float] = []
+
+    def new_epoch(self, device: str) -> None:
+        import torch
+
+        self.correct = torch.zeros((), device=device, dtype=torch.long)
+
+    def counting(self) -> bool:
+        return True
+
+    def count_right(self, outputs: Tensor, targets: Tensor) -> None:
+        assert self.correct is not None  # (new_epoch comes first)
+        self.correct.add_((outputs.detach().argmax(dim=1) == targets).sum())
+
+    def totals(self) -> tuple[Tensor, ...]:
+        return () if self.correct is None else (self.correct,)
+
+    def accuracy(self, seen: int, epoch_done: bool) -> float:
+        """The share of the epoch's `seen` samples so far classified right (one sync), kept in
+        the history at an epoch's end."""
+        assert self.correct is not None
+        accuracy = self.correct.item() / max(seen, 1)
+        if epoch_done:
+            self.history.append(accuracy)
+        return accuracy
+
+
 class Task(ABC):
     """One kind of training. A subclass names itself, says what of the settings it shows and with
     which defaults, makes the data, the model and the loss, measures the run (its Meter), says

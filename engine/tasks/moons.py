@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.i18n import Said, said
-from engine.tasks.base import Dataset, Meter, RunConfig, ScriptParts, Task
+from engine.tasks.base import AccuracyMeter, Dataset, RunConfig, ScriptParts, Task
 from engine.tasks.scripts import moons as scripts
 
 if TYPE_CHECKING:
@@ -52,27 +52,14 @@ def boundary_grid(x, columns: int = BOUNDARY_GRID[0], rows: int = BOUNDARY_GRID[
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
 
 
-class MoonsMeter(Meter):
+class MoonsMeter(AccuracyMeter):
     def __init__(self, cfg: RunConfig, data: Dataset, device: str) -> None:
+        super().__init__()
         self.cfg = cfg
         self.grid = boundary_grid(data.x)[0].to(device)
-        self.correct: Tensor | None = None
-        self.history: list[float] = []
-
-    def new_epoch(self, device: str) -> None:
-        import torch
-
-        self.correct = torch.zeros((), device=device, dtype=torch.long)
-
-    def counting(self) -> bool:
-        return True
 
     def count(self, outputs: Tensor, targets: Tensor, loss: Tensor | None = None) -> None:
-        assert self.correct is not None  # (new_epoch comes first)
-        self.correct.add_((outputs.detach().argmax(dim=1) == targets).sum())
-
-    def totals(self) -> tuple[Tensor, ...]:
-        return () if self.correct is None else (self.correct,)
+        self.count_right(outputs, targets)
 
     def boundary(self, model: nn.Module) -> str:
         import torch
@@ -82,11 +69,7 @@ class MoonsMeter(Meter):
         return "".join(str(c) for c in classes)
 
     def progress(self, model: nn.Module, seen: int, epoch_done: bool) -> MoonsProgress:
-        assert self.correct is not None
-        accuracy = self.correct.item() / max(seen, 1)
-        if epoch_done:
-            self.history.append(accuracy)
-        return MoonsProgress(accuracy, self.boundary(model))
+        return MoonsProgress(self.accuracy(seen, epoch_done), self.boundary(model))
 
     def result(self, model: nn.Module, data: Dataset, device: str) -> MoonsResult:
         import torch

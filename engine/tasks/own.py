@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.i18n import Said, SaidError, said
-from engine.tasks.base import SETTINGS, Dataset, Given, Meter, RunConfig, ScriptParts, Task
+from engine.tasks.base import SETTINGS, AccuracyMeter, Dataset, Given, RunConfig, ScriptParts, Task
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -247,25 +247,16 @@ def look_up(namespace: dict, kind: str, name: str) -> Any:
     return tuple(values) if len(values) > 1 else values[0]
 
 
-class OwnMeter(Meter):
+class OwnMeter(AccuracyMeter):
     """Every step's loss (kept on the device, read once per event) and, when the targets are
     class labels (integers, one per row of a 2-D output), the epoch's accuracy."""
 
     def __init__(self, metric: str = "auto") -> None:
+        super().__init__()
         self.metric = metric
         self.steps: list[Tensor] = []
         self.step = 1  # the number of the first step in self.steps
-        self.correct: Tensor | None = None
         self.labels: bool | None = None  # whether the targets are class labels (seen at the first batch)
-        self.history: list[float] = []
-
-    def new_epoch(self, device: str) -> None:
-        import torch
-
-        self.correct = torch.zeros((), device=device, dtype=torch.long)
-
-    def counting(self) -> bool:
-        return True
 
     def count(self, outputs: Tensor, targets: Tensor, loss: Tensor | None = None) -> None:
         if loss is not None:
@@ -273,17 +264,12 @@ class OwnMeter(Meter):
         if self.labels is None:
             self.labels = self.metric != "none" and class_labels(outputs, targets)
         if self.labels:
-            assert self.correct is not None  # (new_epoch comes first)
-            self.correct.add_((outputs.detach().argmax(dim=1) == targets).sum())
+            self.count_right(outputs, targets)
 
     def progress(self, model: nn.Module, seen: int, epoch_done: bool) -> OwnProgress:
         import torch
 
-        accuracy = None
-        if self.labels and self.correct is not None:
-            accuracy = self.correct.item() / max(seen, 1)
-            if epoch_done:
-                self.history.append(accuracy)
+        accuracy = self.accuracy(seen, epoch_done) if self.labels and self.correct is not None else None
         losses = torch.stack(self.steps).float().cpu().tolist() if self.steps else []
         first, self.step = self.step, self.step + len(losses)
         self.steps = []
