@@ -31,6 +31,18 @@ def mlp() -> nn.Sequential:
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
 
 
+def refusal_words(namespace: dict, line: str, code: str, lang: str) -> str:
+    """`%model LINE`'s refusal, worded in `lang`: the catalog entry `code`, one sentence without
+    a traceback."""
+    with pytest.raises(ModelViewError) as caught:
+        describe_in(namespace, line)
+    said = caught.value.said
+    assert said.code == code, line
+    words = said.words(lang)
+    assert "Traceback" not in words and "\n" not in words and words.rstrip("。.").count("。") == 0, words
+    return words
+
+
 def hooks_of(model: nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
 
@@ -192,12 +204,7 @@ def test_bad_names_and_inputs_are_one_sentence_in_the_readers_language(lang):
              "net, undefined_thing": "model.err.input_eval", "net, (-1, 4)": "model.err.input_shape",
              "1 + 1": "model.err.bad_name"}
     for line, code in cases.items():
-        with pytest.raises(ModelViewError) as caught:
-            describe_in(namespace, line)
-        said = caught.value.said
-        assert said.code == code, line
-        words = said.words(lang)
-        assert "Traceback" not in words and "\n" not in words and words.rstrip("。.").count("。") == 0, words
+        refusal_words(namespace, line, code, lang)
     with pytest.raises(ModelViewError) as caught:
         describe_in(namespace, "net, (32, 5)")
     words = caught.value.said.words(lang)
