@@ -125,6 +125,7 @@ def test_the_learners_random_state_is_theirs_and_the_model_is_trained_in_place()
     drive(Trainer(cfg, tensors, device=cfg.device, given=given))
     assert model[0].weight is first and not torch.equal(first.detach(), before)
     assert cfg.device == "cpu" and cfg.lr == 0.1
+    assert cfg.batch_size == 8 != make_config(task="own").batch_size  # the loader's own, as the screen says it
 
 
 def test_wrong_objects_are_each_one_sentence():

@@ -45,7 +45,8 @@ def yield_to_the_screen() -> None:
 def own_run(cfg: RunConfig, model, data, loss, optimizer, metric: str = "auto") -> tuple[RunConfig, Given, Dataset]:
     """A run of the learner's own objects: checked (engine.tasks.own: one sentence for a wrong one),
     tried on the first batch, on the device asked for ("auto": where the model is); the config
-    carries the optimizer's learning rate, which a run that diverges names."""
+    carries the optimizer's learning rate, which a run that diverges names, and the batch size of
+    the learner's DataLoader, which the screen shows."""
     from dataclasses import replace
 
     from engine.devices import resolve
@@ -59,7 +60,9 @@ def own_run(cfg: RunConfig, model, data, loss, optimizer, metric: str = "auto") 
         lr = float(lr)
     except (TypeError, ValueError):
         lr = cfg.lr
-    return replace(cfg, device=device, lr=lr if 0 < lr <= MAX_LR else cfg.lr), given, tensors
+    batch = getattr(given.loader, "batch_size", None)
+    batch = batch if isinstance(batch, int) and batch >= 1 else cfg.batch_size
+    return replace(cfg, device=device, lr=lr if 0 < lr <= MAX_LR else cfg.lr, batch_size=batch), given, tensors
 
 
 class HealthRelay:
