@@ -38,3 +38,28 @@ async def test_the_loss_plot_takes_this_runs_epochs_and_cuts_a_longer_previous_r
         plot.set_data(this_run, previous)  # no range given: the data's own (the Playground's live plots)
         await pilot.pause()
         assert x_labels(plot)[-1] == 100
+
+
+async def test_the_live_panel_shows_more_plots_when_the_terminal_widens_after_the_last_point():
+    """The plots that fit are counted again on a resize, not only when points come: a loop that has
+    ended, drawn first at a narrow width (or before the layout), gets all its plots on a wider one."""
+    from textual.app import App
+
+    from engine.protocol import LiveSeries
+    from tests.helpers import wait_for
+    from tui.widgets.live_panel import LivePanel
+    from tui.widgets.plots import LossPlot
+
+    class One(App):
+        def compose(self):
+            yield LivePanel()
+
+    app = One()
+    async with app.run_test(size=(40, 24)) as pilot:
+        panel = app.query_one(LivePanel)
+        points = {"x": [0, 1, 2], "y": [3.0, 2.0, 1.0], "count": 3, "last": 1.0}
+        panel.take(LiveSeries(run=1, new_run=True, series={"loss": points, "half": points}))
+        titles = lambda: [str(plot.title) for plot in panel.query(LossPlot)]  # noqa: E731
+        assert await wait_for(pilot, lambda: titles() == ["loss"], 10), titles()  # one fits in 40 columns
+        await pilot.resize_terminal(100, 24)
+        assert await wait_for(pilot, lambda: titles() == ["loss", "half"], 10), titles()

@@ -83,6 +83,9 @@ class LivePanel(Vertical, can_focus=True):
     def on_mount(self) -> None:
         self.set_interval(0.1, self._redraw)  # at most 10 redraws a second
 
+    def on_resize(self) -> None:
+        self.dirty = True  # as many plots as fit the new width (the first redraw may come before the layout)
+
     # --- data from the kernel -----------------------------------------------------------------
     def take(self, news: LiveSeries) -> None:
         if news.new_run or news.run != self.run:
