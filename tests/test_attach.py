@@ -42,6 +42,12 @@ def start_kernel(spec_dirs: list[str] | None = None, name: str = "python3"):
     if spec_dirs:
         km.kernel_spec_manager = KernelSpecManager(kernel_dirs=spec_dirs)
     km.start_kernel()
+    kc = km.client()  # running, as a notebook's kernel is by the time anyone attaches to it
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+    finally:
+        kc.stop_channels()
     return km
 
 
@@ -212,11 +218,10 @@ def test_cli_attach_errors_are_one_line_and_exit_2(jupyter_dirs, tmp_path, capsy
     assert "not a Jupyter connection file" in fails("--existing", str(tmp_path / "junk.json"))
     (tmp_path / "half.json").write_text('{"ip": "127.0.0.1"}')
     assert "not a Jupyter connection file" in fails("--existing", str(tmp_path / "half.json"))
-    km = start_kernel()
-    info = Path(km.connection_file).read_text()
-    km.shutdown_kernel(now=True)
-    dead = tmp_path / "kernel-dead.json"
-    dead.write_text(info)
+    from jupyter_client.connect import write_connection_file
+
+    dead = tmp_path / "kernel-dead.json"  # a kernel's file, with ports nothing listens on
+    write_connection_file(str(dead), key=b"secret")
     started = time.monotonic()
     assert "does not answer" in fails("--existing", str(dead))
     assert time.monotonic() - started < 10
