@@ -8,6 +8,10 @@ import pytest
 # tests took 148 s with the default and 111 s with one thread. Set before torch is imported, so the
 # processes the tests start inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Training at the suite's own priority: with two workers per core every core is busy at nice 0, and
+# a run niced by 10 (the app's default, to keep typing quick) got a few percent of a core; a
+# two-process run that takes 15 s alone went past its 3 minutes in a loaded run of the suite.
+os.environ.setdefault("TORCHTUI_TRAINING_NICENESS", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """engine/training.py: the trainer against the closed-form optimum, its config, pause/stop and the moons task."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -170,3 +171,31 @@ def test_moons_config_errors_name_the_field(raw, field):
         make_config(**raw)
     assert info.value.field == field
     assert info.value.said.words("zh") != str(info.value)  # worded in either language
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 10), ("0", 0), ("5", 5), ("lots", 10), ("40", 10)])
+def test_a_runs_thread_is_niced_as_the_environment_says(monkeypatch, setting, expected):
+    """The training thread yields to the screen by 10 unless TORCHTUI_TRAINING_NICENESS says
+    otherwise (0: not at all); a value that is not a niceness is passed over."""
+    import threading
+
+    from engine.kernel.training_run import yield_to_the_screen
+
+    if setting is None:
+        monkeypatch.delenv("TORCHTUI_TRAINING_NICENESS", raising=False)
+    else:
+        monkeypatch.setenv("TORCHTUI_TRAINING_NICENESS", setting)
+    seen = []
+
+    def thread() -> None:
+        yield_to_the_screen()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    if before:
+        pytest.skip("the tests run niced already")
+    worker = threading.Thread(target=thread)
+    worker.start()
+    worker.join()
+    assert seen == [expected]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the process itself, and its other threads, not

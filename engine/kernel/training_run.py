@@ -26,18 +26,30 @@ if TYPE_CHECKING:
 
 REDRAW_HZ = 10  # progress events a second: the screen redraws no faster
 SCATTER_POINTS = 400
-TRAINING_NICENESS = 10
+TRAINING_NICENESS = 10  # the default; TORCHTUI_TRAINING_NICENESS=0 trains at the app's own priority
 MODEL_NAME, RESULT_NAME = "trained_model", "trained_result"
 REPLAY_LIMIT = 2_000_000  # samples × epochs: above this the one-process replay of a DDP run is skipped
+
+
+def training_niceness() -> int:
+    """How much lower than the app a run's thread and ranks are scheduled: TORCHTUI_TRAINING_NICENESS
+    (0 to 19) where it is set to one, else TRAINING_NICENESS. A machine whose cores are all busy with
+    other work at the same priority starves a niced run; 0 lets it take its share."""
+    try:
+        value = int(os.environ.get("TORCHTUI_TRAINING_NICENESS", TRAINING_NICENESS))
+    except ValueError:
+        return TRAINING_NICENESS
+    return value if 0 <= value <= 19 else TRAINING_NICENESS
 
 
 def yield_to_the_screen() -> None:
     """Run this thread at a lower priority (Linux: niceness is per thread): where cores are few,
     the app drawing keys and plots, and the terminal, come before the next training step. Where
     a core is free, training goes as fast as before."""
-    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+    niceness = training_niceness()
+    if niceness and hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         except OSError:
             pass
 
@@ -224,7 +236,7 @@ class TrainingRun:
             on_progress=lambda p: emit(TrainProgress(run_id, p)),
             on_health=lambda h: emit(TrainHealth(run_id, h)),
             on_rate=lambda rank, rate: emit(TrainRate(run_id, rank, rate)),
-            should_stop=control.stopping.is_set, go=control.go, niceness=TRAINING_NICENESS)
+            should_stop=control.stopping.is_set, go=control.go, niceness=training_niceness())
         if result is None:
             emit(TrainFinished(run_id, error=said("err.ddp.stopped")))
             return
