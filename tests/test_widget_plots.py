@@ -63,3 +63,33 @@ async def test_the_live_panel_shows_more_plots_when_the_terminal_widens_after_th
         assert await wait_for(pilot, lambda: titles() == ["loss"], 10), titles()  # one fits in 40 columns
         await pilot.resize_terminal(100, 24)
         assert await wait_for(pilot, lambda: titles() == ["loss", "half"], 10), titles()
+
+
+async def test_a_loss_plot_is_downsampled_again_for_its_new_width():
+    """A long curve is drawn as the min and max of as many bins as the plot is wide: drawn narrow
+    (or before the layout gave it a width), it gets the finer curve when it widens."""
+    from textual.app import App
+
+    from tests.helpers import wait_for
+    from tui.widgets.plots import LossPlot
+
+    class One(App):
+        def compose(self):
+            yield LossPlot()
+
+    app = One()
+    async with app.run_test(size=(30, 20)) as pilot:
+        plot = app.query_one(LossPlot)
+        drawn: list[int] = []
+        plot_call = plot.plt.plot
+
+        def counting(xs, ys, **options):
+            drawn.append(len(xs))
+            return plot_call(xs, ys, **options)
+
+        plot.plt.plot = counting
+        plot.set_data([1.0 + (i % 7) for i in range(5000)], [])
+        assert drawn[-1] <= 2 * 30
+        await pilot.resize_terminal(120, 20)
+        assert await wait_for(pilot, lambda: drawn[-1] > 2 * 30, 10), drawn
+        assert drawn[-1] <= 2 * 120

@@ -87,6 +87,10 @@ class LossPlot(Plot):
         self.x_range = x_range
         self.redraw()
 
+    def on_resize(self) -> None:
+        if self.current or self.previous:  # downsampled to the width it has now (data may come before the layout)
+            self.redraw()
+
     def _series(self, ys: list[float], xs: list[float] | None = None) -> tuple[list[float], list[float]]:
         if xs is None:
             xs = list(range(1, len(ys) + 1))
