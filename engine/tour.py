@@ -22,7 +22,9 @@ class Example:
     `needs` names the chapter's examples whose variables it uses (they run again first). A
     `playground` example uses the Playground's own commands (%model, %train) or what a run of
     them left (trained_result), which plain Python has not: `shows` is what it prints there. One
-    that reads what a run left needs no example: running the run again would start a new one."""
+    that reads what a run left needs no example: running the run again would start a new one. An
+    example whose words come from processes it starts (torchrun's ranks) says what they print in
+    `shows` too: it prints the same in plain Python, where it is not run again to find out."""
 
     id: str
     title: str
