@@ -131,8 +131,9 @@ def test_stopped_run_returns_a_partial_result():
 
 @pytest.mark.slow  # the exported script runs as a process of its own
 def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path, capsys):
-    """`torchtui train --headless --task moons --json`: ≥ 0.95 accuracy with the defaults, the
-    same numbers on a second run, and the exported script, run by plain Python, prints them too."""
+    """`torchtui train --headless --task moons --json`: ≥ 0.95 accuracy with the defaults, and the
+    exported script, run by plain Python in a process of its own, prints the same numbers (the run
+    is as repeatable as its seed says)."""
     from tui import cli
 
     script = tmp_path / "moons.py"
@@ -141,9 +142,6 @@ def test_moons_defaults_reach_the_goal_and_the_script_reproduces_them(tmp_path, 
     data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert data["task"] == "moons" and data["hidden"] == 16 and data["epochs"] == 100
     assert data["accuracy"] >= 0.95 and data["final_loss"] < 0.2
-    assert cli.main(run) == 0
-    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (again["final_loss"], again["accuracy"]) == (data["final_loss"], data["accuracy"])
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
     lines = out.strip().splitlines()
     assert lines[-2] == f"final loss: {data['final_loss']:.6f}"
