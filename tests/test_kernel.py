@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
@@ -319,9 +320,15 @@ def test_restart_gives_a_fresh_process(tmp_path, monkeypatch):
     ("import ctypes; ctypes.string_at(0)", "SIGSEGV"),
 ])
 def test_a_dying_kernel_is_reported_and_restart_brings_it_back(tmp_path, monkeypatch, source, cause):
+    """...and the dead kernel's sockets go, as the next one's do when it is shut down."""
+    import shutil
+    import tempfile
+
     from kernel_driver import KernelDriver
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    runtime = Path(tempfile.mkdtemp(prefix="tt-"))  # short: ipc socket paths are limited in length
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     k = KernelDriver()
     try:
         k.send(source)
@@ -331,6 +338,8 @@ def test_a_dying_kernel_is_reported_and_restart_brings_it_back(tmp_path, monkeyp
         assert k.run("1 + 1").value == "2"
     finally:
         k.close()
+    assert (runtime / "torchtui").is_dir() and not list((runtime / "torchtui").iterdir())
+    shutil.rmtree(runtime)
 
 
 def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):

@@ -117,7 +117,13 @@ async def test_playground_interrupt_keeps_namespace_and_queue_is_visible():
 
 
 @SLOW  # ipykernel's own SIGINT handler, put back for each cell, and a kernel process killed
-async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
+async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one(monkeypatch):
+    """...by a fresh kernel, and the killed one's sockets go with it."""
+    import shutil
+    import tempfile
+
+    runtime = Path(tempfile.mkdtemp(prefix="tt-"))  # short: ipc socket paths are limited in length
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     app = make_app()
     async with running(app, size=(80, 24)) as pilot:
         assert await wait_for(pilot, lambda: app.kernel.ready, 60)
@@ -137,6 +143,8 @@ async def test_a_cell_that_ignores_ctrl_c_is_killed_by_a_second_one():
         assert await wait_for(pilot, lambda: "fresh kernel is ready" in log_text(app), 60)
         await type_cell(pilot, "40 + 2")
         assert await wait_for(pilot, lambda: "Out[1]: 42" in log_text(app), 30)
+    assert (runtime / "torchtui").is_dir() and not list((runtime / "torchtui").iterdir())
+    shutil.rmtree(runtime)
 
 
 async def test_a_dead_kernel_shows_a_banner_and_f9_brings_one_back():
