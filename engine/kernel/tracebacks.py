@@ -4,21 +4,14 @@ the frames inside installed libraries (torch's nn.Module plumbing, say) left out
 
 from __future__ import annotations
 
-import os
 import sys
-import sysconfig
 import traceback
 import types
 
 from IPython.core.error import UsageError
 
+from engine.explain.frames import is_library
 from engine.i18n import counted, say
-
-# the engine's own frames (live(), say) are plumbing too, wherever it is installed
-ENGINE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-LIBRARY_ROOTS = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-                      | {ENGINE_ROOT})
-
 
 _LIBRARY_CODE: dict = {}  # code object -> is it a library's (asked once per code, not per frame)
 
@@ -27,10 +20,6 @@ FRAMES_SHOWN = 20  # beyond this, the first and last halves, with the number cut
 ENTRY_CHARS = 2_000  # one frame, or the exception's message
 TOTAL_CHARS = 16_000  # everything that crosses to the app for one error
 EARLIER_SHOWN = 5  # exceptions raised while handling (or causing) this one
-
-
-def is_library(filename: str) -> bool:
-    return filename.startswith(LIBRARY_ROOTS) or filename.startswith("<frozen")
 
 
 def _library_code(code: types.CodeType) -> bool:
