@@ -48,6 +48,10 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(int(s) for s in re.findall(r"\d+", text))
 
 
+def _dims(o: Operand) -> tuple[int, ...]:
+    return o.shape or ()
+
+
 def _with(operands: tuple[Operand, ...], test: Callable[[Operand], bool], skip: Operand | None = None) -> Operand | None:
     return next((o for o in _tensors(operands) if o is not skip and test(o)), None)
 
@@ -74,16 +78,14 @@ def _matmul(r: int, c: int, r2: int, c2: int, operands: tuple[Operand, ...]) -> 
     if layer is not None:
         found = re.search(r"in_features=(\d+)", layer.kind)
         in_features = int(found.group(1)) if found else r2
-        x = _with(operands, lambda o: bool(o.shape) and o.shape[-1] == c)
+        x = _with(operands, lambda o: _dims(o)[-1:] == (c,))
         key = "explain.hint.linear" if layer.name_in_model else "explain.hint.linear_layer"
         return Said(key, {
             "layer": layer.name_in_model or layer.expression, "in_features": in_features, "n": c,
             "input": _named(x, "explain.hint.the_input"),
             "shape": _shape(x.shape) if x is not None else f"(…, {c})"})
-    first = _with(operands, lambda o: bool(o.shape) and len(o.shape) >= 1 and o.shape[-1] == c
-                  and (len(o.shape) == 1 or o.shape[-2] == r or len(o.shape) > 2))
-    second = _with(operands, lambda o: bool(o.shape) and (o.shape[-2:] == (r2, c2) if len(o.shape) >= 2
-                                                          else o.shape == (r2,)), skip=first)
+    first = _with(operands, lambda o: _dims(o)[-1:] == (c,) and (len(_dims(o)) != 2 or _dims(o)[0] == r))
+    second = _with(operands, lambda o: _dims(o)[-2:] == (r2, c2) or _dims(o) == (r2,), skip=first)
     if first is None or second is None:
         first = second = None
     batched = any(o is not None and o.shape is not None and len(o.shape) > 2 for o in (first, second))
@@ -180,9 +182,9 @@ def _dtypes(dtype_a: str, dtype_b: str, operands: tuple[Operand, ...]) -> Said:
     b = _with(operands, lambda o: o.dtype == dtype_b, skip=a)
     if layer is not None:
         x = a if a is not None else _with(operands, lambda o: o.dtype not in ("", "torch.float32"))
-        odd = dtype_a if dtype_a != "torch.float32" else dtype_b
-        key = "explain.hint.dtype_layer_double" if odd == "torch.float64" else "explain.hint.dtype_layer"
-        return Said(key, {"input": _named(x, "explain.hint.the_input"), "dtype": odd, "fix": f"{_code(x)}.float()",
+        given = dtype_a if dtype_a != "torch.float32" else dtype_b
+        key = "explain.hint.dtype_layer_double" if given == "torch.float64" else "explain.hint.dtype_layer"
+        return Said(key, {"input": _named(x, "explain.hint.the_input"), "dtype": given, "fix": f"{_code(x)}.float()",
                           "layer": layer.name_in_model or layer.expression})
     if a is None or b is None:
         a = b = None
