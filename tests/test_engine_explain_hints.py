@@ -69,7 +69,7 @@ def test_matmul_names_the_columns_of_the_first_and_the_rows_of_the_second():
 def test_matmul_from_the_message_alone(fn):
     exc = raised(lambda: fn(torch.randn(2, 3), torch.randn(2, 3)))
     en, zh = words(hint_for(exc), "explain.hint.matmul", "2x3")
-    assert "the first matrix" in en and "第一个矩阵" in zh
+    assert "the first matrix" in en and "第一个矩阵" in zh and "B.T" in en
 
 
 def test_matmul_3d_by_2d_finds_the_batch_and_suggests_mT():
@@ -84,7 +84,7 @@ def test_bmm_inner_dimensions():
     exc = raised(lambda: torch.bmm(p, q))
     assert str(exc).startswith("Expected size for first two dimensions of batch2 tensor")
     words(hint_for(exc, (t("p", p), t("q", q))), "explain.hint.matmul", "p", "q", "4", "3", "q.mT")
-    words(hint_for(exc), "explain.hint.matmul", "4", "3")
+    words(hint_for(exc), "explain.hint.matmul", "4", "3", "B.mT")
 
 
 def test_bmm_batch_sizes():
@@ -104,7 +104,8 @@ def test_matrix_times_vector_and_vector_dot():
     u, w = torch.randn(3), torch.randn(4)
     exc = raised(lambda: u @ w)
     assert str(exc).startswith("inconsistent tensor size")
-    words(hint_for(exc, (t("u", u), t("w", w))), "explain.hint.matmul_vector", "u", "w", "3", "4")
+    words(hint_for(exc, (t("u", u), t("w", w))), "explain.hint.dot", "u", "w", "3", "4")
+    words(hint_for(exc), "explain.hint.dot", "3", "4")
 
 
 # ---- 14. a layer given the wrong number of features ---------------------------------------------
@@ -116,7 +117,7 @@ def test_linear_names_the_models_layer_and_its_in_features():
     assert str(exc) == "mat1 and mat2 shapes cannot be multiplied (8x3 and 4x1)"
     hidden = model[0](x).relu()
     operands = (layer("self", model[2], "2"), t("input", hidden))
-    en, zh = words(hint_for(exc, operands), "explain.hint.linear", "2", "4", "3", "(8, 3)")
+    en, zh = words(hint_for(exc, operands), "explain.hint.linear", "[2]", "4", "3", "(8, 3)")
     assert "expects 4 features" in en and "has 3" in en
     assert "4 个特征" in zh
 
@@ -200,7 +201,8 @@ def test_mean_of_an_integer_tensor():
     words(hint_for(exc, (t("n", n),)), "explain.hint.mean_int", "n.float().mean()", "n.mean(dtype=torch.float32)",
           "torch.int64")
     exc = raised(lambda: n.std())
-    words(hint_for(exc, (t("n", n),)), "explain.hint.std_int", "n.float().std()")
+    words(hint_for(exc, (t("n", n),)), "explain.hint.std_int", "n.float().std()", "torch.int64")
+    words(hint_for(exc), "explain.hint.std_int_plain", ".float().std()")
 
 
 # ---- 6. devices (no GPU here: the message as torch words it) -----------------------------------
@@ -282,6 +284,7 @@ def test_item_of_many_elements():
     exc = raised(x.item)
     assert str(exc) == "a Tensor with 6 elements cannot be converted to Scalar"
     words(hint_for(exc, (t("x", x),)), "explain.hint.item", "6", "(2, 3)", "x[0, 0].item()", "x.sum().item()")
+    words(hint_for(exc), "explain.hint.item_plain", "6", ".sum().item()")
 
 
 def test_index_out_of_range():
@@ -308,7 +311,7 @@ def test_cross_entropy_wants_class_indices(target):
     exc = raised(lambda: nn.CrossEntropyLoss()(out, target))
     words(hint_for(exc, (LOSS, t("out", out), t("y", target))), "explain.hint.ce_target",
           "y.long()", "y.argmax(dim=1)", "(N,)", str(target.dtype))
-    words(hint_for(exc), "explain.hint.ce_target", "(N,)", ".argmax(dim=1)")
+    words(hint_for(exc), "explain.hint.ce_target_plain", "(N,)", "y.long()", "y.argmax(dim=1)")
 
 
 def test_nll_loss_expected_scalar_type_long():
@@ -324,6 +327,7 @@ def test_cross_entropy_batch_sizes():
     exc = raised(lambda: nn.CrossEntropyLoss()(out, y))
     assert isinstance(exc, ValueError)
     words(hint_for(exc, (LOSS, t("out", out), t("y", y))), "explain.hint.ce_batch", "4", "8", "(8,)", "(N,)")
+    words(hint_for(exc), "explain.hint.ce_batch_plain", "4", "8", "(N,)")
 
 
 # ---- no hint -----------------------------------------------------------------------------------
@@ -348,7 +352,7 @@ def mse_warning(output: torch.Tensor, target: torch.Tensor) -> warnings.WarningM
 
 def test_mse_target_size_warning_is_reworded():
     w = mse_warning(torch.randn(100, 1), torch.randn(100))
-    assert w.category is UserWarning and "site-packages" in w.filename.replace("\\", "/") or w.filename
+    assert w.category is UserWarning and w.filename.replace("\\", "/").endswith("torch/nn/modules/loss.py")
     en = reworded(w.message, w.category, w.filename, w.lineno, "en")
     zh = reworded(w.message, w.category, w.filename, w.lineno, "zh")
     assert en == ("Warning: the target's shape (100,) differs from the output's (100, 1): MSELoss broadcasts them "

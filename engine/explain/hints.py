@@ -70,6 +70,12 @@ def _code(o: Operand | None, fallback: str = "x") -> str:
     return o.expression if o is not None else fallback
 
 
+def _layer_name(layer: Operand) -> str:
+    """A layer as the model names it: `fc2`, `encoder.0`; a Sequential's numbered layer as `[2]`."""
+    name = layer.name_in_model or layer.expression
+    return f"[{name}]" if name.isdigit() else name
+
+
 # ---- matrix products ---------------------------------------------------------------------------
 
 def _matmul(r: int, c: int, r2: int, c2: int, operands: tuple[Operand, ...]) -> Said:
@@ -81,7 +87,7 @@ def _matmul(r: int, c: int, r2: int, c2: int, operands: tuple[Operand, ...]) -> 
         x = _with(operands, lambda o: _dims(o)[-1:] == (c,))
         key = "explain.hint.linear" if layer.name_in_model else "explain.hint.linear_layer"
         return Said(key, {
-            "layer": layer.name_in_model or layer.expression, "in_features": in_features, "n": c,
+            "layer": _layer_name(layer), "in_features": in_features, "n": c,
             "input": _named(x, "explain.hint.the_input"),
             "shape": _shape(x.shape) if x is not None else f"(…, {c})"})
     first = _with(operands, lambda o: _dims(o)[-1:] == (c,) and (len(_dims(o)) != 2 or _dims(o)[0] == r))
@@ -94,7 +100,7 @@ def _matmul(r: int, c: int, r2: int, c2: int, operands: tuple[Operand, ...]) -> 
         "shape1": _shape(first.shape) if first is not None else f"{r}x{c}",
         "shape2": _shape(second.shape) if second is not None else f"{r2}x{c2}",
         "cols": c, "rows": r2,
-        "fix": f"{_code(second, 'b')}.{'mT' if batched else 'T'}"})
+        "fix": f"{_code(second, 'B')}.{'mT' if batched else 'T'}"})
 
 
 def _mm(m: re.Match, operands: tuple[Operand, ...]) -> Said:
@@ -123,7 +129,10 @@ def _dot(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     a, b = int(m.group(1)), int(m.group(2))
     first = _with(operands, lambda o: o.shape == (a,))
     second = _with(operands, lambda o: o.shape == (b,), skip=first)
-    return _vector(first, second, f"({a},)", a, b)
+    if first is None or second is None:
+        first = second = None
+    return Said("explain.hint.dot", {"first": _named(first, "explain.hint.the_first_vector"),
+                                     "second": _named(second, "explain.hint.the_second_vector"), "n1": a, "n2": b})
 
 
 def _bmm(m: re.Match, operands: tuple[Operand, ...]) -> Said:
@@ -143,7 +152,8 @@ def _bmm(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     c2 = second.shape[2] if second is not None and second.shape else 0
     said = _matmul(r, cols, rows, c2, operands)
     if first is None or second is None:  # the message has no full shapes: say the batches' own
-        said = Said(said.code, {**said.values, "shape1": f"{batch}x?x{cols}", "shape2": f"{batch2}x{rows}x?"})
+        said = Said(said.code, {**said.values, "shape1": f"({batch}, …, {cols})", "shape2": f"({batch2}, {rows}, …)",
+                                "fix": "B.mT"})
     return said
 
 
@@ -185,7 +195,7 @@ def _dtypes(dtype_a: str, dtype_b: str, operands: tuple[Operand, ...]) -> Said:
         given = dtype_a if dtype_a != "torch.float32" else dtype_b
         key = "explain.hint.dtype_layer_double" if given == "torch.float64" else "explain.hint.dtype_layer"
         return Said(key, {"input": _named(x, "explain.hint.the_input"), "dtype": given, "fix": f"{_code(x)}.float()",
-                          "layer": layer.name_in_model or layer.expression})
+                          "layer": _layer_name(layer)})
     if a is None or b is None:
         a = b = None
     # the one to convert: the integer one (or the float64 one against float32)
@@ -210,11 +220,11 @@ def _reduce_int(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     x = _with(operands, lambda o: o.dtype not in _FLOATING and o.dtype != "")
     if fn == "mean":
         return Said("explain.hint.mean_int", {
-            "x": _named(x, "explain.hint.the_tensor"), "dtype": dtype or (x.dtype if x else "?"),
+            "x": _named(x, "explain.hint.the_tensor"), "dtype": dtype or (x.dtype if x else "torch.int64"),
             "fix": f"{_code(x)}.float().mean()", "fix2": f"{_code(x)}.mean(dtype=torch.float32)"})
-    return Said("explain.hint.std_int", {
-        "x": _named(x, "explain.hint.the_tensor"), "dtype": x.dtype if x is not None else "?",
-        "fix": f"{_code(x)}.float().{fn}()"})
+    if x is None:
+        return Said("explain.hint.std_int_plain", {"fix": f"x.float().{fn}()"})
+    return Said("explain.hint.std_int", {"x": x.expression, "dtype": x.dtype, "fix": f"{x.expression}.float().{fn}()"})
 
 
 # ---- devices -----------------------------------------------------------------------------------
@@ -288,11 +298,12 @@ def _numpy_grad(m: re.Match, operands: tuple[Operand, ...]) -> Said:
 def _item(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     n = int(m.group(1))
     x = _with(operands, lambda o: o.shape is not None and _numel(o.shape) == n)
-    zeros = ", ".join("0" for _ in (x.shape if x is not None and x.shape else (0,)))
+    if x is None:
+        return Said("explain.hint.item_plain", {"n": n, "one": "x[0].item()", "reduce": "x.sum().item()"})
+    zeros = ", ".join("0" for _ in _dims(x)) or "0"
     return Said("explain.hint.item", {
-        "x": _named(x, "explain.hint.the_tensor"), "n": n,
-        "shape": _shape(x.shape) if x is not None else "?",
-        "one": f"{_code(x)}[{zeros}].item()", "reduce": f"{_code(x)}.sum().item()"})
+        "x": x.expression, "n": n, "shape": _shape(x.shape),
+        "one": f"{x.expression}[{zeros}].item()", "reduce": f"{x.expression}.sum().item()"})
 
 
 def _numel(shape: tuple[int, ...]) -> int:
@@ -319,18 +330,21 @@ def _target(operands: tuple[Operand, ...]) -> Operand | None:
 
 def _ce_target(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     y = _target(operands)
+    if y is None:
+        return Said("explain.hint.ce_target_plain", {"fix": "y.long()", "onehot": "y.argmax(dim=1)"})
     return Said("explain.hint.ce_target", {
-        "y": _named(y, "explain.hint.the_target"),
-        "what": f"{y.dtype} {_shape(y.shape)}" if y is not None else "?",
-        "fix": f"{_code(y, 'y')}.long()", "onehot": f"{_code(y, 'y')}.argmax(dim=1)"})
+        "y": y.expression, "what": f"{y.dtype} {_shape(y.shape)}",
+        "fix": f"{y.expression}.long()", "onehot": f"{y.expression}.argmax(dim=1)"})
 
 
 def _ce_batch(m: re.Match, operands: tuple[Operand, ...]) -> Said:
     n_in, n_t = int(m.group(1)), int(m.group(2))
     y = _target(operands)
+    if y is None:
+        return Said("explain.hint.ce_batch_plain", {"n_in": n_in, "n_t": n_t, "onehot": "y.argmax(dim=1)"})
     return Said("explain.hint.ce_batch", {
-        "n_in": n_in, "n_t": n_t, "y": _named(y, "explain.hint.the_target"),
-        "shape": _shape(y.shape) if y is not None else "?", "onehot": f"{_code(y, 'y')}.argmax(dim=1)"})
+        "n_in": n_in, "n_t": n_t, "y": y.expression, "shape": _shape(y.shape),
+        "onehot": f"{y.expression}.argmax(dim=1)"})
 
 
 # ---- the table ---------------------------------------------------------------------------------
