@@ -117,7 +117,8 @@ def test_linear_names_the_models_layer_and_its_in_features():
     assert str(exc) == "mat1 and mat2 shapes cannot be multiplied (8x3 and 4x1)"
     hidden = model[0](x).relu()
     operands = (layer("self", model[2], "2"), t("input", hidden))
-    en, zh = words(hint_for(exc, operands), "explain.hint.linear", "[2]", "4", "3", "(8, 3)")
+    en, zh = words(hint_for(exc, operands), "explain.hint.linear", "[2]", "4", "3", "(8, 3)",
+                   "nn.Linear(3, 1)")
     assert "expects 4 features" in en and "has 3" in en
     assert "4 个特征" in zh
 
@@ -125,7 +126,8 @@ def test_linear_names_the_models_layer_and_its_in_features():
 def test_linear_not_in_a_model_and_without_a_layer():
     fc, x = nn.Linear(3, 1), torch.randn(4, 5)
     exc = raised(lambda: fc(x))
-    words(hint_for(exc, (layer("fc", fc), t("x", x))), "explain.hint.linear_layer", "fc", "3", "5", "x")
+    words(hint_for(exc, (layer("fc", fc), t("x", x))), "explain.hint.linear_layer", "fc", "3", "5", "x",
+          "nn.Linear(5, 1)")
     words(hint_for(exc, (t("x", x),)), "explain.hint.matmul", "5")  # no layer: the matmul's words
 
 

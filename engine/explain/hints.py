@@ -84,10 +84,12 @@ def _matmul(r: int, c: int, r2: int, c2: int, operands: tuple[Operand, ...]) -> 
     if layer is not None:
         found = re.search(r"in_features=(\d+)", layer.kind)
         in_features = int(found.group(1)) if found else r2
+        found = re.search(r"out_features=(\d+)", layer.kind)
+        out = found.group(1) if found else "…"
         x = _with(operands, lambda o: _dims(o)[-1:] == (c,))
         key = "explain.hint.linear" if layer.name_in_model else "explain.hint.linear_layer"
         return Said(key, {
-            "layer": _layer_name(layer), "in_features": in_features, "n": c,
+            "layer": _layer_name(layer), "in_features": in_features, "n": c, "fix": f"nn.Linear({c}, {out})",
             "input": _named(x, "explain.hint.the_input"),
             "shape": _shape(x.shape) if x is not None else f"(…, {c})"})
     first = _with(operands, lambda o: _dims(o)[-1:] == (c,) and (len(_dims(o)) != 2 or _dims(o)[0] == r))
