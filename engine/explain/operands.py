@@ -396,7 +396,7 @@ def _module_line(module: Any) -> str:
         return name[:KIND_CHARS]
     extra = ""
     extra_repr = inspect.getattr_static(kind, "extra_repr", None)
-    if getattr(extra_repr, "__module__", "").startswith("torch"):
+    if str(getattr(extra_repr, "__module__", None) or "").startswith("torch."):
         try:
             extra = str(extra_repr(module))
         except Exception:
@@ -448,8 +448,12 @@ class _Operands:
         text = expression if expression is not None else self.parsed.segment(node)
         if isinstance(node, ast.Starred):
             node = node.value
-        value = self.scope.value(node)
-        self.found.append((_operand(text, value), value))
+        try:
+            value = self.scope.value(node)
+            operand = _operand(text, value)
+        except Exception:  # this one is not shown as looked up; the others still are
+            value, operand = _MISSING, Operand(text, looked_up=False)
+        self.found.append((operand, value))
 
     def argument(self, node: ast.AST) -> None:
         """A call's argument; a list or tuple typed in the call (`torch.cat([a, b])`) shows
