@@ -314,7 +314,7 @@ def test_a_learners_module_repr_is_not_run():
     assert operands == (not_run("block(torch.randn(2, 3))"), tensor("w", ns["w"]))
     _, _, operands, ns = failing(src.replace("block(torch.randn(2, 3)) @ w", "torch.mm(block, w)"),
                                  error=TypeError)
-    assert operands == (Operand("block", kind="Block()"), tensor("w", ns["w"]))
+    assert operands == (Operand("block", kind="Block(…)"), tensor("w", ns["w"]))
     assert ns["Block"].calls == 0
 
 
@@ -473,3 +473,32 @@ def test_it_never_raises():
     site, operands = explain_operands(caught.value, odd)
     assert site.line == "y = x @ x" and site.col is None
     assert operands == (tensor("x", tb.tb_frame.f_globals["x"]),) * 2
+
+
+def test_a_layer_deep_in_the_model_is_named_by_its_dotted_path():
+    src = ("model = nn.Sequential(OrderedDict(encoder=nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2))))\n"
+           "out = model(torch.randn(2, 3))\n")
+    _, _, operands, _ = failing(src, {"OrderedDict": OrderedDict}, error=RuntimeError)
+    assert operands[-1] == Operand("model.encoder[1]", kind="Linear(in_features=5, out_features=2, bias=True)",
+                                   name_in_model="encoder.1")
+
+
+def test_columns_count_characters_not_bytes():
+    _, site, operands, ns = failing("α = torch.randn(2, 3)\nβ = torch.randn(4, 5)\nγ = (α @ β)\n",
+                                    error=RuntimeError)
+    assert marked(site) == "α @ β" and site.col == 5
+    assert operands == (tensor("α", ns["α"]), tensor("β", ns["β"]))
+
+
+def test_an_object_that_lies_about_its_class_is_not_asked():
+    src = ("class Liar:\n"
+           "    calls = 0\n"
+           "    @property\n"
+           "    def __class__(self):\n"
+           "        Liar.calls += 1\n"
+           "        return torch.Tensor\n"
+           "liar = Liar()\n"
+           "n = len(liar)\n")
+    _, _, operands, ns = failing(src, error=TypeError)
+    assert operands == (Operand("liar", kind="Liar"),)
+    assert ns["Liar"].calls == 0

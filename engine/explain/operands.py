@@ -44,6 +44,17 @@ CO_VARARGS = 0x04
 CO_VARKEYWORDS = 0x08
 
 
+def _is(value: object, kinds: type | tuple[type, ...]) -> bool:
+    """isinstance() as the value's type says, without asking the value for its __class__ (which a
+    property of the learner's, a mock's, could answer)."""
+    return issubclass(type(value), kinds)
+
+
+def _descriptor(value: object) -> bool:
+    """Getting it from a class would run its __get__."""
+    return inspect.getattr_static(type(value), "__get__", _MISSING) is not _MISSING
+
+
 def _library(code: types.CodeType) -> bool:
     known = _LIBRARY.get(code)
     if known is None:
@@ -244,37 +255,38 @@ def _static(obj: object, name: str) -> Any:
         return _MISSING
     if found is _MISSING:
         # a layer's parameters, buffers and sublayers live in its dicts, behind nn.Module.__getattr__
-        if torch is not None and isinstance(obj, torch.nn.Module):
+        if torch is not None and _is(obj, torch.nn.Module):
             try:
                 own = object.__getattribute__(obj, "__dict__")
             except Exception:
                 return _MISSING
             for store in ("_parameters", "_buffers", "_modules"):
                 held = own.get(store)
-                if isinstance(held, dict) and name in held:
+                if type(held) is dict and name in held:
                     return held[name]
-        if isinstance(obj, types.ModuleType):
-            return sys.modules.get(f"{getattr(obj, '__name__', '')}.{name}", _MISSING)
+        if _is(obj, types.ModuleType):
+            module_name = inspect.getattr_static(obj, "__name__", "")
+            return sys.modules.get(f"{module_name}.{name}", _MISSING) if type(module_name) is str else _MISSING
         return _MISSING
-    if isinstance(obj, type):
+    if _is(obj, type):
         meta = inspect.getattr_static(type(obj), name, _MISSING)
-        if meta is not _MISSING and hasattr(type(meta), "__get__") and not isinstance(meta, _C_DESCRIPTORS):
+        if meta is not _MISSING and _descriptor(meta) and not _is(meta, _C_DESCRIPTORS):
             return _MISSING
-        if isinstance(found, staticmethod):
+        if _is(found, staticmethod):
             return found.__func__
-        if isinstance(found, classmethod):
+        if _is(found, classmethod):
             return types.MethodType(found.__func__, obj)
-        if isinstance(found, (types.FunctionType, property)) or not hasattr(type(found), "__get__"):
+        if _is(found, (types.FunctionType, property)) or not _descriptor(found):
             return found
-        if isinstance(found, _C_DESCRIPTORS):
+        if _is(found, _C_DESCRIPTORS):
             try:
                 return found.__get__(None, obj)
             except Exception:
                 return _MISSING
         return _MISSING
-    if not hasattr(type(found), "__get__"):
+    if not _descriptor(found):
         return found  # a plain value, in the instance's dict or the class's
-    if isinstance(obj, types.ModuleType):
+    if _is(obj, types.ModuleType):
         return found  # a module's functions and classes, as they are
     try:
         own = object.__getattribute__(obj, "__dict__")
@@ -282,15 +294,15 @@ def _static(obj: object, name: str) -> Any:
             return found
     except Exception:
         pass
-    if isinstance(found, types.FunctionType):
+    if _is(found, types.FunctionType):
         return types.MethodType(found, obj)
-    if isinstance(found, staticmethod):
+    if _is(found, staticmethod):
         return found.__func__
-    if isinstance(found, classmethod):
+    if _is(found, classmethod):
         return types.MethodType(found.__func__, type(obj))
-    tensor_own = (torch is not None and isinstance(obj, torch.Tensor)
+    tensor_own = (torch is not None and _is(obj, torch.Tensor)
                   and inspect.getattr_static(torch.Tensor, name, _MISSING) is found)
-    if isinstance(found, _C_DESCRIPTORS) or (tensor_own and isinstance(found, property)):
+    if _is(found, _C_DESCRIPTORS) or (tensor_own and _is(found, property)):
         try:
             return found.__get__(obj, type(obj))
         except Exception:
@@ -330,7 +342,7 @@ def _literal(node: ast.AST, scope: _Scope) -> Any:
     value = scope.value(node)
     torch = _torch()
     if type(value) in (int, bool, str, slice, type(None), type(Ellipsis)) \
-            or (torch is not None and isinstance(value, torch.Tensor)):
+            or (torch is not None and _is(value, torch.Tensor)):
         return value
     return _MISSING
 
@@ -387,8 +399,19 @@ class _Scope:
 # --- operands ------------------------------------------------------------------------------------
 
 
+def _children(module: Any) -> dict:
+    """A layer's sublayers, as nn.Module keeps them (no method of the learner's asked)."""
+    try:
+        children = object.__getattribute__(module, "__dict__").get("_modules")
+    except Exception:
+        return {}
+    return children if type(children) is dict else {}
+
+
 def _module_line(module: Any) -> str:
-    """A layer's repr's first line, made without running a repr or extra_repr of the learner's."""
+    """A layer's repr's first line, made without running a repr or extra_repr of the learner's:
+    torch's own layers say their extra_repr (`Linear(in_features=3, …)`); a learner's class
+    that would say something there shows `…` instead."""
     torch = _torch()
     kind = type(module)
     name = kind.__name__
@@ -396,15 +419,15 @@ def _module_line(module: Any) -> str:
         return name[:KIND_CHARS]
     extra = ""
     extra_repr = inspect.getattr_static(kind, "extra_repr", None)
-    if str(getattr(extra_repr, "__module__", None) or "").startswith("torch."):
-        try:
-            extra = str(extra_repr(module))
-        except Exception:
-            extra = ""
-    try:
-        children = object.__getattribute__(module, "__dict__").get("_modules") or {}
-    except Exception:
-        children = {}
+    if extra_repr is not inspect.getattr_static(torch.nn.Module, "extra_repr"):
+        if str(getattr(kind, "__module__", None) or "").startswith("torch.") and _is(extra_repr, types.FunctionType):
+            try:
+                extra = str(extra_repr(module))
+            except Exception:
+                extra = "…"
+        else:
+            extra = "…"
+    children = _children(module)
     extra_lines = extra.split("\n") if extra else []
     if not extra_lines and not children:
         line = f"{name}()"
@@ -415,16 +438,33 @@ def _module_line(module: Any) -> str:
     return line if len(line) <= KIND_CHARS else line[:KIND_CHARS - 1] + "…"
 
 
+def _named_layers(model: Any, limit: int = 10_000) -> Any:
+    """(dotted name, layer) for every layer under `model`, as named_modules() says them, walked
+    through the dicts nn.Module keeps its sublayers in."""
+    seen = {id(model)}
+    todo = collections.deque([("", model)])
+    while todo and limit > 0:
+        prefix, module = todo.popleft()
+        for name, child in _children(module).items():
+            limit -= 1
+            if child is None or id(child) in seen or type(name) is not str:
+                continue
+            seen.add(id(child))
+            dotted = f"{prefix}.{name}" if prefix else name
+            yield dotted, child
+            todo.append((dotted, child))
+
+
 def _is_module(value: Any) -> bool:
     torch = _torch()
-    return torch is not None and isinstance(value, torch.nn.Module)
+    return torch is not None and _is(value, torch.nn.Module)
 
 
 def _operand(expression: str, value: Any, name_in_model: str = "") -> Operand:
     if value is _MISSING:
         return Operand(expression, looked_up=False)
     torch = _torch()
-    if torch is not None and isinstance(value, torch.Tensor):
+    if torch is not None and _is(value, torch.Tensor):
         try:
             shape: tuple[int, ...] | None = tuple(int(size) for size in value.shape)
         except Exception:
@@ -496,7 +536,7 @@ class _Operands:
             self.add(func)  # the layer called (`model(x)`, `self.fc1(h)`)
         elif isinstance(func, ast.Attribute):
             receiver = self.scope.value(func.value)
-            if not isinstance(receiver, (types.ModuleType, type)):
+            if not _is(receiver, (types.ModuleType, type)):
                 self.add(func.value)  # `x.mm(y)`: the tensor the method is called on
         for argument in node.args:
             self.argument(argument)
@@ -521,11 +561,11 @@ def _callee_arguments(call: ast.Call, callee: types.FrameType, scope: _Scope) ->
         bound = 1
     else:
         target = function
-        if isinstance(target, types.MethodType):
+        if _is(target, types.MethodType):
             target, bound = target.__func__, 1
-        if isinstance(target, type):
+        if _is(target, type):
             target, bound = inspect.getattr_static(target, "__init__", None), 1
-        if getattr(target, "__code__", None) is not code:
+        if not _is(target, types.FunctionType) or target.__code__ is not code:
             return {}
     try:
         local = callee.f_locals
@@ -544,7 +584,7 @@ def _callee_arguments(call: ast.Call, callee: types.FrameType, scope: _Scope) ->
         place = index + bound
         if place < len(positional):
             value = local.get(positional[place], _MISSING)
-        elif varargs is not None and isinstance(local.get(varargs), tuple):
+        elif varargs is not None and type(local.get(varargs)) is tuple:
             extra = local[varargs]
             at = place - len(positional)
             value = extra[at] if at < len(extra) else _MISSING
@@ -557,7 +597,7 @@ def _callee_arguments(call: ast.Call, callee: types.FrameType, scope: _Scope) ->
             continue
         if keyword.arg in positional or keyword.arg in keyword_only:
             value = local.get(keyword.arg, _MISSING)
-        elif varkw is not None and isinstance(local.get(varkw), dict):
+        elif varkw is not None and type(local.get(varkw)) is dict:
             value = local[varkw].get(keyword.arg, _MISSING)
         else:
             value = _MISSING
@@ -587,8 +627,8 @@ def _layer(found: list[tuple[Operand, Any]], below: list[types.FrameType]) -> Op
         if not _is_module(value):
             continue
         try:
-            for name, module in value.named_modules():
-                if module is layer and name:
+            for name, module in _named_layers(value):
+                if module is layer:
                     return _operand(_dotted(operand.expression, name), layer, name)
         except Exception:
             continue
