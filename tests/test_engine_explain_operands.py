@@ -267,6 +267,13 @@ def test_an_index_out_of_range():
     assert operands == (tensor("x[:, -1]", ns["x"][:, -1]), Operand("i", kind="int"))
 
 
+def test_an_assignment_into_a_slice_shows_what_was_assigned():
+    error, site, operands, ns = failing("x = torch.zeros(3)\nv = torch.ones(2)\nx[0:3] = v\n", error=RuntimeError)
+    assert "expanded size" in str(error)
+    assert marked(site) == "x[0:3]"
+    assert operands == (tensor("x", ns["x"]), Operand("0:3", kind="slice"), tensor("v", ns["v"]))
+
+
 def test_a_property_of_the_learners_is_not_run():
     src = ("class Holder:\n"
            "    calls = 0\n"

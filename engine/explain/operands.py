@@ -352,16 +352,17 @@ class _Scope:
 
     def __init__(self, frame: types.FrameType) -> None:
         self.frame = frame
+        self.local = frame.f_locals  # (a function's frame builds this dict anew when asked)
         self.filled: dict[int, Any] = {}  # id(ast node of a call) -> its result, from the callee
 
     def name(self, name: str) -> Any:
-        for scope in (self.frame.f_locals, self.frame.f_globals):
+        for scope in (self.local, self.frame.f_globals):
             if name in scope:
                 return scope[name]
         spaces = self.frame.f_builtins
-        if name in spaces:
-            return spaces[name]
-        return getattr(builtins, name, _MISSING) if name in builtins.__dict__ else _MISSING
+        if type(spaces) is not dict:
+            spaces = builtins.__dict__
+        return spaces[name] if name in spaces else _MISSING
 
     def value(self, node: ast.AST, depth: int = 0) -> Any:
         if id(node) in self.filled:
@@ -518,6 +519,10 @@ class _Operands:
             value = _literal(index, self.scope)
             if len(self.found) < MAX_OPERANDS:
                 self.found.append((_operand(self.parsed.segment(index), value), value))
+            if isinstance(node.ctx, ast.Store):  # `x[0:3] = v`: what was put there, too
+                assigned = self._assigned(node)
+                if assigned is not None:
+                    self.add(assigned)
         elif isinstance(node, ast.Compare):
             self.add(node.left)
             for other in node.comparators:
@@ -528,6 +533,19 @@ class _Operands:
             self.add(node.value)
         elif isinstance(node, ast.Call):
             self.call(node)
+
+    def _assigned(self, target: ast.AST) -> ast.AST | None:
+        """The value assigned to `target` by the statement it is a target of."""
+        for statement in ast.walk(self.parsed.tree):
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                targets = [statement.target]
+            else:
+                continue
+            if any(part is target for whole in targets for part in ast.walk(whole)):
+                return statement.value
+        return None
 
     def call(self, node: ast.Call) -> None:
         func = node.func
