@@ -61,7 +61,7 @@ def test_matmul_names_the_columns_of_the_first_and_the_rows_of_the_second():
     exc = raised(lambda: a @ b)
     assert str(exc) == "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"
     en, zh = words(hint_for(exc, (t("a", a), t("b", b))), "explain.hint.matmul", "a", "b", "(2, 3)", "3", "2", "b.T")
-    assert "3 columns" in en and "2 rows" in en
+    assert "so 3 against 2" in en
     assert "3 列" in zh and "2 行" in zh
 
 
@@ -119,7 +119,7 @@ def test_linear_names_the_models_layer_and_its_in_features():
     operands = (layer("self", model[2], "2"), t("input", hidden))
     en, zh = words(hint_for(exc, operands), "explain.hint.linear", "[2]", "4", "3", "(8, 3)",
                    "nn.Linear(3, 1)")
-    assert "expects 4 features" in en and "has 3" in en
+    assert "last dimension is 4" in en and "has 3 there" in en
     assert "4 个特征" in zh
 
 

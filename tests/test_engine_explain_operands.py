@@ -183,7 +183,7 @@ def test_a_sequential_whose_second_linear_gets_the_wrong_features_names_that_lay
     error, site, operands, ns = failing(src, error=RuntimeError)
     assert "mat1 and mat2 shapes cannot be multiplied" in str(error)
     assert marked(site) == "model(x)"
-    assert operands == (Operand("model", kind="Sequential("), tensor("x", ns["x"]),
+    assert operands == (Operand("model", kind="Sequential(…)"), tensor("x", ns["x"]),
                         Operand("model[2]", kind="Linear(in_features=5, out_features=1, bias=True)",
                                 name_in_model="2"))
     assert repr(ns["model"][2]) == operands[2].kind  # the layer's own repr

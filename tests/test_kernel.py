@@ -348,7 +348,15 @@ def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):
     assert "Cell In[" in text and "cannot be multiplied" in text
     assert "site-packages" not in text and "frames inside libraries not shown" in text
     assert "linear.py" in kernel.run("%tb").text()  # everything is still there on request
-    assert "frame" not in kernel.run("1/0").error_text.split("ZeroDivisionError")[0].split("1/0")[-1]
+    # under it: the line, its operands as typed with their shapes, and what to try
+    explanation = text.split("cannot be multiplied")[1]
+    assert "In the failing line: lin(torch.ones(4))" in explanation, text
+    assert "  lin            Linear(in_features=2, out_features=3, bias=True)" in explanation, text
+    assert "  torch.ones(4)  (4,)  float32  cpu" in explanation, text
+    assert "Hint: lin takes inputs whose last dimension is 2; torch.ones(4) (4,) has 4 there" in " ".join(explanation.split()), text
+    divided = kernel.run("1/0").error_text
+    assert "frame" not in divided.split("ZeroDivisionError")[0].split("1/0")[-1]
+    assert "Hint" not in divided and "failing line" not in divided  # no tensor, nothing to add
     kernel.run("def inner():\n    return 1/0")
     lines = [line.strip() for line in kernel.run("inner()").error_text.splitlines()]
     assert "inner()" in lines and "return 1/0" in lines  # the cell's line and the function's: both
@@ -378,7 +386,8 @@ def test_a_syntax_error_shows_the_line_and_its_caret_as_python_does(kernel):
 def test_load_ext_puts_the_summary_after_the_whole_value(tmp_path):
     """In IPython (%load_ext engine.kernel) a tensor's text ends with its summary line; a tuple,
     list or dict of tensors is shown whole, with no summary line inside its brackets."""
-    cells = ("%load_ext engine.kernel\nx = torch.ones(2)\nx, x.sum()\n[x]\n{'x': x}\nx\n")
+    cells = ("%load_ext engine.kernel\nx = torch.ones(2)\nx, x.sum()\n[x]\n{'x': x}\nx\n"
+             "row = x.reshape(1, 2)\nrow @ row\nnot_defined\n")
     done = subprocess.run([sys.executable, "-m", "IPython", "--simple-prompt", "--colors=NoColor",
                            "--HistoryManager.enabled=False"], input=cells, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "IPYTHONDIR": str(tmp_path)})
@@ -390,6 +399,11 @@ def test_load_ext_puts_the_summary_after_the_whole_value(tmp_path):
     assert "Out[6]: \ntensor([1., 1.])\n# shape (2,) · float32 · cpu · min 1 max 1" in out or \
         "Out[6]: tensor([1., 1.])\n# shape (2,) · float32 · cpu · min 1 max 1" in out, out
     assert out.count("# shape") == 1, out
+    # a tensor error's explanation under IPython's own traceback; nothing more under a NameError
+    explained = out.split("cannot be multiplied (1x2 and 1x2)")[1]
+    assert "In the failing line: row @ row" in explained, out
+    assert "  row  (1, 2)  float32  cpu" in explained and "Hint: In A @ B" in explained, out
+    assert "Hint" not in explained.split("NameError")[1], out
 
 
 def listening_tcp_sockets(pid: int) -> list[str]:

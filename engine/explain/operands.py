@@ -434,8 +434,8 @@ def _module_line(module: Any) -> str:
         line = f"{name}()"
     elif len(extra_lines) == 1 and not children:
         line = f"{name}({extra_lines[0]})"
-    else:
-        line = f"{name}("
+    else:  # its children's lines would follow: the table has room for one
+        line = f"{name}(…)"
     return line if len(line) <= KIND_CHARS else line[:KIND_CHARS - 1] + "…"
 
 

@@ -16,12 +16,19 @@ def _expression(operand: Operand) -> str:
     return words if len(words) <= EXPRESSION_CHARS else words[:EXPRESSION_CHARS - 1] + "…"
 
 
+def _names(expression: str, name_in_model: str) -> bool:
+    """Whether the expression already says where in the model the layer is (`model.fc2`,
+    `model[2]`, `model.encoder[1]`)."""
+    path = expression.replace("[", ".").replace("]", "").split(".")[1:]
+    return ".".join(path) == name_in_model
+
+
 def _facts(operand: Operand, lang: str) -> str:
     if not operand.looked_up:
         return text("explain.table.not_evaluated", lang)
     if not operand.is_tensor:
         facts = operand.kind
-        if operand.name_in_model:
+        if operand.name_in_model and not _names(operand.expression, operand.name_in_model):
             facts = text("explain.table.in_model", lang, name=operand.name_in_model, kind=facts)
         return facts
     shape = "(" + ", ".join(map(str, operand.shape or ())) + ("," if len(operand.shape or ()) == 1 else "") + ")"

@@ -64,6 +64,8 @@ def _install_completion(ip) -> None:
         # IPython's own evaluation limited to what has no side effects.
         completer.use_jedi = False
         completer.evaluation = "limited"
+    else:
+        tracebacks.install_explanations(ip)
     matcher = module_attributes(ip)
     if matcher not in completer.custom_matchers:
         completer.custom_matchers.append(matcher)

@@ -10,8 +10,10 @@ import types
 
 from IPython.core.error import UsageError
 
+from engine.explain.explainer import explained
 from engine.explain.frames import is_library
-from engine.i18n import counted, say
+from engine.i18n import counted, say, spoken
+from engine.kernel.state import display
 
 _LIBRARY_CODE: dict = {}  # code object -> is it a library's (asked once per code, not per frame)
 
@@ -148,6 +150,36 @@ def _earlier(value: BaseException) -> list[tuple[BaseException, bool]]:
         chain.append((value, cause))
 
 
+EXPLANATION_STYLE = "\x1b[33m{}\x1b[0m"  # yellow, as the app shows its hints; notebooks draw it too
+
+
+def explained_in_colour(value: BaseException, tb: types.TracebackType | None) -> str:
+    """What engine.explain says under `value`'s traceback, in the kernel's language, at the width
+    the learner's log has; '' for an error it has nothing to add to."""
+    words = explained(value, tb, spoken(), display.columns)
+    return EXPLANATION_STYLE.format(words) if words else ""
+
+
+def install_explanations(ip) -> None:
+    """In a notebook or IPython, where the traceback is IPython's own: the explanation of a tensor
+    error as its last part (nothing changes for other errors)."""
+    formatter = ip.InteractiveTB
+    if getattr(formatter.structured_traceback, "explains", False):
+        return
+    structured = formatter.structured_traceback
+
+    def structured_traceback(etype, evalue, etb=None, tb_offset=None, context=5):
+        stb = structured(etype, evalue, etb, tb_offset, context)
+        if isinstance(evalue, Exception) and not isinstance(evalue, (SyntaxError, UsageError)):
+            explanation = explained_in_colour(evalue, etb if not isinstance(etb, tuple) else etb[0])
+            if explanation:
+                stb = [*stb, explanation]
+        return stb
+
+    structured_traceback.explains = True  # type: ignore[attr-defined]
+    formatter.structured_traceback = structured_traceback
+
+
 def install(ip) -> None:
     def shaped(shell, etype, value, tb, tb_offset, callers, walked=None) -> list[str]:
         """One exception's traceback, its earlier ones (cause, context) left to the caller: the
@@ -188,6 +220,7 @@ def install(ip) -> None:
 
     def show(shell, etype, value, tb, tb_offset=None, callers=False):
         walked = None if issubclass(etype, UsageError) else _user_frames(tb, callers)
+        explanation = ""
         if walked is None:  # a % command used wrongly: its message is all there is to say
             stb = [f"UsageError: {value}"]
         elif issubclass(etype, SyntaxError) and not walked[0]:
@@ -202,7 +235,10 @@ def install(ip) -> None:
                        *chained(shell, older, cause), *stb]
             if len(earlier) > EARLIER_SHOWN:
                 stb.insert(0, say("traceback.cut_earlier", n=f"{len(earlier) - EARLIER_SHOWN:,}"))
+            explanation = explained_in_colour(value, tb)
         stb = bounded(stb)
+        if explanation:
+            stb.append(explanation)  # after the bounds: the exception's own line stays above it
         publish = getattr(shell, "_showtraceback", None)  # what ipykernel sends as the error message
         if publish is not None:
             publish(etype, value, stb)
