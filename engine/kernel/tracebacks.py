@@ -4,6 +4,7 @@ the frames inside installed libraries (torch's nn.Module plumbing, say) left out
 
 from __future__ import annotations
 
+import linecache
 import sys
 import traceback
 import types
@@ -11,7 +12,8 @@ import types
 from IPython.core.error import UsageError
 
 from engine.explain.frames import is_library
-from engine.i18n import counted, say
+from engine.explain.syntax import diagnose
+from engine.i18n import counted, say, spoken
 
 _LIBRARY_CODE: dict = {}  # code object -> is it a library's (asked once per code, not per frame)
 
@@ -194,6 +196,12 @@ def install(ip) -> None:
             # the cell itself does not parse: its line and the caret, as Python shows them, with
             # no frame of IPython's parser above them
             stb = shell.SyntaxTB.structured_traceback(etype, value, [])
+            # and what went wrong in pasting it, if it was that: the cell as it was parsed is in
+            # linecache under the error's file name (IPython puts it there before it compiles)
+            source = "".join(linecache.getlines(value.filename)) if value.filename else ""
+            pitfall = diagnose(source, value) if source else None
+            if pitfall is not None:
+                stb = [*stb, pitfall.words(spoken())]
         else:
             stb = shaped(shell, etype, value, tb, tb_offset, callers, walked)
             earlier = _earlier(value)
