@@ -158,3 +158,14 @@ def test_what_fixed_gives_compiles():
                    "if True:\n    print(1)print(2)\n"]:
         mended = fixed(source)
         assert mended is not None and parses(mended), source
+
+
+def test_a_stray_quote_whose_unterminated_string_hid_a_glued_line_above():
+    source = 'data = [[1, 2], [3, 4]]\nprint(len(data))data = data[0]\nprint(data)"""'
+    assert diagnose(source, error_of(source)) == Said("explain.syntax.stray_quote", {"line": 3, "quotes": '"""'})
+    assert fixed(source) == 'data = [[1, 2], [3, 4]]\nprint(len(data))\ndata = data[0]\nprint(data)'
+
+
+def test_a_quote_that_closes_the_notes_text_is_kept():
+    source = '"""\n打印结果:\ntensor(10)"""\nprint(1)print(2)'
+    assert fixed(source) == '"""\n打印结果:\ntensor(10)"""\nprint(1)\nprint(2)'

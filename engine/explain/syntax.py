@@ -32,13 +32,18 @@ def _masked(line: str) -> str:
 
 
 def _error(lines: list[str]) -> _Pos:
+    return _parsed(lines)[0]
+
+
+def _parsed(lines: list[str]) -> tuple[_Pos, str]:
+    """Where the first error is in `lines`, and Python's words for it."""
     try:
         ast.parse("\n".join(_masked(line) for line in lines))
     except SyntaxError as error:
-        return (error.lineno or 0, error.offset or 0)
+        return (error.lineno or 0, error.offset or 0), error.msg
     except (ValueError, RecursionError, MemoryError):  # a NUL byte, nesting too deep: no parse
-        return (0, 0)
-    return PARSES
+        return (0, 0), ""
+    return PARSES, ""
 
 
 def _statement(code: str) -> bool:
@@ -126,8 +131,11 @@ def _step(lines: list[str], start: _Pos) -> tuple[list[str], Said] | None:
         if kept is None:
             continue
         trial = [*lines[:i], kept, *lines[i + 1:]]
-        at = _error(trial)
-        if at > start and (best is None or at > best[1]):
+        at, words = _parsed(trial)
+        # an error above the one Python named counts too (an unterminated string hid it), unless
+        # the quote taken was one that closed a string, which now runs on
+        onward = at > start or at < start and not words.startswith("unterminated")
+        if onward and (best is None or at > best[1]):
             quotes = lines[i].rstrip()[-3:]
             best = (trial, at, said("explain.syntax.stray_quote", line=i + 1, quotes=quotes))
     return None if best is None else (best[0], best[2])
