@@ -199,7 +199,10 @@ def install(ip) -> None:
             # and what went wrong in pasting it, if it was that: the cell as it was parsed is in
             # linecache under the error's file name (IPython puts it there before it compiles)
             source = "".join(linecache.getlines(value.filename)) if value.filename else ""
-            pitfall = diagnose(source, value) if source else None
+            try:
+                pitfall = diagnose(source, value) if source else None
+            except Exception:  # noqa: BLE001 - the traceback above is shown whatever happens here
+                pitfall = None
             if pitfall is not None:
                 stb = [*stb, pitfall.words(spoken())]
         else:
