@@ -377,10 +377,19 @@ def test_an_error_while_showing_a_value_shows_the_learners_line_only(kernel):
 
 
 def test_a_syntax_error_shows_the_line_and_its_caret_as_python_does(kernel):
-    text = kernel.run("print(1)x = 2").error_text
-    assert "compilerop" not in text and "site-packages" not in text and "Traceback" not in text, text
-    assert text.rstrip().splitlines()[-3:] == ["    print(1)x = 2", "            ^", "SyntaxError: invalid syntax"], text
-    assert "Cell In[" in text
+    """Only the learner's line, its caret where Python puts it, and (a block pasted from notes)
+    what went wrong in the paste: no frame of IPython's parser."""
+    text = kernel.run("x = 1\nprint(x)data = torch.tensor([[1, 2], [3, 4]])\nprint(data)").error_text
+    assert "compilerop" not in text and "ast_parse" not in text and "site-packages" not in text, text
+    assert "Traceback" not in text and "Cell In[" in text, text
+    assert [line for line in text.splitlines() if line.strip()][-4:] == [
+        "    print(x)data = torch.tensor([[1, 2], [3, 4]])", "            ^", "SyntaxError: invalid syntax",
+        "Line 2 holds two statements run together: `print(x)` and `data = torch.tensor(…)`; "
+        "put the second on a line of its own."], text
+    text = kernel.run('%time 1 + 1\nprint(1)"""').error_text
+    assert text.rstrip().splitlines()[-1] == "Line 2 ends with `\"\"\"`, left over from the notes' text: delete it.", text
+    text = kernel.run("for i in range(3)\n    print(i)").error_text  # no paste's doing: Python's words only
+    assert text.rstrip().splitlines()[-1] == "SyntaxError: expected ':'", text
 
 
 def test_load_ext_puts_the_summary_after_the_whole_value(tmp_path):

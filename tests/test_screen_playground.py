@@ -687,3 +687,36 @@ def print_options():
     yield
     torch.set_printoptions(linewidth=linewidth)
     np.set_printoptions(**numpy)
+
+
+async def test_a_block_pasted_with_two_statements_on_a_line_is_offered_mended_by_one_key():
+    """A SyntaxError from a paste: the note under it names ctrl+f, which puts the cell in the
+    editor with its glued line split and its stray triple quote gone; Enter runs it."""
+    app = make_app(kernel=FakeKernel())
+    async with running(app, size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: app.kernel.ready, 60)
+        screen, editor = app.screen, app.screen.editor
+        await pilot.press("ctrl+f")  # no fix offered: nothing happens
+        assert editor.text == ""
+        pasted = 'data = [[1, 2], [3, 4]]\nprint(len(data))data = data[0]\nprint(data)"""'
+        editor.insert(pasted)  # as a paste puts it
+        assert editor.text == pasted
+        await pilot.press("enter")
+        note = t("pg.syntax_fix", key="ctrl+f")
+
+        def notes() -> int:  # (the log wraps the note)
+            return " ".join(log_text(app).split()).count(note)
+
+        assert await wait_for(pilot, lambda: notes() == 1, 30), log_text(app)
+        assert "SyntaxError" in log_text(app) and editor.text == ""
+        await pilot.press("ctrl+f")
+        assert editor.text == 'data = [[1, 2], [3, 4]]\nprint(len(data))\ndata = data[0]\nprint(data)'
+        assert editor.cursor_location == editor.document.end
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "\n2\n[1, 2]" in log_text(app), 30), log_text(app)
+        assert not screen.fix
+        await pilot.press("ctrl+f")  # the offer went with the cell it was for
+        assert editor.text == ""
+        await type_cell(pilot, "for i in range(3) print(i)")  # not a paste's doing: no offer
+        assert await wait_for(pilot, lambda: log_text(app).count("SyntaxError") == 2, 30)
+        assert notes() == 1 and not screen.fix

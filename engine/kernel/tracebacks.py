@@ -4,6 +4,7 @@ the frames inside installed libraries (torch's nn.Module plumbing, say) left out
 
 from __future__ import annotations
 
+import linecache
 import sys
 import traceback
 import types
@@ -12,6 +13,7 @@ from IPython.core.error import UsageError
 
 from engine.explain.explainer import explained
 from engine.explain.frames import is_library
+from engine.explain.syntax import diagnose
 from engine.i18n import counted, say, spoken
 from engine.kernel.state import display
 
@@ -227,6 +229,15 @@ def install(ip) -> None:
             # the cell itself does not parse: its line and the caret, as Python shows them, with
             # no frame of IPython's parser above them
             stb = shell.SyntaxTB.structured_traceback(etype, value, [])
+            # and what went wrong in pasting it, if it was that: the cell as it was parsed is in
+            # linecache under the error's file name (IPython puts it there before it compiles)
+            source = "".join(linecache.getlines(value.filename)) if value.filename else ""
+            try:
+                pitfall = diagnose(source, value) if source else None
+            except Exception:  # noqa: BLE001 - the traceback above is shown whatever happens here
+                pitfall = None
+            if pitfall is not None:
+                explanation = EXPLANATION_STYLE.format(pitfall.words(spoken()))
         else:
             stb = shaped(shell, etype, value, tb, tb_offset, callers, walked)
             earlier = _earlier(value)

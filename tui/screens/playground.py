@@ -119,6 +119,8 @@ class PlaygroundScreen(BaseScreen):
         Binding("ctrl+down", "jump(1)", "pg.jump_next", id="pg.jump_next", tooltip="tip.pg.jump", show=False,
                 priority=True),
         Binding("escape", "focus_editor", show=False),
+        # only under a cell that does not parse because of a paste, whose note names it
+        Binding("ctrl+f", "use_fix", id="pg.use_fix", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -136,6 +138,7 @@ class PlaygroundScreen(BaseScreen):
         self._log_width = 0  # the output log's text width, and the last one the kernel was told
         self._width_sent = 0
         self._width_timer: Timer | None = None
+        self.fix = ""  # the last cell mended (engine.explain.syntax), when it failed to parse: ctrl+f takes it
         self.live: LivePanel | None = None  # the live plots' panel, made when a cell first calls live()
         self.output: OutputLog  # (the body's widgets, set when it is built)
         self.editor: CellEditor
@@ -230,6 +233,7 @@ class PlaygroundScreen(BaseScreen):
         self._keep(event)
         if isinstance(event, ev.CellStarted):
             self._last_cell = event.cell
+            self.fix = ""  # the mended lines were another cell's
             out.write_input(event.number, event.source, event.cell)
         elif isinstance(event, ev.CellStream) and event.late:
             self._late_output(event.cell)
@@ -252,6 +256,7 @@ class PlaygroundScreen(BaseScreen):
         elif isinstance(event, ev.CellError):
             out.finish_output(event.cell)
             out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
+            self._offer_fix(event)
         elif isinstance(event, ev.InputRequested):
             self._ask(event)
         elif isinstance(event, ev.NextInput):  # %load FILE: the file comes into the editor
@@ -284,6 +289,29 @@ class PlaygroundScreen(BaseScreen):
             # on); a quick cell then never redraws it, and the footer is rebuilt only when ctrl+c
             # comes or goes
             self._update_run_status()
+
+    def _offer_fix(self, error: ev.CellError) -> None:
+        """A cell that did not parse because of how it was pasted (two statements on one line, a
+        stray triple quote): the note under its error names the key that puts it, mended, in the
+        editor."""
+        cell = self.session_cells.get(error.cell)
+        if error.ename not in ("SyntaxError", "IndentationError", "TabError") or cell is None:
+            return
+        from engine.explain.syntax import fixed
+
+        mended = fixed(cell.source)
+        if mended is None:
+            return
+        self.fix = mended
+        key = self.app.user_keys.get("pg.use_fix", "ctrl+f").split(",")[0].strip()
+        self.output.write_note(t("pg.syntax_fix", key=key), "yellow")
+
+    def action_use_fix(self) -> None:
+        """ctrl+f: the last cell, mended, in the editor, to look over and run."""
+        self.editor.set_source(self.fix)
+        self.editor.move_cursor(self.editor.document.end)
+        self.fix = ""
+        self._show_editor()
 
     def _late_output(self, cell_id: str) -> None:
         """Output of a cell that was answered already (a thread it started prints on): under a
@@ -566,6 +594,8 @@ class PlaygroundScreen(BaseScreen):
             return self.app.kernel.running is not None or bool(self.app.kernel.queued)
         if action == "live":
             return self.live is not None and bool(self.live.series)
+        if action == "use_fix":  # else ctrl+f is the editor's, or nobody's
+            return bool(self.fix) and not self.stdin.shown
         return True
 
     async def action_interrupt(self) -> None:
