@@ -362,6 +362,18 @@ def test_tracebacks_show_the_learners_frames_and_count_the_rest(kernel):
     assert "inner()" in lines and "return 1/0" in lines  # the cell's line and the function's: both
 
 
+def test_a_loss_given_a_target_of_another_shape_warns_with_the_fix_and_no_library_path(kernel):
+    """The seed's regression: an output of (100, 1) against a target of (100,) broadcasts to
+    (100, 100) without an error; the warning says so and how to fix it. Other warnings as Python
+    shows them."""
+    result = kernel.run("out, y = torch.randn(100, 1), torch.randn(100)\nloss = nn.MSELoss()(out, y)")
+    said = " ".join(result.output.split())
+    assert "(100,)" in said and "(100, 1)" in said and "y.reshape(-1, 1)" in said, result.output
+    assert "site-packages" not in result.output and "UserWarning" not in result.output, result.output
+    plain = kernel.run("import warnings\nwarnings.warn('a plain one')").output
+    assert "UserWarning: a plain one" in plain, plain
+
+
 def test_an_error_while_showing_a_value_shows_the_learners_line_only(kernel):
     """IPython's pretty printer recursing through a deeply nested list: the cell's line and the
     error, the printer's frames counted, as plain Python shows the line that asked for the repr."""

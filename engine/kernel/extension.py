@@ -13,7 +13,7 @@ from traitlets import ObjectName, Unicode
 
 from engine import __version__
 from engine.devices import free_cuda_cache
-from engine.kernel import figures, magics, requests, tracebacks
+from engine.kernel import figures, magics, requests, tracebacks, warning_hints
 from engine.kernel.bridge import bridge
 from engine.kernel.guards import stream_keeper
 from engine.kernel.live import live_function
@@ -187,6 +187,7 @@ def load(ip) -> None:
 
     magics.register(ip)
     figures.install(ip)
+    warning_hints.install()
 
     if not hasattr(builtins, "live"):  # a script run with %run, or a module, sees it too
         setattr(builtins, "live", live_function(ip, bridge.emit))  # noqa: B010 - (builtins has no `live` to type)
