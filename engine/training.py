@@ -285,8 +285,10 @@ class Trainer(RunControl):
 
         cfg = self.cfg
         if loader is not None:
-            for bx, by in loader:
-                yield bx.to(device, non_blocking=True), by.to(device, non_blocking=True)
+            target = torch.device(device)
+            for bx, by in loader:  # (a batch already there is not moved: .to() costs a dispatch a step)
+                yield (bx if bx.device == target else bx.to(device, non_blocking=True),
+                       by if by.device == target else by.to(device, non_blocking=True))
             return
         n = x.shape[0]
         if sampler is not None:
