@@ -72,6 +72,7 @@ class Kernel(ABC):
     attached = False  # someone else's kernel: quitting leaves it running
     existing: Path | None = None  # the connection file of an attached kernel
     plain = ""  # an attached kernel that could not load the engine: why (cells still run, requests fail)
+    pid: int | None = None  # the kernel's process id where this app started it (the GPU panel marks it)
 
     def __init__(self, on_event: Callable[[object], None] | None = None) -> None:
         self.on_event = on_event or (lambda _event: None)
