@@ -72,7 +72,6 @@ class Kernel(ABC):
     attached = False  # someone else's kernel: quitting leaves it running
     existing: Path | None = None  # the connection file of an attached kernel
     plain = ""  # an attached kernel that could not load the engine: why (cells still run, requests fail)
-    pid: int | None = None  # the kernel's process id where this app started it (the GPU panel marks it)
 
     def __init__(self, on_event: Callable[[object], None] | None = None) -> None:
         self.on_event = on_event or (lambda _event: None)
@@ -94,6 +93,11 @@ class Kernel(ABC):
             self.on_event(event)
 
     # --- state the screens read ------------------------------------------------------------
+    def process_id(self) -> int | None:
+        """The kernel's process id where this app started it (the GPU panel marks its process);
+        None for someone else's kernel, whose process may be on another machine."""
+        return None
+
     @property
     def status(self) -> Status:
         if self._status is Status.IDLE and (self.cells or self.unsent):

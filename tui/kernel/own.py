@@ -84,8 +84,7 @@ class OwnKernel(JupyterKernel):
         elif folder is not None:
             remove_own_files(folder)
 
-    @property  # type: ignore[override]
-    def pid(self) -> int | None:
+    def process_id(self) -> int | None:
         """The kernel process's id (a fresh one after each restart)."""
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         return getattr(process, "pid", None)

@@ -136,7 +136,7 @@ class GpuScreen(BaseScreen):
         lines = [t("gpu.line", index=gpu.index, name=gpu.name, util=known(gpu.utilisation, "{}%"),
                    used=size_text(gpu.memory_used), total=size_text(gpu.memory_total),
                    temp=known(gpu.temperature, "{} °C"), power=known(gpu.power_w, "{:.0f} W"))]
-        kernel_pid = getattr(self.app.kernel, "pid", None)
+        kernel_pid = self.app.kernel.process_id()
         for p in gpu.processes:
             mark = " " + t("gpu.kernel_mark") if kernel_pid is not None and p.pid == kernel_pid else ""
             lines.append(f"  pid {p.pid}  {size_text(p.used_bytes)}{mark}")
