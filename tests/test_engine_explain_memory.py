@@ -86,3 +86,23 @@ def test_the_apps_hint_stays_out_when_the_kernel_explained():
     assert hint_for("RuntimeError", "can't allocate memory", explained_tb) == ""
     # a kernel without torchtui's engine (someone else's) explains nothing: the hint stays
     assert "F9" in hint_for("OutOfMemoryError", "CUDA out of memory.", ("Traceback", "OutOfMemoryError: …"))
+
+
+@pytest.mark.slow
+def test_in_a_kernel_the_explanation_is_under_the_traceback_and_the_next_cell_works(kernel):
+    from engine.protocol import CudaMemory, MemorySummary, ResetPeakMemory
+    from tests.kernel_driver import ANSI
+
+    kernel.run("held = torch.ones(1000)")
+    record = kernel.run("torch.empty(2**62, dtype=torch.uint8)")
+    assert record.error is not None
+    parts = record.error.traceback
+    assert parts[-1].startswith("\x1b[33m")  # the explanation, last, in yellow
+    text = ANSI.sub("", parts[-1])
+    assert "Out of memory on cpu: this call asked for 4.0 EiB more." in text and "held" in text
+    assert hint_for(record.error.ename, record.error.evalue, parts) == ""  # no second hint from the app
+    assert kernel.run("float(torch.ones(3).sum())").value == "3.0"
+    # PyTorch's memory as the GPU panel asks for it: a kernel without CUDA has none to tell
+    assert kernel.request(CudaMemory()) == ()
+    assert kernel.request(ResetPeakMemory()) == 0
+    assert kernel.request(MemorySummary("cuda:0")) == ""
