@@ -223,6 +223,38 @@ class ModelNames(Request[tuple[tuple[str, str], ...]]):
     timeout: ClassVar[float] = 10.0
 
 
+@dataclass(frozen=True)
+class TorchMemory:
+    """One CUDA device's memory as PyTorch's caching allocator counts it in the kernel's process."""
+
+    device: str  # "cuda:0"
+    allocated: int  # bytes held by tensors (torch.cuda.memory_allocated)
+    reserved: int  # bytes the allocator holds from the driver (memory_reserved)
+    peak: int  # the most allocated since the start or the last reset (max_memory_allocated)
+
+
+@dataclass(frozen=True)
+class CudaMemory(Request[tuple[TorchMemory, ...]]):
+    """PyTorch's memory on each CUDA device of the kernel (none: no CUDA there)."""
+
+    timeout: ClassVar[float] = 5.0
+
+
+@dataclass(frozen=True)
+class ResetPeakMemory(Request[int]):
+    """torch.cuda.reset_peak_memory_stats on every CUDA device; answers how many were reset."""
+
+    timeout: ClassVar[float] = 5.0
+
+
+@dataclass(frozen=True)
+class MemorySummary(Request[str]):
+    """torch.cuda.memory_summary() of one device ("" without CUDA)."""
+
+    device: str = "cuda:0"
+    timeout: ClassVar[float] = 10.0
+
+
 # --- events ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Variables(Event):
@@ -318,7 +350,7 @@ def _defined_here(base: type) -> dict[str, type]:
 
 REQUESTS: dict[str, type[Request[Any]]] = _defined_here(Request)
 EVENTS: dict[str, type[Event]] = _defined_here(Event)
-ANSWERS: dict[str, type] = {cls.__name__: cls for cls in (Welcome, Inspected, StepValues)}
+ANSWERS: dict[str, type] = {cls.__name__: cls for cls in (Welcome, Inspected, StepValues, TorchMemory)}
 
 
 @cache

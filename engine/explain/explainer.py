@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 
+from engine.explain import memory
 from engine.explain.hints import hint_for
 from engine.explain.model import Explanation, Operand, Site
 from engine.explain.operands import explain_operands
@@ -36,6 +37,9 @@ def explained(exc: BaseException, tb: types.TracebackType | None, lang: str, wid
     """The text to put under `exc`'s traceback in `lang`, lines within `width` cells; '' for an
     error there is nothing to add to. Never raises."""
     try:
+        out_of_memory = memory.explained(exc, tb, lang, width)
+        if out_of_memory:  # what was asked, what is held and by whom, what to try
+            return out_of_memory
         explanation = explain(exc, tb)
         return render(explanation, lang, width) if explanation is not None else ""
     except Exception:  # noqa: BLE001 - the learner's traceback must show whatever happens here

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from engine import devices, model_view, tour
+from engine import cuda_memory, devices, model_view, tour
 from engine.i18n import speak
 from engine.kernel import inspections
 from engine.kernel.bridge import RequestError
@@ -14,6 +14,7 @@ from engine.kernel.state import display, own_kernel, ready_names
 from engine.kernel.training_run import TrainingRun
 from engine.protocol import (
     CheckGradients,
+    CudaMemory,
     DescribeModel,
     DescribeVariable,
     DeviceStatus,
@@ -22,8 +23,10 @@ from engine.protocol import (
     GradValues,
     Hello,
     LiveExport,
+    MemorySummary,
     ModelNames,
     OwnNames,
+    ResetPeakMemory,
     Signature,
     TourCheck,
     TrainExport,
@@ -112,4 +115,7 @@ def register(bridge, ip) -> None:
         TrainResume: lambda _request: training.resume(),
         TrainStop: lambda _request: training.stop(),
         TrainExport: lambda request: training.export(request.kind, request.path),
+        CudaMemory: lambda _request: cuda_memory.stats(),
+        ResetPeakMemory: lambda _request: cuda_memory.reset_peak(),
+        MemorySummary: lambda request: cuda_memory.summary(request.device),
     })

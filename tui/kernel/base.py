@@ -93,6 +93,11 @@ class Kernel(ABC):
             self.on_event(event)
 
     # --- state the screens read ------------------------------------------------------------
+    def process_id(self) -> int | None:
+        """The kernel's process id where this app started it (the GPU panel marks its process);
+        None for someone else's kernel, whose process may be on another machine."""
+        return None
+
     @property
     def status(self) -> Status:
         if self._status is Status.IDLE and (self.cells or self.unsent):

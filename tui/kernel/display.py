@@ -15,14 +15,21 @@ HINTS = (  # (what the error says, the catalog key of what to do about it)
 )
 
 
-def hint_for(ename: str, evalue: str) -> str:
-    """A sentence in the reader's language that says what to do about an error, or ''."""
+MEMORY_HINTS = {"hint.cpu_memory", "hint.device_memory"}
+EXPLANATION_START = "\x1b[33m"  # engine.kernel.tracebacks' explanation, the traceback's last part
+
+
+def hint_for(ename: str, evalue: str, traceback: tuple[str, ...] | list[str] = ()) -> str:
+    """A sentence in the reader's language that says what to do about an error, or ''. An
+    out-of-memory error the kernel explained itself under `traceback` (what was asked, what is
+    held, what to try: engine.explain.memory) gets no second, shorter hint."""
     if ename == "RecursionError":
         return t("hint.recursion")
     text = f"{ename} {evalue}".lower()
+    explained = bool(traceback) and traceback[-1].startswith(EXPLANATION_START)
     for needle, hint in HINTS:
         if needle in text:
-            return t(hint)
+            return "" if hint in MEMORY_HINTS and explained else t(hint)
     return ""
 
 

@@ -89,6 +89,7 @@ class FakeKernel(Kernel):
         self.asked: list[Request[Any]] = []  # every request, in the order asked
         self.sent_input: list[str] = []  # what the app answered to input requests
         self.interrupts = 0
+        self.pid: int | None = None  # what process_id() says (a test sets it: the GPU panel marks it)
         self.restarts = 0
         self.device_text, self.start_error = device_text, start_error
         self._number = 0
@@ -190,6 +191,9 @@ class FakeKernel(Kernel):
         self.namespace.update(self._initial)
         self._number = 0
         self._ready(restarted=True)
+
+    def process_id(self) -> int | None:
+        return self.pid
 
     async def request(self, request: Request[A], timeout: float | None = None) -> A:
         await self.wait_ready(request.timeout if timeout is None else timeout)

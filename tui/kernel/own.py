@@ -84,6 +84,11 @@ class OwnKernel(JupyterKernel):
         elif folder is not None:
             remove_own_files(folder)
 
+    def process_id(self) -> int | None:
+        """The kernel process's id (a fresh one after each restart)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
     def kill_now(self) -> None:
         """SIGKILL the kernel's process group."""
         process = getattr(getattr(self.km, "provisioner", None), "process", None)

@@ -11,6 +11,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "train": ("tui.screens.training", "TrainingScreen", "f4"),
     "learn": ("tui.screens.learn", "LearnScreen", "f5"),
     "model": ("tui.screens.model", "ModelScreen", "f10"),  # (F6–F9 are screens' own keys)
+    "gpu": ("tui.screens.gpu", "GpuScreen", "f12"),  # (F11 is many terminals' full screen)
 }
 
 

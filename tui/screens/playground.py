@@ -65,6 +65,16 @@ def human_bytes(n: float) -> str:
     return f"{n}"
 
 
+def device_totals(variables) -> list[tuple[str, int]]:
+    """(device, bytes) of the variables' tensors, cpu first: the sum over names (two names of one
+    storage count twice, as each row does)."""
+    totals: dict[str, int] = {}
+    for v in variables:
+        if v.kind == "tensor":
+            totals[v.device] = totals.get(v.device, 0) + v.nbytes
+    return sorted(totals.items(), key=lambda item: (item[0] != "cpu", item[0]))
+
+
 class PlaygroundScreen(BaseScreen):
     """The REPL: output above, the editor below, variables on the right."""
 
@@ -76,6 +86,8 @@ class PlaygroundScreen(BaseScreen):
     #vars-title { text-style: bold; height: 1; }
     #vars { height: 1fr; }
     #var-details { height: auto; max-height: 8; color: $text-muted; }
+    #vars-totals { height: auto; display: none; color: $text-muted; }
+    #vars-totals.-shown { display: block; }
     #run-status { height: 1; }
     #live-line { height: auto; max-height: 1; padding: 0 1; background: $surface; }
     #kernel-banner { display: none; height: auto; padding: 0 1; background: $error; color: $text; }
@@ -171,6 +183,7 @@ class PlaygroundScreen(BaseScreen):
             with Vertical(id="pg-vars"):
                 yield Static(t("pg.variables"), id="vars-title")
                 yield DataTable(id="vars", cursor_type="row", zebra_stripes=False)
+                yield Static("", id="vars-totals")
                 yield Static("", id="var-details")
 
     def body_ready(self) -> None:
@@ -255,7 +268,7 @@ class PlaygroundScreen(BaseScreen):
                 out.write_value(event.number, event.data)
         elif isinstance(event, ev.CellError):
             out.finish_output(event.cell)
-            out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue))
+            out.write_error(event.traceback, event.ename, event.evalue, hint_for(event.ename, event.evalue, event.traceback))
             self._offer_fix(event)
         elif isinstance(event, ev.InputRequested):
             self._ask(event)
@@ -570,6 +583,10 @@ class PlaygroundScreen(BaseScreen):
                           human_bytes(v.nbytes), key=v.name)
         if not variables:
             self.query_one("#var-details", Static).update("")
+        totals = self.query_one("#vars-totals", Static)
+        per_device = device_totals(variables)
+        totals.update(t("pg.device_totals", totals="  ".join(f"{d} {human_bytes(n)}" for d, n in per_device)))
+        totals.set_class(bool(per_device), "-shown")
 
     def on_data_table_row_highlighted(self, event) -> None:
         if event.data_table.id == "vars" and event.row_key is not None and event.row_key.value:
