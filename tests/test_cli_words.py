@@ -25,7 +25,7 @@ def _prose(line: str, args: list[str]) -> list[str]:
     """The English words of `line` that are not the learner's own arguments, nor option names."""
     for arg in args:
         line = line.replace(arg, " ")
-    return [word for word in prose_words(line) if word not in ("nope", "bogus", "playground", "autograd", "learn", "model")]
+    return [word for word in prose_words(line) if word not in ("nope", "bogus", "playground", "autograd", "learn", "model", "gpu")]
 
 
 @pytest.mark.parametrize("args", BAD, ids=" ".join)

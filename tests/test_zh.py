@@ -85,7 +85,7 @@ def test_every_commands_help_in_chinese_has_no_english_prose_and_lists_choices_a
     assert "--task {regression,moons}" in train and "--optimizer {sgd,momentum,adam}" in train
     assert "--loader {dataloader,tensor}" in train and "默认：sgd；--task moons 时：momentum" in train
     assert "--example {scalar,matrix,mlp,accumulate,detach}" in grad and "默认：scalar" in grad
-    assert "--screen {playground,autograd,train,learn,model}" in main and "默认：playground" in main
+    assert "--screen {playground,autograd,train,learn,model,gpu}" in main and "默认：playground" in main
 
 
 def test_the_detector_finds_english_prose_and_passes_identifiers():
