@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from engine.explain.model import Operand
 from engine.i18n import Said
+from engine.tensors import shape_text
 
 # torch's names for dtypes in its messages, as the learner writes them
 _DTYPES = {
@@ -41,7 +42,7 @@ def _tensors(operands: tuple[Operand, ...]) -> list[Operand]:
 def _shape(shape: tuple[int, ...] | None) -> str:
     if shape is None:
         return "?"
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    return shape_text(shape)
 
 
 def _sizes(text: str) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from engine.explain.model import Explanation, Operand
 from engine.i18n import text
+from engine.tensors import shape_text
 from engine.textwrap_cjk import cell_width, wrap
 
 EXPRESSION_CHARS = 28  # an operand's expression longer than this is cut, with "…"
@@ -31,8 +32,7 @@ def _facts(operand: Operand, lang: str) -> str:
         if operand.name_in_model and not _names(operand.expression, operand.name_in_model):
             facts = text("explain.table.in_model", lang, name=operand.name_in_model, kind=facts)
         return facts
-    shape = "(" + ", ".join(map(str, operand.shape or ())) + ("," if len(operand.shape or ()) == 1 else "") + ")"
-    parts = [shape, operand.dtype.removeprefix("torch."), operand.device]
+    parts = [shape_text(operand.shape or ()), operand.dtype.removeprefix("torch."), operand.device]
     if operand.requires_grad:
         parts.append("requires_grad")
     return "  ".join(parts)

@@ -12,13 +12,10 @@ import linecache
 import re
 
 from engine.i18n import text
+from engine.tensors import shape_text
 
 _TARGET_SIZE = re.compile(r"Using a target size \(torch\.Size\(\[([\d, ]*)\]\)\) that is different to the input "
                           r"size \(torch\.Size\(\[([\d, ]*)\]\)\)")
-
-
-def _shape(sizes: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, sizes)) + ("," if len(sizes) == 1 else "") + ")"
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -64,7 +61,7 @@ def reworded(message: Warning | str, category: type[Warning], filename: str, lin
         return None
     target = tuple(int(s) for s in re.findall(r"\d+", found.group(1)))
     output = tuple(int(s) for s in re.findall(r"\d+", found.group(2)))
-    values = {"target": _shape(target), "output": _shape(output),
+    values = {"target": shape_text(target), "output": shape_text(output),
               "loss": _loss(filename, lineno) or text("explain.warn.the_loss", lang)}
     result = _broadcast(target, output)
     if result is None:
@@ -74,5 +71,5 @@ def reworded(message: Warning | str, category: type[Warning], filename: str, lin
     elif len(target) == len(output) + 1 and target[-1] == 1 and target[:-1] == output:
         fixes = {"fix_target": f"y.squeeze({len(target) - 1})", "fix_output": "output.reshape(-1, 1)"}
     else:
-        return text("explain.warn.target_size_other", lang, result=_shape(result), **values)
-    return text("explain.warn.target_size", lang, result=_shape(result), **values, **fixes)
+        return text("explain.warn.target_size_other", lang, result=shape_text(result), **values)
+    return text("explain.warn.target_size", lang, result=shape_text(result), **values, **fixes)
