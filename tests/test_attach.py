@@ -125,7 +125,8 @@ async def test_a_kernel_without_the_engine_runs_plain(jupyter_dirs, tmp_path):
         app = make_app(existing=Path(km.connection_file))
         async with running(app, size=(100, 30)) as pilot:
             assert await wait_for(pilot, lambda: app.kernel.ready, 60)
-            assert "plain Jupyter" in app.status_text
+            # the status line is worded once the kernel's first reply has come back to the screen
+            assert await wait_for(pilot, lambda: "plain Jupyter" in app.status_text, 20), app.status_text
             assert await wait_for(pilot, lambda: "no torchtui engine" in log_text(app))
             await type_cell(pilot, "print(6 * 7)")
             assert await wait_for(pilot, lambda: "42" in log_text(app), 20)

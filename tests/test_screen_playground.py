@@ -520,6 +520,8 @@ async def test_the_seed_program_as_one_cell_draws_its_figure_in_the_log(tmp_path
         with Image.open(io.BytesIO(output.figures[0])) as image:
             width, height = image.size
         assert 2.5 < width / height < 3.5  # figsize (12, 4)
+        # the font note is printed after the cell's last line (the kernel's post-run hook): wait for it
+        assert await wait_for(pilot, lambda: "font SimHei is not installed" in log_text(app), 30), log_text(app)[-2000:]
         text = log_text(app)
         rows = [line for line in text.splitlines() if line.strip() and set(line.strip()) == {"▀"}]
         assert 8 <= len(rows) <= 30 and max(len(r.strip()) for r in rows) >= 70  # as wide as the log
